@@ -1,0 +1,378 @@
+//! Customers in the database: the list with search, sort and pages; one customer's profile; add
+//! and edit. Knows nothing of HTTP.
+
+use chrono::NaiveDateTime;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::db::{write_transaction, DbConn};
+use crate::domain::customer_form::{FieldErrors, ValidCustomer};
+use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
+use crate::schema::{
+    chat_conversations, chat_messages, customers, notes, ticket_messages, tickets,
+};
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+type Backend = <DbConn as Connection>::Backend;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers)]
+pub struct Customer {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub phone: String,
+    pub organisation: String,
+    pub job_title: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl Customer {
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// One row of the customers list.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub customer: Customer,
+    pub tickets: i64,
+}
+
+pub struct ListPage {
+    pub pagination: Pagination,
+    pub rows: Vec<ListRow>,
+}
+
+/// Customers matching the search; every word must match some searchable field.
+fn matching(search: &Search) -> customers::BoxedQuery<'static, Backend> {
+    let mut query = customers::table.into_boxed();
+    for word in search.words() {
+        let pattern = Search::like_pattern(&word);
+        query = query.filter(
+            lower(customers::first_name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(lower(customers::last_name)
+                    .like(pattern.clone())
+                    .escape('\\'))
+                .or(lower(customers::email).like(pattern.clone()).escape('\\'))
+                .or(lower(customers::organisation).like(pattern).escape('\\')),
+        );
+    }
+    query
+}
+
+pub fn count_matching(conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
+    matching(search).select(count_star()).get_result(conn)
+}
+
+pub fn list(conn: &mut DbConn, query: &ListQuery) -> QueryResult<ListPage> {
+    let total = count_matching(conn, &query.search)?;
+    let pagination = Pagination::new(total, query.page, query.per_page);
+    let ordered = match query.sort {
+        SortOrder::Name => matching(&query.search).order((
+            customers::last_name.asc(),
+            customers::first_name.asc(),
+            customers::id.asc(),
+        )),
+        SortOrder::NameDesc => matching(&query.search).order((
+            customers::last_name.desc(),
+            customers::first_name.desc(),
+            customers::id.desc(),
+        )),
+        SortOrder::Created => {
+            matching(&query.search).order((customers::created_at.desc(), customers::id.desc()))
+        }
+        SortOrder::CreatedAsc => {
+            matching(&query.search).order((customers::created_at.asc(), customers::id.asc()))
+        }
+    };
+    let page: Vec<Customer> = ordered
+        .select(Customer::as_select())
+        .limit(pagination.per_page)
+        .offset(pagination.offset())
+        .load(conn)?;
+    let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
+    let ticket_counts: Vec<(i64, i64)> = tickets::table
+        .filter(tickets::customer_id.eq_any(&ids))
+        .group_by(tickets::customer_id)
+        .select((tickets::customer_id, count_star()))
+        .load(conn)?;
+    let rows = page
+        .into_iter()
+        .map(|customer| {
+            let tickets = ticket_counts
+                .iter()
+                .find(|(id, _)| *id == customer.id)
+                .map_or(0, |(_, n)| *n);
+            ListRow { customer, tickets }
+        })
+        .collect();
+    Ok(ListPage { pagination, rows })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Customer>> {
+    customers::table
+        .find(id)
+        .select(Customer::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// How many of a customer's tickets, chats and notes a profile shows; the counts are exact.
+pub const PROFILE_ITEMS_SHOWN: i64 = 50;
+
+#[derive(Debug, Clone)]
+pub struct TicketSummary {
+    pub id: i64,
+    pub subject: String,
+    pub status: String,
+    pub in_trash: bool,
+    pub created_at: NaiveDateTime,
+    pub messages: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChatSummary {
+    pub id: i64,
+    pub started_at: NaiveDateTime,
+    pub messages: i64,
+}
+
+#[derive(Debug, Clone, Queryable)]
+pub struct NoteSummary {
+    pub id: i64,
+    pub body: String,
+    pub created_at: NaiveDateTime,
+}
+
+pub struct Profile {
+    pub customer: Customer,
+    pub ticket_count: i64,
+    pub tickets_in_trash: i64,
+    pub tickets: Vec<TicketSummary>,
+    pub chat_count: i64,
+    pub chats: Vec<ChatSummary>,
+    pub note_count: i64,
+    pub notes: Vec<NoteSummary>,
+}
+
+pub fn profile(conn: &mut DbConn, id: i64) -> QueryResult<Option<Profile>> {
+    let Some(customer) = find(conn, id)? else {
+        return Ok(None);
+    };
+    let ticket_count = tickets::table
+        .filter(tickets::customer_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let tickets_in_trash = tickets::table
+        .filter(tickets::customer_id.eq(id))
+        .filter(tickets::trashed_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    let ticket_rows: Vec<(i64, String, String, Option<NaiveDateTime>, NaiveDateTime)> =
+        tickets::table
+            .filter(tickets::customer_id.eq(id))
+            .order((tickets::created_at.desc(), tickets::id.desc()))
+            .limit(PROFILE_ITEMS_SHOWN)
+            .select((
+                tickets::id,
+                tickets::subject,
+                tickets::status,
+                tickets::trashed_at,
+                tickets::created_at,
+            ))
+            .load(conn)?;
+    let ticket_ids: Vec<i64> = ticket_rows.iter().map(|t| t.0).collect();
+    let message_counts: Vec<(i64, i64)> = ticket_messages::table
+        .filter(ticket_messages::ticket_id.eq_any(&ticket_ids))
+        .group_by(ticket_messages::ticket_id)
+        .select((ticket_messages::ticket_id, count_star()))
+        .load(conn)?;
+    let tickets = ticket_rows
+        .into_iter()
+        .map(
+            |(id, subject, status, trashed_at, created_at)| TicketSummary {
+                id,
+                subject,
+                status,
+                in_trash: trashed_at.is_some(),
+                created_at,
+                messages: count_for(&message_counts, id),
+            },
+        )
+        .collect();
+
+    let chat_count = chat_conversations::table
+        .filter(chat_conversations::customer_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let chat_rows: Vec<(i64, NaiveDateTime)> = chat_conversations::table
+        .filter(chat_conversations::customer_id.eq(id))
+        .order((
+            chat_conversations::started_at.desc(),
+            chat_conversations::id.desc(),
+        ))
+        .limit(PROFILE_ITEMS_SHOWN)
+        .select((chat_conversations::id, chat_conversations::started_at))
+        .load(conn)?;
+    let chat_ids: Vec<i64> = chat_rows.iter().map(|c| c.0).collect();
+    let chat_message_counts: Vec<(i64, i64)> = chat_messages::table
+        .filter(chat_messages::conversation_id.eq_any(&chat_ids))
+        .group_by(chat_messages::conversation_id)
+        .select((chat_messages::conversation_id, count_star()))
+        .load(conn)?;
+    let chats = chat_rows
+        .into_iter()
+        .map(|(id, started_at)| ChatSummary {
+            id,
+            started_at,
+            messages: count_for(&chat_message_counts, id),
+        })
+        .collect();
+
+    let note_count = notes::table
+        .filter(notes::customer_id.eq(id))
+        .count()
+        .get_result(conn)?;
+    let notes = notes::table
+        .filter(notes::customer_id.eq(id))
+        .order((notes::created_at.desc(), notes::id.desc()))
+        .limit(PROFILE_ITEMS_SHOWN)
+        .select((notes::id, notes::body, notes::created_at))
+        .load(conn)?;
+
+    Ok(Some(Profile {
+        customer,
+        ticket_count,
+        tickets_in_trash,
+        tickets,
+        chat_count,
+        chats,
+        note_count,
+        notes,
+    }))
+}
+
+fn count_for(counts: &[(i64, i64)], id: i64) -> i64 {
+    counts
+        .iter()
+        .find(|(key, _)| *key == id)
+        .map_or(0, |(_, n)| *n)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("the form has errors")]
+    Invalid(FieldErrors),
+    #[error("no such customer")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+const EMAIL_TAKEN: &str = "Another customer already has this email address.";
+
+fn email_taken(conn: &mut DbConn, email: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut query = customers::table
+        .filter(lower(customers::email).eq(email.to_lowercase()))
+        .select(customers::id)
+        .into_boxed();
+    if let Some(id) = except {
+        query = query.filter(customers::id.ne(id));
+    }
+    Ok(query.first::<i64>(conn).optional()?.is_some())
+}
+
+/// The unique index on lower(email) is the last word when two saves race past the check.
+fn unique_violation_to_form_error(error: diesel::result::Error) -> SaveError {
+    match error {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => {
+            let mut errors = FieldErrors::default();
+            errors.add("email", EMAIL_TAKEN);
+            SaveError::Invalid(errors)
+        }
+        other => SaveError::Database(other),
+    }
+}
+
+fn email_taken_error() -> SaveError {
+    let mut errors = FieldErrors::default();
+    errors.add("email", EMAIL_TAKEN);
+    SaveError::Invalid(errors)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = customers)]
+struct NewCustomerRow<'a> {
+    first_name: &'a str,
+    last_name: &'a str,
+    email: &'a str,
+    phone: &'a str,
+    organisation: &'a str,
+    job_title: &'a str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+pub fn create(conn: &mut DbConn, customer: &ValidCustomer) -> Result<i64, SaveError> {
+    let now = now();
+    write_transaction(conn, |conn| {
+        if email_taken(conn, &customer.email, None)? {
+            return Err(email_taken_error());
+        }
+        diesel::insert_into(customers::table)
+            .values(NewCustomerRow {
+                first_name: &customer.first_name,
+                last_name: &customer.last_name,
+                email: &customer.email,
+                phone: &customer.phone,
+                organisation: &customer.organisation,
+                job_title: &customer.job_title,
+                created_at: now,
+                updated_at: now,
+            })
+            .returning(customers::id)
+            .get_result(conn)
+            .map_err(unique_violation_to_form_error)
+    })
+}
+
+pub fn update(conn: &mut DbConn, id: i64, customer: &ValidCustomer) -> Result<(), SaveError> {
+    write_transaction(conn, |conn| {
+        if find(conn, id)?.is_none() {
+            return Err(SaveError::NotFound);
+        }
+        if email_taken(conn, &customer.email, Some(id))? {
+            return Err(email_taken_error());
+        }
+        diesel::update(customers::table.find(id))
+            .set((
+                customers::first_name.eq(&customer.first_name),
+                customers::last_name.eq(&customer.last_name),
+                customers::email.eq(&customer.email),
+                customers::phone.eq(&customer.phone),
+                customers::organisation.eq(&customer.organisation),
+                customers::job_title.eq(&customer.job_title),
+                customers::updated_at.eq(now()),
+            ))
+            .execute(conn)
+            .map_err(unique_violation_to_form_error)?;
+        Ok(())
+    })
+}
+
+/// Timestamps are stored in UTC without a zone (the one timestamp type both backends share),
+/// to the microsecond so that both backends hold the same value.
+pub fn now() -> NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}

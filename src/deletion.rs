@@ -1,0 +1,150 @@
+//! Deletion rules: what goes with a customer, and deleting it with all of that or not at all.
+//!
+//! Knows nothing of HTTP. The database's foreign keys (ON DELETE CASCADE on both backends) do the
+//! deleting of associated rows; this module counts them beforehand, checks that what is deleted
+//! is still what the administrator confirmed, and writes the deletion record in the same
+//! transaction.
+
+use diesel::prelude::*;
+
+use crate::customers::now;
+use crate::db::{write_transaction, DbConn};
+use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
+use crate::schema::{chat_conversations, customers, deletion_records, notes, tickets};
+
+/// Who is about to be deleted; only what the confirmation shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerName {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl CustomerName {
+    pub fn full(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
+/// What a confirmation shows before anything is deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinglePreview {
+    pub customer: CustomerName,
+    pub counts: DeletionCounts,
+}
+
+/// What a finished single deletion removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deleted {
+    pub customer: CustomerName,
+    pub counts: DeletionCounts,
+    pub record_id: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeleteError {
+    /// No such customer (any more): deleted already, or never existed.
+    #[error("the customer does not exist (any more)")]
+    NotFound,
+    /// Its tickets, chats or notes changed since the confirmation was shown; nothing was deleted.
+    #[error("the customer's data changed since the confirmation")]
+    Changed(SinglePreview),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Counts what deleting these customers takes with it.
+pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
+    Ok(DeletionCounts {
+        customers: customers::table
+            .filter(customers::id.eq_any(ids))
+            .count()
+            .get_result(conn)?,
+        tickets: tickets::table
+            .filter(tickets::customer_id.eq_any(ids))
+            .count()
+            .get_result(conn)?,
+        tickets_in_trash: tickets::table
+            .filter(tickets::customer_id.eq_any(ids))
+            .filter(tickets::trashed_at.is_not_null())
+            .count()
+            .get_result(conn)?,
+        chats: chat_conversations::table
+            .filter(chat_conversations::customer_id.eq_any(ids))
+            .count()
+            .get_result(conn)?,
+        notes: notes::table
+            .filter(notes::customer_id.eq_any(ids))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
+fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<CustomerName>> {
+    customers::table
+        .find(id)
+        .select((customers::id, customers::first_name, customers::last_name))
+        .first::<(i64, String, String)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(id, first_name, last_name)| CustomerName {
+                id,
+                first_name,
+                last_name,
+            })
+        })
+}
+
+pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, DeleteError> {
+    let customer = name_of(conn, id)?.ok_or(DeleteError::NotFound)?;
+    let counts = counts_for(conn, &[id])?;
+    Ok(SinglePreview { customer, counts })
+}
+
+/// Deletes one customer with every ticket (trashed ones too) and its messages, every chat
+/// conversation and its messages, and every note, and records the deletion, all in one
+/// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
+pub fn delete_single(
+    conn: &mut DbConn,
+    id: i64,
+    confirmed: Option<DeletionCounts>,
+) -> Result<Deleted, DeleteError> {
+    write_transaction(conn, |conn| {
+        let preview = preview_single(conn, id)?;
+        if confirmed.is_some_and(|shown| shown != preview.counts) {
+            return Err(DeleteError::Changed(preview));
+        }
+        let deleted = diesel::delete(customers::table.find(id)).execute(conn)?;
+        if deleted != 1 {
+            return Err(DeleteError::NotFound);
+        }
+        let record_id = record(conn, DeletionKind::Single, &preview.counts, &[id])?;
+        Ok(Deleted {
+            customer: preview.customer,
+            counts: preview.counts,
+            record_id,
+        })
+    })
+}
+
+/// Writes the audit record: counts and ids, never names or emails.
+fn record(
+    conn: &mut DbConn,
+    kind: DeletionKind,
+    counts: &DeletionCounts,
+    ids: &[i64],
+) -> QueryResult<i64> {
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    diesel::insert_into(deletion_records::table)
+        .values((
+            deletion_records::created_at.eq(now()),
+            deletion_records::kind.eq(kind.as_str()),
+            deletion_records::customers.eq(counts.customers),
+            deletion_records::tickets.eq(counts.tickets),
+            deletion_records::chats.eq(counts.chats),
+            deletion_records::notes.eq(counts.notes),
+            deletion_records::customer_ids.eq(ids.join(",")),
+        ))
+        .returning(deletion_records::id)
+        .get_result(conn)
+}

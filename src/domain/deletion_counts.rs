@@ -1,0 +1,103 @@
+//! What goes with a deletion, and how it is said to the administrator before and after.
+
+use super::plural;
+
+/// The rows that go with a set of customers. Compared field by field to tell whether what is
+/// about to be deleted is still what the administrator confirmed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeletionCounts {
+    pub customers: i64,
+    pub tickets: i64,
+    pub tickets_in_trash: i64,
+    pub chats: i64,
+    pub notes: i64,
+}
+
+impl DeletionCounts {
+    /// "7 tickets (2 in the trash), 3 live chat conversations and 1 note"
+    pub fn associated_data(&self) -> String {
+        let tickets = if self.tickets_in_trash > 0 {
+            format!(
+                "{} ({} in the trash)",
+                plural(self.tickets, "ticket", "tickets"),
+                super::group_thousands(self.tickets_in_trash)
+            )
+        } else {
+            plural(self.tickets, "ticket", "tickets")
+        };
+        format!(
+            "{tickets}, {} and {}",
+            plural(
+                self.chats,
+                "live chat conversation",
+                "live chat conversations"
+            ),
+            plural(self.notes, "note", "notes")
+        )
+    }
+
+    pub fn has_associated_data(&self) -> bool {
+        self.tickets + self.chats + self.notes > 0
+    }
+}
+
+/// How a deletion was asked for; stored in the deletion record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeletionKind {
+    Single,
+    Bulk,
+}
+
+impl DeletionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Single => "single",
+            Self::Bulk => "bulk",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describes_associated_data_with_trash() {
+        let counts = DeletionCounts {
+            customers: 1,
+            tickets: 7,
+            tickets_in_trash: 2,
+            chats: 3,
+            notes: 1,
+        };
+        assert_eq!(
+            counts.associated_data(),
+            "7 tickets (2 in the trash), 3 live chat conversations and 1 note"
+        );
+        assert!(counts.has_associated_data());
+    }
+
+    #[test]
+    fn describes_nothing_and_singulars() {
+        let none = DeletionCounts {
+            customers: 1,
+            ..Default::default()
+        };
+        assert_eq!(
+            none.associated_data(),
+            "0 tickets, 0 live chat conversations and 0 notes"
+        );
+        assert!(!none.has_associated_data());
+        let one = DeletionCounts {
+            customers: 1,
+            tickets: 1,
+            tickets_in_trash: 0,
+            chats: 1,
+            notes: 1,
+        };
+        assert_eq!(
+            one.associated_data(),
+            "1 ticket, 1 live chat conversation and 1 note"
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! Customer Desk: the People › Customers area of a help desk.
+
+pub mod customers;
+pub mod db;
+pub mod deletion;
+pub mod domain;
+pub mod schema;
+pub mod seed;
+pub mod startup;
+pub mod web;

@@ -1,0 +1,90 @@
+//! Table definitions shared by both backends (see migrations/sqlite and migrations/postgres).
+
+diesel::table! {
+    customers (id) {
+        id -> BigInt,
+        first_name -> Text,
+        last_name -> Text,
+        email -> Text,
+        phone -> Text,
+        organisation -> Text,
+        job_title -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        subject -> Text,
+        status -> Text,
+        trashed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ticket_messages (id) {
+        id -> BigInt,
+        ticket_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_conversations (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        started_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> BigInt,
+        conversation_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notes (id) {
+        id -> BigInt,
+        customer_id -> BigInt,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    deletion_records (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        kind -> Text,
+        customers -> BigInt,
+        tickets -> BigInt,
+        chats -> BigInt,
+        notes -> BigInt,
+        customer_ids -> Text,
+    }
+}
+
+diesel::joinable!(tickets -> customers (customer_id));
+diesel::joinable!(ticket_messages -> tickets (ticket_id));
+diesel::joinable!(chat_conversations -> customers (customer_id));
+diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
+diesel::joinable!(notes -> customers (customer_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    customers,
+    tickets,
+    ticket_messages,
+    chat_conversations,
+    chat_messages,
+    notes,
+    deletion_records,
+);

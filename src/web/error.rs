@@ -1,0 +1,177 @@
+//! One error type for every handler, rendered as a page a person can read.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The thing existed and is gone: a second delete of the same customer.
+    #[error("already deleted")]
+    AlreadyDeleted,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("database unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        Self::Internal(error.into())
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        Self::Unavailable(error.into())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(error: actix_web::error::BlockingError) -> Self {
+        Self::Internal(anyhow::anyhow!("blocking task failed: {error}"))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: super::Layout,
+    pub status: u16,
+    pub title: String,
+    pub message: String,
+}
+
+impl ErrorPage {
+    pub fn for_status(status: StatusCode, message: Option<String>) -> Self {
+        let (title, default_message) = match status.as_u16() {
+            400 => (
+                "That request could not be understood",
+                "Something in the address or the form was not valid. Nothing was changed.",
+            ),
+            403 => (
+                "You can't do that",
+                "You don't have permission for this. Nothing was changed.",
+            ),
+            404 => (
+                "Not found",
+                "There is nothing at this address. It may have been deleted, or the link is wrong.",
+            ),
+            405 => (
+                "That doesn't work here",
+                "This address does not accept that kind of request. Nothing was changed.",
+            ),
+            413 => (
+                "That was too much to send",
+                "The form you sent was larger than this site accepts. Nothing was changed.",
+            ),
+            503 => (
+                "Temporarily unavailable",
+                "The database cannot be reached right now. Try again in a moment.",
+            ),
+            s if s >= 500 => (
+                "Something went wrong on our side",
+                "The problem has been logged. Nothing was changed; try again in a moment.",
+            ),
+            _ => (
+                "That didn't work",
+                "The request could not be completed. Nothing was changed.",
+            ),
+        };
+        Self {
+            layout: super::Layout::default(),
+            status: status.as_u16(),
+            title: title.to_owned(),
+            message: message.unwrap_or_else(|| default_message.to_owned()),
+        }
+    }
+
+    pub fn response(&self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = self
+            .render()
+            .unwrap_or_else(|_| format!("{} {}", self.status, self.title));
+        HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound(_) | Self::AlreadyDeleted => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = match self {
+            Self::NotFound(what) => Some(what.clone()),
+            Self::AlreadyDeleted => Some(
+                "This customer has already been deleted, together with their tickets, chats \
+                 and notes. Nothing else was changed."
+                    .to_owned(),
+            ),
+            Self::BadRequest(why) => Some(format!("{why} Nothing was changed.")),
+            Self::Unavailable(error) | Self::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "request failed");
+                None
+            }
+            Self::PayloadTooLarge => None,
+        };
+        let mut page = ErrorPage::for_status(status, message);
+        if matches!(self, Self::AlreadyDeleted) {
+            page.title = "Already deleted".to_owned();
+        }
+        page.response()
+    }
+}
+
+/// Catch-all for error responses that did not come from [`AppError`] (an unknown method, a URL
+/// actix could not route or parse): give them the same readable page.
+pub fn render_plain_errors<B: MessageBody + 'static>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let (request, original) = response.into_parts();
+    let page = ErrorPage::for_status(status, None).response();
+    let mut new = page.map_body(|_, body| BoxBody::new(body));
+    // Keep headers such as Allow on a 405.
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    new.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, new).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,154 @@
+//! The HTTP side: thin handlers that parse requests into domain types, call the domain, and
+//! render templates. Nothing here decides what a deletion takes with it.
+
+pub mod assets;
+pub mod customers;
+pub mod error;
+pub mod health;
+
+use actix_session::Session;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+
+use crate::db::{DbConn, DbPool};
+pub use error::AppError;
+
+/// Runs database work on the blocking thread pool, never on the async workers.
+pub async fn with_db<T, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    web::block(move || -> Result<T, AppError> {
+        let mut conn = pool.get()?;
+        Ok(work(&mut conn))
+    })
+    .await?
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Error,
+}
+
+impl FlashKind {
+    pub fn css_class(&self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// A one-time message shown on the page a POST redirects to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub text: String,
+}
+
+const FLASH_KEY: &str = "flash";
+
+impl Flash {
+    pub fn success(text: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Success,
+            text: text.into(),
+        }
+    }
+
+    /// Kept for the next page; a session that cannot be written only loses the message.
+    pub fn set(self, session: &Session) {
+        if let Err(error) = session.insert(FLASH_KEY, self) {
+            tracing::warn!(%error, "could not store the flash message");
+        }
+    }
+
+    pub fn take(session: &Session) -> Option<Self> {
+        session.remove_as::<Self>(FLASH_KEY).and_then(Result::ok)
+    }
+}
+
+/// What the base layout needs on every page.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub flash: Option<Flash>,
+}
+
+impl Layout {
+    pub fn new(session: &Session) -> Self {
+        Self {
+            flash: Flash::take(session),
+        }
+    }
+}
+
+/// 303 See Other: the browser follows a POST with a GET, so a reload never re-submits.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+pub fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(body)
+}
+
+/// Whether htmx made the request (and so wants a fragment, not a page).
+pub fn is_htmx(request: &HttpRequest) -> bool {
+    request.headers().contains_key("HX-Request")
+}
+
+pub fn render<T: askama::Template>(template: &T) -> Result<String, AppError> {
+    template
+        .render()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("template failed: {e}")))
+}
+
+/// A customer id from the path: digits only; one too large to exist is simply not found.
+pub fn parse_customer_id(raw: &str) -> Result<i64, AppError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AppError::BadRequest(format!(
+            "“{}” is not a customer id: ids are whole numbers.",
+            raw.chars().take(40).collect::<String>()
+        )));
+    }
+    match raw.parse::<i64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(AppError::NotFound(
+            "There is no customer with this id.".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids() {
+        assert_eq!(parse_customer_id("42").unwrap(), 42);
+        assert!(matches!(
+            parse_customer_id("abc"),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_customer_id("-1"),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_customer_id(""),
+            Err(AppError::BadRequest(_))
+        ));
+        assert!(matches!(
+            parse_customer_id("1234567890123456789012345"),
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(parse_customer_id("0"), Err(AppError::NotFound(_))));
+    }
+}
