@@ -1,0 +1,201 @@
+use chrono::NaiveDate;
+
+use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    list_shows_totals_and_pages,
+    list_searches_name_email_and_organisation,
+    list_sorts_by_name_and_created,
+    search_treats_wildcards_and_quotes_as_text,
+    root_and_health,
+);
+
+/// Customers named "Given{n:03} Family{n:03}" for n in 0..count.
+async fn numbered_customers(app: &TestApp, count: usize) {
+    for n in 0..count {
+        app.add_customer(
+            &format!("Given{n:03}"),
+            &format!("Family{n:03}"),
+            &format!("person{n}@example.com"),
+            "Numbered Ltd",
+        )
+        .await;
+    }
+}
+
+async fn list_shows_totals_and_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.get("/people/customers")
+        .await
+        .assert_status(200)
+        .assert_contains("There are no customers yet");
+
+    numbered_customers(&app, 60).await;
+    let first = app.get("/people/customers").await;
+    first
+        .assert_status(200)
+        .assert_contains("1–50 of 60")
+        .assert_contains("Family000")
+        .assert_contains("Family049")
+        .assert_lacks("Family050")
+        .assert_contains(r#"href="?page=2" rel="next""#)
+        .assert_contains("Add customer");
+
+    app.get("/people/customers?page=2")
+        .await
+        .assert_contains("51–60 of 60")
+        .assert_contains("Family050")
+        .assert_contains("Family059")
+        .assert_lacks("Family049")
+        .assert_contains(r#"<a href="?page=2" aria-current="page">2</a>"#);
+
+    let small = app.get("/people/customers?per_page=25&page=3").await;
+    small
+        .assert_contains("51–60 of 60")
+        .assert_contains(r#"href="?per_page=25&#38;page=2" rel="prev""#);
+
+    // A page past the end shows the last page rather than nothing.
+    app.get("/people/customers?page=99")
+        .await
+        .assert_contains("51–60 of 60");
+}
+
+async fn list_searches_name_email_and_organisation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_customer(
+        "Ada",
+        "Lovelace",
+        "ada@engines.example",
+        "Analytical Engines",
+    )
+    .await;
+    app.add_customer("Alan", "Turing", "alan@bletchley.example", "Bletchley Park")
+        .await;
+    app.add_customer("Grace", "Hopper", "grace@navy.example", "Acme Navy")
+        .await;
+    app.add_customer("Joan", "Clarke", "joan@acme.example", "Bletchley Park")
+        .await;
+
+    let by_name = app.get("/people/customers?q=lovelace").await;
+    by_name
+        .assert_contains("1–1 of 1")
+        .assert_contains("Ada Lovelace")
+        .assert_lacks("Alan Turing");
+
+    let by_org = app.get("/people/customers?q=BLETCHLEY").await;
+    by_org
+        .assert_contains("1–2 of 2")
+        .assert_contains("Alan Turing")
+        .assert_contains("Joan Clarke");
+
+    // "acme" is Grace's organisation and Joan's email domain.
+    let by_either = app.get("/people/customers?q=acme").await;
+    by_either
+        .assert_contains("1–2 of 2")
+        .assert_contains("Grace Hopper")
+        .assert_contains("Joan Clarke");
+
+    // Every word must match, each in any field.
+    app.get("/people/customers?q=alan+bletchley")
+        .await
+        .assert_contains("1–1 of 1")
+        .assert_contains("Alan Turing");
+
+    app.get("/people/customers?q=nobody")
+        .await
+        .assert_status(200)
+        .assert_contains("No customers match “nobody”");
+}
+
+async fn list_sorts_by_name_and_created(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let zed = app.add_customer("Zed", "Zimmer", "z@example.com", "").await;
+    let amy = app.add_customer("Amy", "Adams", "a@example.com", "").await;
+    let max = app.add_customer("Max", "Miller", "m@example.com", "").await;
+    let day = |d| {
+        NaiveDate::from_ymd_opt(2025, 1, d)
+            .unwrap()
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+    };
+    app.set_created(zed, day(3)).await;
+    app.set_created(amy, day(1)).await;
+    app.set_created(max, day(2)).await;
+
+    let order = |body: &str, names: [&str; 3]| {
+        let positions: Vec<usize> = names
+            .iter()
+            .map(|n| body.find(n).unwrap_or_else(|| panic!("{n} missing")))
+            .collect();
+        assert!(
+            positions.windows(2).all(|w| w[0] < w[1]),
+            "expected the order {names:?}"
+        );
+    };
+    order(
+        &app.get("/people/customers").await.body,
+        ["Amy Adams", "Max Miller", "Zed Zimmer"],
+    );
+    order(
+        &app.get("/people/customers?sort=-name").await.body,
+        ["Zed Zimmer", "Max Miller", "Amy Adams"],
+    );
+    order(
+        &app.get("/people/customers?sort=created").await.body,
+        ["Zed Zimmer", "Max Miller", "Amy Adams"],
+    );
+    order(
+        &app.get("/people/customers?sort=-created").await.body,
+        ["Amy Adams", "Max Miller", "Zed Zimmer"],
+    );
+    // Unknown sort falls back to name.
+    order(
+        &app.get("/people/customers?sort=password").await.body,
+        ["Amy Adams", "Max Miller", "Zed Zimmer"],
+    );
+}
+
+async fn search_treats_wildcards_and_quotes_as_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_customer("Percent", "Person", "pp@example.com", "100% Cotton")
+        .await;
+    app.add_customer("Under", "Score", "u_s@example.com", "Plain")
+        .await;
+    app.add_customer("Quote", "O'Brien", "ob@example.com", "Say \"hi\"")
+        .await;
+    app.add_customer("Other", "Body", "other@example.com", "Nothing special")
+        .await;
+
+    // `%` and `_` are not wildcards: each finds only the customer that contains it.
+    app.get("/people/customers?q=%25")
+        .await
+        .assert_contains("1–1 of 1")
+        .assert_contains("Percent Person");
+    app.get("/people/customers?q=_")
+        .await
+        .assert_contains("1–1 of 1")
+        .assert_contains("Under Score");
+    app.get("/people/customers?q=o%27brien")
+        .await
+        .assert_contains("1–1 of 1")
+        .assert_contains("Quote O&#39;Brien");
+    app.get("/people/customers?q=%22hi%22")
+        .await
+        .assert_contains("1–1 of 1");
+}
+
+async fn root_and_health(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let root = app.get("/").await;
+    root.assert_status(303);
+    assert_eq!(root.location.as_deref(), Some("/people/customers"));
+    app.get("/healthz")
+        .await
+        .assert_status(200)
+        .assert_contains("ok");
+    let css = app.get("/static/app.css").await;
+    css.assert_status(200);
+    app.get("/static/htmx.min.js").await.assert_status(200);
+    app.get("/static/../Cargo.toml").await.assert_status(404);
+}

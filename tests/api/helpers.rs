@@ -1,0 +1,511 @@
+//! `spawn_app`: the real application on a random port against a fresh database of either
+//! backend, plus helpers to arrange data and count rows directly in the database.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use chrono::NaiveDateTime;
+use customer_desk::customers::{self, now};
+use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
+use customer_desk::domain::customer_form::ValidCustomer;
+use customer_desk::schema::{
+    chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
+    ticket_messages, tickets,
+};
+use customer_desk::startup::{self, ServerSettings};
+use diesel::dsl::{exists, not};
+use diesel::prelude::*;
+
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL from `TEST_POSTGRES_URL` (a database the tests may create databases from).
+    /// Without it the PostgreSQL variant of a test is skipped, except under CI, where a skip
+    /// would hide a failure.
+    pub fn postgres() -> Option<Self> {
+        match std::env::var("TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => Some(Self::Postgres(url)),
+            _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("CI=true but TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI")
+            }
+            _ => {
+                eprintln!("skipped: set TEST_POSTGRES_URL to run this test on PostgreSQL");
+                None
+            }
+        }
+    }
+}
+
+/// Runs each listed `async fn(Backend)` as two tests: `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$name($crate::helpers::Backend::Sqlite).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(backend) = $crate::helpers::Backend::postgres() {
+                        super::$name(backend).await;
+                    }
+                }
+            }
+        )*
+    };
+}
+
+static NEXT_DB: AtomicU32 = AtomicU32::new(0);
+
+/// A database that exists for one test and is removed after it.
+enum TestDatabase {
+    Sqlite(PathBuf),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match self {
+            Self::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let mut file = path.clone().into_os_string();
+                    file.push(suffix);
+                    let _ = std::fs::remove_file(file);
+                }
+            }
+            Self::Postgres { admin_url, name } => {
+                if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                    let _ =
+                        diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&mut conn);
+                }
+            }
+        }
+    }
+}
+
+fn unique_name() -> String {
+    format!(
+        "cdtest_{}_{}_{}",
+        std::process::id(),
+        NEXT_DB.fetch_add(1, Ordering::Relaxed),
+        fastrand::u32(..)
+    )
+}
+
+fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
+    let name = unique_name();
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.sqlite3"));
+            (
+                DatabaseUrl::Sqlite(path.clone()),
+                TestDatabase::Sqlite(path),
+            )
+        }
+        Backend::Postgres(admin_url) => {
+            let mut admin = PgConnection::establish(admin_url)
+                .unwrap_or_else(|e| panic!("cannot reach TEST_POSTGRES_URL: {e}"));
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create a test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .expect("TEST_POSTGRES_URL ends with /DATABASE");
+            (
+                DatabaseUrl::Postgres(format!("{base}/{name}")),
+                TestDatabase::Postgres {
+                    admin_url: admin_url.clone(),
+                    name,
+                },
+            )
+        }
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: DbPool,
+    _database: TestDatabase,
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let (url, database) = fresh_database(&backend);
+    let pool = db::connect_pool(&url, 4).expect("connect to the test database");
+    db::run_migrations(&mut pool.get().unwrap()).expect("migrate the test database");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let port = listener.local_addr().unwrap().port();
+    let settings = ServerSettings {
+        session_key: actix_web::cookie::Key::generate(),
+        secure_cookies: false,
+        workers: 2,
+    };
+    let server = startup::run(listener, pool.clone(), settings).expect("start the server");
+    tokio::spawn(server);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        client,
+        pool,
+        _database: database,
+    }
+}
+
+/// A response read whole.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body:\n{}",
+            self.body
+        );
+        self
+    }
+
+    pub fn assert_contains(&self, text: &str) -> &Self {
+        assert!(
+            self.body.contains(text),
+            "expected {text:?} in the page; body:\n{}",
+            self.body
+        );
+        self
+    }
+
+    pub fn assert_lacks(&self, text: &str) -> &Self {
+        assert!(
+            !self.body.contains(text),
+            "did not expect {text:?} in the page; body:\n{}",
+            self.body
+        );
+        self
+    }
+}
+
+async fn read(response: reqwest::Response) -> Page {
+    let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = response.text().await.unwrap();
+    Page {
+        status,
+        location,
+        body,
+    }
+}
+
+/// Rows in each data table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RowCounts {
+    pub customers: i64,
+    pub tickets: i64,
+    pub ticket_messages: i64,
+    pub chats: i64,
+    pub chat_messages: i64,
+    pub notes: i64,
+}
+
+/// Something to give a customer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Related {
+    pub tickets: usize,
+    pub trashed_tickets: usize,
+    pub messages_per_ticket: usize,
+    pub chats: usize,
+    pub messages_per_chat: usize,
+    pub notes: usize,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        read(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn get_htmx(&self, path: &str) -> Page {
+        read(
+            self.client
+                .get(self.url(path))
+                .header("HX-Request", "true")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        read(
+            self.client
+                .post(self.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(form).unwrap())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        read(
+            self.client
+                .post(self.url(path))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Runs database work for arranging or checking a test, off the async runtime.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> T + Send + 'static,
+    ) -> T {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || work(&mut pool.get().unwrap()))
+            .await
+            .unwrap()
+    }
+
+    pub async fn add_customer(&self, first: &str, last: &str, email: &str, org: &str) -> i64 {
+        let customer = ValidCustomer {
+            first_name: first.into(),
+            last_name: last.into(),
+            email: email.into(),
+            phone: String::new(),
+            organisation: org.into(),
+            job_title: String::new(),
+        };
+        self.db(move |conn| customers::create(conn, &customer).unwrap())
+            .await
+    }
+
+    pub async fn add_customer_with(&self, first: &str, last: &str, related: Related) -> i64 {
+        let email = format!("{}.{}.{}@example.com", first, last, fastrand::u32(..)).to_lowercase();
+        let id = self.add_customer(first, last, &email, "Example Ltd").await;
+        self.give(id, related).await;
+        id
+    }
+
+    /// Inserts tickets (the first `trashed_tickets` of them in the trash), chats and notes.
+    pub async fn give(&self, customer: i64, related: Related) {
+        self.db(move |conn| insert_related(conn, customer, related))
+            .await
+    }
+
+    /// Sets a customer's creation time (to make sorting by date deterministic).
+    pub async fn set_created(&self, customer: i64, at: NaiveDateTime) {
+        self.db(move |conn| {
+            diesel::update(customers_table::table.find(customer))
+                .set(customers_table::created_at.eq(at))
+                .execute(conn)
+                .unwrap()
+        })
+        .await;
+    }
+
+    pub async fn row_counts(&self) -> RowCounts {
+        self.db(|conn| RowCounts {
+            customers: customers_table::table.count().get_result(conn).unwrap(),
+            tickets: tickets::table.count().get_result(conn).unwrap(),
+            ticket_messages: ticket_messages::table.count().get_result(conn).unwrap(),
+            chats: chat_conversations::table.count().get_result(conn).unwrap(),
+            chat_messages: chat_messages::table.count().get_result(conn).unwrap(),
+            notes: notes::table.count().get_result(conn).unwrap(),
+        })
+        .await
+    }
+
+    /// Rows of one customer in each table (0 customers when it is gone).
+    pub async fn row_counts_of(&self, customer: i64) -> RowCounts {
+        self.db(move |conn| {
+            let ticket_ids = tickets::table
+                .filter(tickets::customer_id.eq(customer))
+                .select(tickets::id);
+            let chat_ids = chat_conversations::table
+                .filter(chat_conversations::customer_id.eq(customer))
+                .select(chat_conversations::id);
+            RowCounts {
+                customers: customers_table::table
+                    .filter(customers_table::id.eq(customer))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                tickets: tickets::table
+                    .filter(tickets::customer_id.eq(customer))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                ticket_messages: ticket_messages::table
+                    .filter(ticket_messages::ticket_id.eq_any(ticket_ids))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                chats: chat_conversations::table
+                    .filter(chat_conversations::customer_id.eq(customer))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                chat_messages: chat_messages::table
+                    .filter(chat_messages::conversation_id.eq_any(chat_ids))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+                notes: notes::table
+                    .filter(notes::customer_id.eq(customer))
+                    .count()
+                    .get_result(conn)
+                    .unwrap(),
+            }
+        })
+        .await
+    }
+
+    /// Child rows whose parent is gone, in every child table: must always be zero.
+    pub async fn orphans(&self) -> i64 {
+        self.db(|conn| {
+            let tickets: i64 = tickets::table
+                .filter(not(exists(
+                    customers_table::table.filter(customers_table::id.eq(tickets::customer_id)),
+                )))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            let ticket_messages: i64 = ticket_messages::table
+                .filter(not(exists(
+                    tickets::table.filter(tickets::id.eq(ticket_messages::ticket_id)),
+                )))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            let chats: i64 = chat_conversations::table
+                .filter(not(exists(customers_table::table.filter(
+                    customers_table::id.eq(chat_conversations::customer_id),
+                ))))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            let chat_messages: i64 = chat_messages::table
+                .filter(not(exists(chat_conversations::table.filter(
+                    chat_conversations::id.eq(chat_messages::conversation_id),
+                ))))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            let notes: i64 = notes::table
+                .filter(not(exists(
+                    customers_table::table.filter(customers_table::id.eq(notes::customer_id)),
+                )))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            tickets + ticket_messages + chats + chat_messages + notes
+        })
+        .await
+    }
+
+    /// (kind, customers, tickets, chats, notes, customer_ids) of every deletion record, oldest
+    /// first.
+    pub async fn deletion_records(&self) -> Vec<(String, i64, i64, i64, i64, String)> {
+        self.db(|conn| {
+            deletion_records::table
+                .order(deletion_records::id.asc())
+                .select((
+                    deletion_records::kind,
+                    deletion_records::customers,
+                    deletion_records::tickets,
+                    deletion_records::chats,
+                    deletion_records::notes,
+                    deletion_records::customer_ids,
+                ))
+                .load(conn)
+                .unwrap()
+        })
+        .await
+    }
+}
+
+pub fn insert_related(conn: &mut DbConn, customer: i64, related: Related) {
+    let at = now();
+    for n in 0..related.tickets {
+        let ticket: i64 = diesel::insert_into(tickets::table)
+            .values((
+                tickets::customer_id.eq(customer),
+                tickets::subject.eq(format!("Ticket {n}")),
+                tickets::status.eq("active"),
+                tickets::trashed_at.eq((n < related.trashed_tickets).then_some(at)),
+                tickets::created_at.eq(at),
+            ))
+            .returning(tickets::id)
+            .get_result(conn)
+            .unwrap();
+        for m in 0..related.messages_per_ticket {
+            diesel::insert_into(ticket_messages::table)
+                .values((
+                    ticket_messages::ticket_id.eq(ticket),
+                    ticket_messages::body.eq(format!("Message {m}")),
+                    ticket_messages::created_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+    for _ in 0..related.chats {
+        let chat: i64 = diesel::insert_into(chat_conversations::table)
+            .values((
+                chat_conversations::customer_id.eq(customer),
+                chat_conversations::started_at.eq(at),
+            ))
+            .returning(chat_conversations::id)
+            .get_result(conn)
+            .unwrap();
+        for m in 0..related.messages_per_chat {
+            diesel::insert_into(chat_messages::table)
+                .values((
+                    chat_messages::conversation_id.eq(chat),
+                    chat_messages::body.eq(format!("Chat message {m}")),
+                    chat_messages::created_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+    }
+    for n in 0..related.notes {
+        diesel::insert_into(notes::table)
+            .values((
+                notes::customer_id.eq(customer),
+                notes::body.eq(format!("Note {n}")),
+                notes::created_at.eq(at),
+            ))
+            .execute(conn)
+            .unwrap();
+    }
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real app over HTTP, like a browser without JavaScript, on SQLite and
+//! (with TEST_POSTGRES_URL) PostgreSQL.
+
+mod helpers;
+
+mod bad_input;
+mod customer_forms;
+mod customers_list;
+mod deletion_rules;
+mod profile;
+mod single_deletion;
