@@ -12,7 +12,9 @@ use crate::schema::{
     chat_conversations, chat_messages, customers, notes, ticket_messages, tickets,
 };
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+diesel::define_sql_function!(
+    /// SQL lower(): case-insensitive matching that both backends index.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 type Backend = <DbConn as Connection>::Backend;
 

@@ -12,6 +12,13 @@ use crate::db::{write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
 use crate::schema::{chat_conversations, customers, deletion_records, notes, tickets};
 
+/// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub id: i64,
+    pub name: String,
+}
+
 /// Who is about to be deleted; only what the confirmation shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomerName {
@@ -108,6 +115,7 @@ pub fn delete_single(
     conn: &mut DbConn,
     id: i64,
     confirmed: Option<DeletionCounts>,
+    actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
     write_transaction(conn, |conn| {
         let preview = preview_single(conn, id)?;
@@ -118,7 +126,7 @@ pub fn delete_single(
         if deleted != 1 {
             return Err(DeleteError::NotFound);
         }
-        let record_id = record(conn, DeletionKind::Single, &preview.counts, &[id])?;
+        let record_id = record(conn, actor, DeletionKind::Single, &preview.counts, &[id])?;
         Ok(Deleted {
             customer: preview.customer,
             counts: preview.counts,
@@ -130,6 +138,7 @@ pub fn delete_single(
 /// Writes the audit record: counts and ids, never names or emails.
 fn record(
     conn: &mut DbConn,
+    actor: &Actor,
     kind: DeletionKind,
     counts: &DeletionCounts,
     ids: &[i64],
@@ -144,7 +153,51 @@ fn record(
             deletion_records::chats.eq(counts.chats),
             deletion_records::notes.eq(counts.notes),
             deletion_records::customer_ids.eq(ids.join(",")),
+            deletion_records::actor_id.eq(Some(actor.id)),
+            deletion_records::actor_name.eq(&actor.name),
         ))
         .returning(deletion_records::id)
         .get_result(conn)
+}
+
+/// One line of the deletion history.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct HistoryEntry {
+    pub id: i64,
+    pub created_at: chrono::NaiveDateTime,
+    pub actor_name: String,
+    pub kind: String,
+    pub customers: i64,
+    pub tickets: i64,
+    pub chats: i64,
+    pub notes: i64,
+}
+
+/// The deletion records, newest first, one page of them.
+pub fn history(
+    conn: &mut DbConn,
+    page: i64,
+    per_page: i64,
+) -> QueryResult<(crate::domain::list_query::Pagination, Vec<HistoryEntry>)> {
+    let total: i64 = deletion_records::table.count().get_result(conn)?;
+    let pagination = crate::domain::list_query::Pagination::new(total, page, per_page);
+    let entries = deletion_records::table
+        .order((
+            deletion_records::created_at.desc(),
+            deletion_records::id.desc(),
+        ))
+        .limit(pagination.per_page)
+        .offset(pagination.offset())
+        .select((
+            deletion_records::id,
+            deletion_records::created_at,
+            deletion_records::actor_name,
+            deletion_records::kind,
+            deletion_records::customers,
+            deletion_records::tickets,
+            deletion_records::chats,
+            deletion_records::notes,
+        ))
+        .load(conn)?;
+    Ok((pagination, entries))
 }

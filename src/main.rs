@@ -4,9 +4,10 @@ use std::net::TcpListener;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use customer_desk::accounts::{self, random_token, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
 use customer_desk::startup::{self, ServerSettings};
-use customer_desk::{customers, seed};
+use customer_desk::{customers, seed, session_store};
 
 const DEMO_CUSTOMERS: u64 = 2_000;
 
@@ -30,6 +31,10 @@ struct Cli {
     #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
     log_level: String,
 
+    /// `serve`'s options also work without the word `serve`.
+    #[command(flatten)]
+    serve: ServeArgs,
+
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -40,6 +45,18 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate,
+    /// Create an account. Reads the password from standard input when --password is absent.
+    CreateUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long, value_parser = ["admin", "agent"])]
+        role: String,
+        /// Shown in the header and in the deletion history (default: the email's local part).
+        #[arg(long, default_value = "")]
+        name: String,
+    },
     /// Add N deterministic, realistic customers with tickets, chats and notes.
     Seed {
         #[arg(long)]
@@ -50,14 +67,18 @@ enum Command {
     },
 }
 
-#[derive(clap::Args, Default)]
+#[derive(clap::Args)]
 struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
     bind: String,
-    /// Seed 2,000 customers when the database is empty.
+    /// Seed 2,000 customers when the database is empty, and create admin@example.com and
+    /// agent@example.com (printing their passwords once) when they do not exist.
     #[arg(long)]
     demo: bool,
+    /// Hours without a request after which a session ends.
+    #[arg(long, env = "SESSION_IDLE_HOURS", default_value_t = ServerSettings::DEFAULT_SESSION_IDLE_HOURS)]
+    session_idle_hours: i64,
     /// Session cookie key (at least 64 bytes, e.g. `openssl rand -hex 64`); sessions do not
     /// survive a restart without one.
     #[arg(long, env = "SESSION_KEY", hide_env_values = true)]
@@ -84,14 +105,30 @@ fn main() -> anyhow::Result<()> {
         .init();
     let url = DatabaseUrl::parse(&cli.database_url).map_err(anyhow::Error::msg)?;
     match cli.command {
-        None => serve(
-            &url,
-            ServeArgs {
-                bind: "127.0.0.1:8080".into(),
-                pool_size: 8,
-                ..ServeArgs::default()
-            },
-        ),
+        None => serve(&url, cli.serve),
+        Some(Command::CreateUser {
+            email,
+            password,
+            role,
+            name,
+        }) => {
+            let password = match password {
+                Some(password) => password,
+                None => read_password()?,
+            };
+            let role = Role::parse(&role).expect("clap allows admin or agent only");
+            let pool = db::connect_pool(&url, 1)?;
+            let mut conn = pool.get()?;
+            db::run_migrations(&mut conn)?;
+            let agent = accounts::create(&mut conn, &name, &email, &password, role)?;
+            println!(
+                "Created {} <{}> ({})",
+                agent.name,
+                agent.email,
+                role.as_str()
+            );
+            Ok(())
+        }
         Some(Command::Serve(args)) => serve(&url, args),
         Some(Command::Migrate) => {
             let pool = db::connect_pool(&url, 1)?;
@@ -130,14 +167,28 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         if !applied.is_empty() {
             tracing::info!(migrations = applied.join(", "), "migrated");
         }
-        if args.demo && customers::count_matching(&mut conn, &Default::default())? == 0 {
-            tracing::info!(
-                customers = DEMO_CUSTOMERS,
-                "empty database: seeding demo data"
-            );
-            seed::seed(&mut conn, DEMO_CUSTOMERS, 1, false)?;
+        if args.demo {
+            if customers::count_matching(&mut conn, &Default::default())? == 0 {
+                tracing::info!(
+                    customers = DEMO_CUSTOMERS,
+                    "empty database: seeding demo data"
+                );
+                seed::seed(&mut conn, DEMO_CUSTOMERS, 1, false)?;
+            }
+            for (name, email, role) in [
+                ("Demo Administrator", "admin@example.com", Role::Admin),
+                ("Demo Agent", "agent@example.com", Role::Agent),
+            ] {
+                let password = random_token(9);
+                match accounts::create(&mut conn, name, email, &password, role) {
+                    Ok(_) => println!("Demo {}: {email} / {password}", role.label().to_lowercase()),
+                    Err(AccountError::EmailTaken(_)) => {}
+                    Err(error) => return Err(error.into()),
+                }
+            }
         }
     }
+    spawn_purger(pool.clone());
     let session_key = match args.session_key.as_deref() {
         Some(key) if key.len() >= 64 => actix_web::cookie::Key::derive_from(key.as_bytes()),
         Some(_) => anyhow::bail!("SESSION_KEY must be at least 64 characters long"),
@@ -153,6 +204,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         session_key,
         secure_cookies: args.secure_cookies,
         workers: args.workers,
+        session_idle: actix_web::cookie::time::Duration::hours(args.session_idle_hours.max(1)),
     };
     println!(
         "Customer Desk on {} ({}): http://{address}/people/customers",
@@ -166,4 +218,35 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     })?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reads a password from standard input (one line), so that it stays out of the shell history.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::BufRead;
+    eprint!("Password: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password given on standard input");
+    Ok(password)
+}
+
+/// Every 10 minutes: forget expired sessions and old failed sign-ins.
+fn spawn_purger(pool: db::DbPool) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(600));
+        let purged = pool
+            .get()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| {
+                let sessions = session_store::purge_expired(&mut conn)?;
+                accounts::purge_old_failures(&mut conn)?;
+                Ok(sessions)
+            });
+        match purged {
+            Ok(0) => {}
+            Ok(sessions) => tracing::info!(sessions, "purged expired sessions"),
+            Err(error) => tracing::warn!(error = format!("{error:#}"), "purge failed"),
+        }
+    });
 }

@@ -70,6 +70,35 @@ diesel::table! {
         chats -> BigInt,
         notes -> BigInt,
         customer_ids -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+    }
+}
+
+diesel::table! {
+    agents (id) {
+        id -> BigInt,
+        name -> Text,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (session_key) {
+        session_key -> Text,
+        state -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        email -> Text,
+        attempted_at -> Timestamp,
     }
 }
 
@@ -78,6 +107,7 @@ diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(chat_conversations -> customers (customer_id));
 diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
 diesel::joinable!(notes -> customers (customer_id));
+diesel::joinable!(deletion_records -> agents (actor_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -87,4 +117,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_messages,
     notes,
     deletion_records,
+    agents,
+    sessions,
+    login_failures,
 );

@@ -4,18 +4,18 @@
 use std::net::TcpListener;
 use std::time::Instant;
 
-use actix_session::config::{CookieContentSecurity, PersistentSession};
-use actix_session::storage::CookieSessionStore;
+use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_session::SessionMiddleware;
-use actix_web::cookie::{Key, SameSite};
+use actix_web::cookie::{time, Key, SameSite};
 use actix_web::dev::{Server, Service};
 use actix_web::http::header;
-use actix_web::middleware::{DefaultHeaders, ErrorHandlers};
+use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 
 use crate::db::DbPool;
+use crate::session_store::DbSessionStore;
 use crate::web::error::{render_plain_errors, ErrorPage};
-use crate::web::{self as routes, AppError};
+use crate::web::{self as routes, auth, AppError};
 
 /// Largest form body accepted; a customer form is well under 4 KiB.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -29,6 +29,12 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// actix worker threads (0 = one per core).
     pub workers: usize,
+    /// A session ends after this long without a request.
+    pub session_idle: time::Duration,
+}
+
+impl ServerSettings {
+    pub const DEFAULT_SESSION_IDLE_HOURS: i64 = 8;
 }
 
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
@@ -40,6 +46,7 @@ pub fn run(
     pool: DbPool,
     settings: ServerSettings,
 ) -> std::io::Result<Server> {
+    let store = DbSessionStore::new(pool.clone());
     let pool = web::Data::new(pool);
     let workers = settings.workers;
     let server = HttpServer::new(move || {
@@ -51,20 +58,24 @@ pub fn run(
                     .error_handler(|error, _| form_error(error).into()),
             )
             .app_data(web::PayloadConfig::default().limit(MAX_FORM_BYTES))
-            .wrap(ErrorHandlers::new().default_handler(render_plain_errors))
+            // Listed innermost first: a request passes session → sign-in → CSRF → handler.
+            .wrap(from_fn(auth::verify_csrf))
+            .wrap(from_fn(auth::require_sign_in))
             .wrap(
-                SessionMiddleware::builder(
-                    CookieSessionStore::default(),
-                    settings.session_key.clone(),
-                )
-                .cookie_name("desk_session".into())
-                .cookie_http_only(true)
-                .cookie_same_site(SameSite::Lax)
-                .cookie_secure(settings.secure_cookies)
-                .cookie_content_security(CookieContentSecurity::Private)
-                .session_lifecycle(PersistentSession::default())
-                .build(),
+                SessionMiddleware::builder(store.clone(), settings.session_key.clone())
+                    .cookie_name("desk_session".into())
+                    .cookie_http_only(true)
+                    .cookie_same_site(SameSite::Lax)
+                    .cookie_secure(settings.secure_cookies)
+                    .cookie_content_security(CookieContentSecurity::Signed)
+                    .session_lifecycle(
+                        PersistentSession::default()
+                            .session_ttl(settings.session_idle)
+                            .session_ttl_extension_policy(TtlExtensionPolicy::OnEveryRequest),
+                    )
+                    .build(),
             )
+            .wrap(ErrorHandlers::new().default_handler(render_plain_errors))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
@@ -97,6 +108,9 @@ pub fn run(
             )
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/static/{file}", web::get().to(routes::assets::asset))
+            .configure(routes::login::routes)
+            // Before the customer routes, so that "deletions" is not read as a customer id.
+            .configure(routes::deletions::routes)
             .configure(routes::customers::routes)
             .default_service(web::to(|| async {
                 ErrorPage::for_status(actix_web::http::StatusCode::NOT_FOUND, None).response()

@@ -8,6 +8,12 @@
   // we return focus to whatever opened it.
   var opener = null;
 
+  // Every request htmx sends carries the session's CSRF token, read once from the page's meta tag.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.target && event.detail.target.id === "dialog-slot") {
       opener = event.detail.elt;

@@ -6,12 +6,13 @@ use askama::Template;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use super::auth::Admin;
 use super::{
     html, is_htmx, parse_customer_id, render, see_other, with_db, AppError, Flash, Layout,
 };
 use crate::customers::{self, Customer, SaveError};
 use crate::db::DbPool;
-use crate::deletion::{self, DeleteError, SinglePreview};
+use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::customer_form::{self, CustomerForm, FieldErrors};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::group_thousands;
@@ -81,7 +82,7 @@ struct ListTemplate {
 async fn list(
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    session: Session,
+    layout: Layout,
 ) -> Result<HttpResponse, AppError> {
     // Decoded leniently: invalid UTF-8 becomes U+FFFD and bad values fall back to defaults.
     let pairs: Vec<(String, String)> =
@@ -134,7 +135,7 @@ async fn list(
         })
         .collect();
     let template = ListTemplate {
-        layout: Layout::new(&session),
+        layout,
         sort_options: SortOrder::ALL,
         page_sizes: PAGE_SIZES,
         range_text,
@@ -198,7 +199,7 @@ fn status_label(status: &str) -> &'static str {
 
 async fn profile(
     pool: web::Data<DbPool>,
-    session: Session,
+    layout: Layout,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&id)?;
@@ -206,7 +207,7 @@ async fn profile(
         .await??
         .ok_or_else(not_found)?;
     let template = ProfileTemplate {
-        layout: Layout::new(&session),
+        layout,
         created: day_and_time(&profile.customer.created_at),
         updated: day_and_time(&profile.customer.updated_at),
         customer: profile.customer,
@@ -366,12 +367,14 @@ fn edit_form_template(
     form: &CustomerForm,
     errors: FieldErrors,
 ) -> FormTemplate {
+    let is_admin = layout.is_admin();
     FormTemplate {
         layout,
         heading: format!("Edit {name}"),
         action: format!("/people/customers/{id}/edit"),
         cancel_href: format!("/people/customers/{id}"),
-        delete_id: Some(id),
+        // Agents never see a deletion control.
+        delete_id: is_admin.then_some(id),
         fields: field_views(form, &errors),
         errors,
     }
@@ -384,24 +387,21 @@ fn refused(template: &FormTemplate) -> Result<HttpResponse, AppError> {
         .body(render(template)?))
 }
 
-async fn new_form(session: Session) -> Result<HttpResponse, AppError> {
-    let template = new_form_template(
-        Layout::new(&session),
-        &CustomerForm::default(),
-        FieldErrors::default(),
-    );
+async fn new_form(layout: Layout) -> Result<HttpResponse, AppError> {
+    let template = new_form_template(layout, &CustomerForm::default(), FieldErrors::default());
     Ok(html(render(&template)?))
 }
 
 async fn create(
     pool: web::Data<DbPool>,
     session: Session,
+    layout: Layout,
     form: web::Form<CustomerForm>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let valid = match form.validate() {
         Ok(valid) => valid,
-        Err(errors) => return refused(&new_form_template(Layout::default(), &form, errors)),
+        Err(errors) => return refused(&new_form_template(layout, &form, errors)),
     };
     let saved = with_db(&pool, move |conn| customers::create(conn, &valid)).await?;
     match saved {
@@ -414,9 +414,7 @@ async fn create(
             .set(&session);
             Ok(see_other(&format!("/people/customers/{id}")))
         }
-        Err(SaveError::Invalid(errors)) => {
-            refused(&new_form_template(Layout::default(), &form, errors))
-        }
+        Err(SaveError::Invalid(errors)) => refused(&new_form_template(layout, &form, errors)),
         Err(SaveError::NotFound) => Err(not_found()),
         Err(SaveError::Database(error)) => Err(error.into()),
     }
@@ -435,7 +433,7 @@ fn form_from(customer: &Customer) -> CustomerForm {
 
 async fn edit_form(
     pool: web::Data<DbPool>,
-    session: Session,
+    layout: Layout,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&id)?;
@@ -443,7 +441,7 @@ async fn edit_form(
         .await??
         .ok_or_else(not_found)?;
     let template = edit_form_template(
-        Layout::new(&session),
+        layout,
         id,
         customer.full_name(),
         &form_from(&customer),
@@ -455,6 +453,7 @@ async fn edit_form(
 async fn update(
     pool: web::Data<DbPool>,
     session: Session,
+    layout: Layout,
     id: web::Path<String>,
     form: web::Form<CustomerForm>,
 ) -> Result<HttpResponse, AppError> {
@@ -489,7 +488,7 @@ async fn update(
         (Ok(_), Some(Err(SaveError::Database(error)))) => return Err(error.into()),
     };
     refused(&edit_form_template(
-        Layout::default(),
+        layout,
         id,
         stored.full_name(),
         &form,
@@ -503,6 +502,7 @@ async fn update(
 #[derive(Template)]
 #[template(path = "customers/delete_page.html")]
 struct DeletePageTemplate {
+    csrf_token: String,
     layout: Layout,
     preview: SinglePreview,
     notice: Option<String>,
@@ -511,20 +511,28 @@ struct DeletePageTemplate {
 #[derive(Template)]
 #[template(path = "customers/delete_dialog.html")]
 struct DeleteDialogTemplate {
+    csrf_token: String,
     preview: SinglePreview,
     notice: Option<String>,
 }
 
+/// The same confirmation as a `<dialog>` fragment for htmx or as a full page without it.
 fn confirmation(
     request: &HttpRequest,
     layout: Layout,
     preview: SinglePreview,
     notice: Option<String>,
 ) -> Result<String, AppError> {
+    let csrf_token = layout.csrf_token.clone();
     if is_htmx(request) {
-        render(&DeleteDialogTemplate { preview, notice })
+        render(&DeleteDialogTemplate {
+            csrf_token,
+            preview,
+            notice,
+        })
     } else {
         render(&DeletePageTemplate {
+            csrf_token,
             layout,
             preview,
             notice,
@@ -533,9 +541,10 @@ fn confirmation(
 }
 
 async fn confirm_delete(
+    _admin: Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    session: Session,
+    layout: Layout,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_customer_id(&id)?;
@@ -544,12 +553,7 @@ async fn confirm_delete(
         Err(DeleteError::NotFound) => return Err(not_found()),
         Err(error) => return Err(AppError::Internal(error.into())),
     };
-    Ok(html(confirmation(
-        &request,
-        Layout::new(&session),
-        preview,
-        None,
-    )?))
+    Ok(html(confirmation(&request, layout, preview, None)?))
 }
 
 /// What the confirmation showed, sent back with the form so that nothing else is deleted.
@@ -562,9 +566,11 @@ struct ConfirmedCounts {
 }
 
 async fn delete(
+    Admin(admin): Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
     session: Session,
+    layout: Layout,
     id: web::Path<String>,
     confirmed: web::Form<ConfirmedCounts>,
 ) -> Result<HttpResponse, AppError> {
@@ -576,8 +582,12 @@ async fn delete(
         chats: confirmed.chats,
         notes: confirmed.notes,
     };
+    let actor = Actor {
+        id: admin.id,
+        name: admin.name,
+    };
     let outcome = with_db(&pool, move |conn| {
-        deletion::delete_single(conn, id, Some(confirmed))
+        deletion::delete_single(conn, id, Some(confirmed), &actor)
     })
     .await?;
     match outcome {
@@ -599,12 +609,7 @@ async fn delete(
             );
             Ok(HttpResponse::Conflict()
                 .content_type("text/html; charset=utf-8")
-                .body(confirmation(
-                    &request,
-                    Layout::default(),
-                    preview,
-                    Some(notice),
-                )?))
+                .body(confirmation(&request, layout, preview, Some(notice))?))
         }
         Err(DeleteError::Database(error)) => Err(error.into()),
     }

@@ -17,6 +17,8 @@ pub enum AppError {
     AlreadyDeleted,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("request body too large")]
     PayloadTooLarge,
     #[error("database unavailable")]
@@ -112,6 +114,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound(_) | Self::AlreadyDeleted => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -123,11 +126,12 @@ impl ResponseError for AppError {
         let message = match self {
             Self::NotFound(what) => Some(what.clone()),
             Self::AlreadyDeleted => Some(
-                "This customer has already been deleted, together with their tickets, chats \
-                 and notes. Nothing else was changed."
+                "This customer no longer exists: they have already been deleted, together with \
+                 their tickets, chats and notes. Nothing else was changed."
                     .to_owned(),
             ),
             Self::BadRequest(why) => Some(format!("{why} Nothing was changed.")),
+            Self::Forbidden(why) => Some(why.clone()),
             Self::Unavailable(error) | Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 None

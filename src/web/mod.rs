@@ -2,15 +2,22 @@
 //! render templates. Nothing here decides what a deletion takes with it.
 
 pub mod assets;
+pub mod auth;
 pub mod customers;
+pub mod deletions;
 pub mod error;
 pub mod health;
+pub mod login;
 
-use actix_session::Session;
+use std::future::{ready, Ready};
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::Agent;
 use crate::db::{DbConn, DbPool};
 pub use error::AppError;
 
@@ -60,6 +67,13 @@ impl Flash {
         }
     }
 
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Error,
+            text: text.into(),
+        }
+    }
+
     /// Kept for the next page; a session that cannot be written only loses the message.
     pub fn set(self, session: &Session) {
         if let Err(error) = session.insert(FLASH_KEY, self) {
@@ -72,17 +86,35 @@ impl Flash {
     }
 }
 
-/// What the base layout needs on every page.
+/// What the base layout needs on every page: the one-time message, who is signed in, and the
+/// CSRF token for its forms. Extracted from the request by any handler that renders a page.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
     pub flash: Option<Flash>,
+    pub user: Option<Agent>,
+    pub csrf_token: String,
 }
 
 impl Layout {
-    pub fn new(session: &Session) -> Self {
-        Self {
-            flash: Flash::take(session),
-        }
+    pub fn is_admin(&self) -> bool {
+        self.user.as_ref().is_some_and(Agent::is_admin)
+    }
+}
+
+impl FromRequest for Layout {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let session = request.get_session();
+        ready(Ok(Self {
+            flash: Flash::take(&session),
+            user: request
+                .extensions()
+                .get::<auth::CurrentUser>()
+                .map(|u| u.0.clone()),
+            csrf_token: auth::csrf_token(&session),
+        }))
     }
 }
 

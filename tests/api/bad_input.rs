@@ -63,9 +63,12 @@ async fn malformed_and_unknown_ids(backend: Backend) {
         .await
         .assert_status(404);
     // A method the route does not take: a readable page too.
+    let token = app.admin.csrf_token().await;
     let wrong_method = app
+        .admin
         .client
         .delete(app.url(&format!("/people/customers/{ada}")))
+        .header("X-CSRF-Token", token)
         .send()
         .await
         .unwrap();

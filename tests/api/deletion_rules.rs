@@ -1,6 +1,6 @@
 //! The deletion module on its own: no HTTP, just the rules against a real database.
 
-use customer_desk::deletion::{self, DeleteError};
+use customer_desk::deletion::{self, Actor, DeleteError};
 use customer_desk::domain::deletion_counts::DeletionCounts;
 
 use crate::helpers::{spawn_app, Backend, Related, RowCounts};
@@ -80,7 +80,7 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
         ..Default::default()
     };
     let refused = app
-        .db(move |conn| deletion::delete_single(conn, ada, Some(stale)))
+        .db(move |conn| deletion::delete_single(conn, ada, Some(stale), &actor()))
         .await;
     match refused {
         Err(DeleteError::Changed(preview)) => {
@@ -92,14 +92,21 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
     assert_eq!(app.row_counts().await, before);
 
     let deleted = app
-        .db(move |conn| deletion::delete_single(conn, ada, None))
+        .db(move |conn| deletion::delete_single(conn, ada, None, &actor()))
         .await
         .unwrap();
     assert_eq!(deleted.counts.tickets, 2);
     assert_eq!(app.row_counts().await, RowCounts::default());
     let again = app
-        .db(move |conn| deletion::delete_single(conn, ada, None))
+        .db(move |conn| deletion::delete_single(conn, ada, None, &actor()))
         .await;
     assert!(matches!(again, Err(DeleteError::NotFound)));
     assert_eq!(app.deletion_records().await.len(), 1);
+}
+
+fn actor() -> Actor {
+    Actor {
+        id: 1,
+        name: "Ada Admin".into(),
+    }
 }

@@ -4,8 +4,10 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
+use customer_desk::accounts::{self, Role};
 use customer_desk::customers::{self, now};
 use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
@@ -16,6 +18,7 @@ use customer_desk::schema::{
 use customer_desk::startup::{self, ServerSettings};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
+use reqwest::cookie::{CookieStore, Jar};
 
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -134,12 +137,26 @@ fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
 
 pub struct TestApp {
     pub address: String,
-    pub client: reqwest::Client,
     pub pool: DbPool,
+    /// A browser signed in as the administrator [`ADMIN_EMAIL`]; `app.get(…)` and friends use it.
+    pub admin: Browser,
     _database: TestDatabase,
 }
 
+pub const ADMIN_EMAIL: &str = "ada.admin@desk.example";
+pub const ADMIN_NAME: &str = "Ada Admin";
+pub const PASSWORD: &str = "correct horse battery staple";
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    let app = spawn_app_without_sign_in(backend).await;
+    app.create_account(ADMIN_NAME, ADMIN_EMAIL, Role::Admin)
+        .await;
+    let admin = app.sign_in(ADMIN_EMAIL, PASSWORD).await;
+    TestApp { admin, ..app }
+}
+
+/// The app with no account and an anonymous browser.
+pub async fn spawn_app_without_sign_in(backend: Backend) -> TestApp {
     let (url, database) = fresh_database(&backend);
     let pool = db::connect_pool(&url, 4).expect("connect to the test database");
     db::run_migrations(&mut pool.get().unwrap()).expect("migrate the test database");
@@ -149,26 +166,154 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         session_key: actix_web::cookie::Key::generate(),
         secure_cookies: false,
         workers: 2,
+        session_idle: actix_web::cookie::time::Duration::hours(8),
     };
     let server = startup::run(listener, pool.clone(), settings).expect("start the server");
     tokio::spawn(server);
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .unwrap();
+    let address = format!("http://127.0.0.1:{port}");
     TestApp {
-        address: format!("http://127.0.0.1:{port}"),
-        client,
+        admin: Browser::new(&address),
+        address,
         pool,
         _database: database,
     }
+}
+
+/// A browser without JavaScript: a cookie jar, no automatic redirects, and the CSRF token of the
+/// last page it saw, which it puts in the forms it posts (as a browser submitting that page's
+/// form would).
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: Arc<Jar>,
+    base: String,
+    csrf: Mutex<Option<String>>,
+}
+
+impl Browser {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(Jar::default());
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Self {
+            client,
+            jar,
+            base: base.to_owned(),
+            csrf: Mutex::new(None),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The session cookie's value, if any.
+    pub fn session_cookie(&self) -> Option<String> {
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|c| c.strip_prefix("desk_session="))
+            .map(str::to_owned)
+    }
+
+    fn remember_csrf(&self, page: &Page) {
+        if let Some(token) = extract_csrf(&page.body) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+    }
+
+    pub fn forget_csrf(&self) {
+        *self.csrf.lock().unwrap() = None;
+    }
+
+    pub async fn csrf_token(&self) -> String {
+        if let Some(token) = self.csrf.lock().unwrap().clone() {
+            return token;
+        }
+        let page = self.get("/people/customers").await;
+        if let Some(token) = extract_csrf(&page.body) {
+            return token;
+        }
+        let login = self.get("/login").await;
+        extract_csrf(&login.body).expect("the sign-in page has a CSRF token")
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let page = read(self.client.get(self.url(path)).send().await.unwrap()).await;
+        self.remember_csrf(&page);
+        page
+    }
+
+    pub async fn get_htmx(&self, path: &str) -> Page {
+        read(
+            self.client
+                .get(self.url(path))
+                .header("HX-Request", "true")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts the form with this session's CSRF token added.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let token = self.csrf_token().await;
+        let mut fields: Vec<(&str, &str)> = form.to_vec();
+        fields.push(("csrf_token", &token));
+        self.post_form_as_is(path, &fields).await
+    }
+
+    /// Posts exactly these fields: no CSRF token unless given.
+    pub async fn post_form_as_is(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let page = read(
+            self.client
+                .post(self.url(path))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(form).unwrap())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        self.remember_csrf(&page);
+        page
+    }
+
+    /// Posts a raw body with the CSRF token in the header, as htmx does.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
+        let token = self.csrf_token().await;
+        read(
+            self.client
+                .post(self.url(path))
+                .header("content-type", content_type)
+                .header("X-CSRF-Token", token)
+                .body(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+fn extract_csrf(body: &str) -> Option<String> {
+    let marker = r#"name="csrf_token" value=""#;
+    let start = body.find(marker)? + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(body[start..end].to_owned())
 }
 
 /// A response read whole.
 pub struct Page {
     pub status: u16,
     pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -199,18 +344,31 @@ impl Page {
         );
         self
     }
+
+    /// A redirect to the sign-in page.
+    pub fn assert_sign_in_redirect(&self) -> &Self {
+        assert_eq!(
+            self.status, 303,
+            "expected a redirect; body:\n{}",
+            self.body
+        );
+        let location = self.location.as_deref().unwrap_or_default();
+        assert!(location.starts_with("/login"), "redirected to {location}");
+        self
+    }
 }
 
 async fn read(response: reqwest::Response) -> Page {
     let status = response.status().as_u16();
-    let location = response
-        .headers()
+    let headers = response.headers().clone();
+    let location = headers
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned());
     let body = response.text().await.unwrap();
     Page {
         status,
         location,
+        headers,
         body,
     }
 }
@@ -243,44 +401,41 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        read(self.client.get(self.url(path)).send().await.unwrap()).await
+        self.admin.get(path).await
     }
 
     pub async fn get_htmx(&self, path: &str) -> Page {
-        read(
-            self.client
-                .get(self.url(path))
-                .header("HX-Request", "true")
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.admin.get_htmx(path).await
     }
 
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Page {
-        read(
-            self.client
-                .post(self.url(path))
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(serde_urlencoded::to_string(form).unwrap())
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.admin.post_form(path, form).await
     }
 
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Page {
-        read(
-            self.client
-                .post(self.url(path))
-                .header("content-type", content_type)
-                .body(body)
-                .send()
-                .await
-                .unwrap(),
-        )
+        self.admin.post_raw(path, content_type, body).await
+    }
+
+    /// A new browser, signed in with these credentials.
+    pub async fn sign_in(&self, email: &str, password: &str) -> Browser {
+        let browser = Browser::new(&self.address);
+        browser.get("/login").await.assert_status(200);
+        let signed_in = browser
+            .post_form("/login", &[("email", email), ("password", password)])
+            .await;
+        signed_in.assert_status(303);
+        // Signing in starts a new session with a new token, as the next page would show.
+        browser.forget_csrf();
+        browser
+    }
+
+    pub async fn create_account(&self, name: &str, email: &str, role: Role) -> i64 {
+        let (name, email) = (name.to_owned(), email.to_owned());
+        self.db(move |conn| {
+            accounts::create(conn, &name, &email, PASSWORD, role)
+                .unwrap()
+                .id
+        })
         .await
     }
 
@@ -432,9 +587,9 @@ impl TestApp {
         .await
     }
 
-    /// (kind, customers, tickets, chats, notes, customer_ids) of every deletion record, oldest
-    /// first.
-    pub async fn deletion_records(&self) -> Vec<(String, i64, i64, i64, i64, String)> {
+    /// (kind, customers, tickets, chats, notes, customer_ids, actor_name) of every deletion
+    /// record, oldest first.
+    pub async fn deletion_records(&self) -> Vec<(String, i64, i64, i64, i64, String, String)> {
         self.db(|conn| {
             deletion_records::table
                 .order(deletion_records::id.asc())
@@ -445,6 +600,7 @@ impl TestApp {
                     deletion_records::chats,
                     deletion_records::notes,
                     deletion_records::customer_ids,
+                    deletion_records::actor_name,
                 ))
                 .load(conn)
                 .unwrap()

@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod access;
 mod bad_input;
 mod customer_forms;
 mod customers_list;

@@ -116,7 +116,15 @@ async fn deleting_removes_exactly_that_customer_and_its_data(backend: Backend) {
     let records = app.deletion_records().await;
     assert_eq!(
         records,
-        vec![("single".into(), 1, 7, 3, 1, ada.to_string())]
+        vec![(
+            "single".into(),
+            1,
+            7,
+            3,
+            1,
+            ada.to_string(),
+            crate::helpers::ADMIN_NAME.into()
+        )]
     );
 
     app.get("/people/customers")

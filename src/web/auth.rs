@@ -1,0 +1,232 @@
+//! Who is asking, and may they: sign-in required everywhere but a few public paths, CSRF checked
+//! on every state-changing request, and the `Admin` extractor that deletion routes require.
+//! Each rule is written once here and applied to every route by `startup.rs`.
+
+use std::future::{ready, Ready};
+
+use actix_session::{Session, SessionExt};
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method};
+use actix_web::middleware::Next;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use super::{see_other, with_db, AppError};
+use crate::accounts::{self, random_token, Agent};
+use crate::db::DbPool;
+
+const AGENT_KEY: &str = "agent_id";
+const CSRF_KEY: &str = "csrf";
+pub const CSRF_FIELD: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// Reachable without signing in.
+fn is_public(path: &str) -> bool {
+    path == "/login" || path == "/healthz" || path.starts_with("/static/")
+}
+
+/// The signed-in person, put in the request by [`require_sign_in`].
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Agent);
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            request
+                .extensions()
+                .get::<CurrentUser>()
+                .cloned()
+                .ok_or_else(|| AppError::Forbidden("Sign in first.".into())),
+        )
+    }
+}
+
+/// A signed-in administrator: the only way a handler gets one is through this extractor, and
+/// every deletion route takes it.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Agent);
+
+impl FromRequest for Admin {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let user = request.extensions().get::<CurrentUser>().cloned();
+        ready(match user {
+            Some(CurrentUser(agent)) if agent.is_admin() => Ok(Admin(agent)),
+            _ => Err(AppError::Forbidden(
+                "Only administrators can delete customers or see the deletion history.".into(),
+            )),
+        })
+    }
+}
+
+/// The session's CSRF token, created on first use.
+pub fn csrf_token(session: &Session) -> String {
+    if let Ok(Some(token)) = session.get::<String>(CSRF_KEY) {
+        return token;
+    }
+    let token = random_token(32);
+    if let Err(error) = session.insert(CSRF_KEY, &token) {
+        tracing::warn!(%error, "could not store the CSRF token");
+    }
+    token
+}
+
+/// Starts a signed-in session: a new key (no fixation) and a new CSRF token.
+pub fn sign_in(session: &Session, agent: &Agent) -> Result<(), AppError> {
+    session.renew();
+    session
+        .insert(AGENT_KEY, agent.id)
+        .and_then(|_| session.insert(CSRF_KEY, random_token(32)))
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write the session: {e}")))?;
+    Ok(())
+}
+
+/// Ends the session everywhere: the server-side state is deleted, so an old cookie finds nothing.
+pub fn sign_out(session: &Session) {
+    session.purge();
+}
+
+/// A local path to return to after sign-in; anything that could leave the site is dropped.
+pub fn safe_next(next: &str) -> Option<&str> {
+    let is_local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    (is_local && next.len() <= 2048).then_some(next)
+}
+
+/// Middleware: everything but the public paths needs a signed-in, still existing account.
+pub async fn require_sign_in(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if is_public(request.path()) {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+    let session = request.get_session();
+    let agent_id = session.get::<i64>(AGENT_KEY).ok().flatten();
+    let agent = match (agent_id, request.app_data::<web::Data<DbPool>>()) {
+        (Some(id), Some(pool)) => with_db(pool, move |conn| accounts::find(conn, id))
+            .await?
+            .map_err(AppError::from)?,
+        _ => None,
+    };
+    match agent {
+        Some(agent) => {
+            request.extensions_mut().insert(CurrentUser(agent));
+            Ok(next.call(request).await?.map_into_boxed_body())
+        }
+        None => {
+            if agent_id.is_some() {
+                // The account was removed: end its session.
+                session.purge();
+            }
+            let location = if request.method() == Method::GET {
+                let wanted = match request.query_string() {
+                    "" => request.path().to_owned(),
+                    query => format!("{}?{query}", request.path()),
+                };
+                format!(
+                    "/login?{}",
+                    serde_urlencoded::to_string([("next", wanted)]).unwrap_or_default()
+                )
+            } else {
+                "/login".to_owned()
+            };
+            Ok(request
+                .into_response(see_other(&location))
+                .map_into_boxed_body())
+        }
+    }
+}
+
+fn is_safe_method(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Middleware: a state-changing request must carry the session's CSRF token, in the
+/// `X-CSRF-Token` header (htmx) or the `csrf_token` form field (plain forms).
+pub async fn verify_csrf(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if is_safe_method(request.method()) {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+    let expected = request.get_session().get::<String>(CSRF_KEY).ok().flatten();
+    let mut provided = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if provided.is_none() && is_form {
+        // Read the form (within the body limit) for its token, then put it back for the handler.
+        let body = match request.extract::<web::Bytes>().await {
+            Ok(body) => body,
+            Err(error) => return Ok(request.error_response(error).map_into_boxed_body()),
+        };
+        provided = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
+            .map(|(_, v)| v);
+        let (_, mut payload) = actix_http::h1::Payload::create(true);
+        payload.unread_data(body);
+        request.set_payload(payload.into());
+    }
+    let valid = matches!((&expected, &provided),
+        (Some(e), Some(p)) if constant_time_eq(e.as_bytes(), p.as_bytes()));
+    if valid {
+        Ok(next.call(request).await?.map_into_boxed_body())
+    } else {
+        let error = AppError::Forbidden(
+            "This form has expired or did not come from this site, so nothing was changed. \
+             Go back, reload the page and try again."
+                .into(),
+        );
+        Ok(request.error_response(error).map_into_boxed_body())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_stays_on_site() {
+        assert_eq!(
+            safe_next("/people/customers?page=2"),
+            Some("/people/customers?page=2")
+        );
+        assert_eq!(safe_next("https://evil.example"), None);
+        assert_eq!(safe_next("//evil.example"), None);
+        assert_eq!(safe_next("/\\evil.example"), None);
+        assert_eq!(safe_next("/ok\\..\\"), None);
+        assert_eq!(safe_next("javascript:alert(1)"), None);
+        assert_eq!(safe_next(""), None);
+        assert_eq!(safe_next("/\nLocation: x"), None);
+    }
+
+    #[test]
+    fn token_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"ab"));
+    }
+}

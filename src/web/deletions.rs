@@ -1,0 +1,89 @@
+//! The deletion history (administrators only).
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+
+use super::auth::Admin;
+use super::{html, render, with_db, AppError, Layout};
+use crate::db::DbPool;
+use crate::deletion::{self, HistoryEntry};
+use crate::domain::group_thousands;
+
+pub const HISTORY_PAGE_SIZE: i64 = 50;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/people/customers/deletions").route(web::get().to(history)));
+}
+
+#[derive(Template)]
+#[template(path = "customers/deletions.html")]
+struct HistoryTemplate {
+    layout: Layout,
+    entries: Vec<HistoryEntry>,
+    range_text: String,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+}
+
+impl HistoryTemplate {
+    fn when(&self, entry: &HistoryEntry) -> String {
+        entry.created_at.format("%-d %b %Y, %H:%M UTC").to_string()
+    }
+
+    fn how(&self, entry: &HistoryEntry) -> &'static str {
+        if entry.kind == "bulk" {
+            "Bulk"
+        } else {
+            "Single"
+        }
+    }
+
+    fn who<'a>(&self, entry: &'a HistoryEntry) -> &'a str {
+        if entry.actor_name.is_empty() {
+            "(unknown)"
+        } else {
+            &entry.actor_name
+        }
+    }
+
+    fn n(&self, value: &i64) -> String {
+        group_thousands(*value)
+    }
+}
+
+async fn history(
+    _admin: Admin,
+    request: HttpRequest,
+    layout: Layout,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    let page = pairs
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse::<i64>().ok())
+        .unwrap_or(1);
+    let (pagination, entries) = with_db(&pool, move |conn| {
+        deletion::history(conn, page, HISTORY_PAGE_SIZE)
+    })
+    .await??;
+    let range_text = if pagination.total == 0 {
+        "No deletions yet".to_owned()
+    } else {
+        format!(
+            "{}–{} of {}",
+            group_thousands(pagination.first_row()),
+            group_thousands(pagination.last_row()),
+            group_thousands(pagination.total)
+        )
+    };
+    let template = HistoryTemplate {
+        layout,
+        entries,
+        range_text,
+        previous_href: pagination.previous().map(|p| format!("?page={p}")),
+        next_href: pagination.next().map(|p| format!("?page={p}")),
+    };
+    Ok(html(render(&template)?))
+}
