@@ -2,12 +2,15 @@
 //! and edit. Knows nothing of HTTP.
 
 use chrono::NaiveDateTime;
-use diesel::dsl::count_star;
+use diesel::dsl::{count_star, not};
+use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use crate::db::{write_transaction, DbConn};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
+use crate::domain::selection::{Selection, SelectionSummary};
 use crate::schema::{
     chat_conversations, chat_messages, customers, notes, ticket_messages, tickets,
 };
@@ -50,49 +53,107 @@ pub struct ListPage {
     pub rows: Vec<ListRow>,
 }
 
-/// Customers matching the search; every word must match some searchable field.
-fn matching(search: &Search) -> customers::BoxedQuery<'static, Backend> {
-    let mut query = customers::table.into_boxed();
+/// A condition on customers, over any query source that has the customers' columns (the table
+/// itself, or a join of tickets, chats or notes to it).
+pub type Filter<QS> = Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>>;
+pub type CustomerFilter = Filter<customers::table>;
+
+/// Every word must match the first name, last name, email or organisation.
+pub fn search_filter<QS: 'static>(search: &Search) -> Filter<QS>
+where
+    customers::id: SelectableExpression<QS>,
+    customers::first_name: SelectableExpression<QS>,
+    customers::last_name: SelectableExpression<QS>,
+    customers::email: SelectableExpression<QS>,
+    customers::organisation: SelectableExpression<QS>,
+{
+    let mut filter: Option<Filter<QS>> = None;
     for word in search.words() {
         let pattern = Search::like_pattern(&word);
-        query = query.filter(
-            lower(customers::first_name)
+        let word_matches = lower(customers::first_name)
+            .like(pattern.clone())
+            .escape('\\')
+            .or(lower(customers::last_name)
                 .like(pattern.clone())
-                .escape('\\')
-                .or(lower(customers::last_name)
-                    .like(pattern.clone())
-                    .escape('\\'))
-                .or(lower(customers::email).like(pattern.clone()).escape('\\'))
-                .or(lower(customers::organisation).like(pattern).escape('\\')),
-        );
+                .escape('\\'))
+            .or(lower(customers::email).like(pattern.clone()).escape('\\'))
+            .or(lower(customers::organisation).like(pattern).escape('\\'));
+        filter = Some(match filter {
+            None => Box::new(word_matches),
+            Some(previous) => Box::new(previous.and(word_matches)),
+        });
     }
-    query
+    filter.unwrap_or_else(|| Box::new(true.into_sql::<Bool>()))
+}
+
+/// The customers a selection holds, as one SQL condition: (matching the "All" search and not
+/// excluded) or ticked one by one.
+pub fn selection_filter<QS: 'static>(selection: &Selection) -> Filter<QS>
+where
+    customers::id: SelectableExpression<QS>,
+    customers::first_name: SelectableExpression<QS>,
+    customers::last_name: SelectableExpression<QS>,
+    customers::email: SelectableExpression<QS>,
+    customers::organisation: SelectableExpression<QS>,
+{
+    let all: Option<Filter<QS>> = selection.all.as_ref().map(|all| {
+        let matching = search_filter::<QS>(&Search::parse(&all.search));
+        if all.excluded.is_empty() {
+            matching
+        } else {
+            let excluded: Vec<i64> = all.excluded.iter().copied().collect();
+            Box::new(matching.and(not(customers::id.eq_any(excluded)))) as Filter<QS>
+        }
+    });
+    let picked: Option<Filter<QS>> = (!selection.ids.is_empty()).then(|| {
+        let ids: Vec<i64> = selection.ids.iter().copied().collect();
+        Box::new(customers::id.eq_any(ids)) as Filter<QS>
+    });
+    match (all, picked) {
+        (Some(all), Some(picked)) => Box::new(all.or(picked)),
+        (Some(only), None) | (None, Some(only)) => only,
+        (None, None) => Box::new(false.into_sql::<Bool>()),
+    }
+}
+
+/// The list's rows: the search, and with `only` just the customers it holds ("Show selected").
+fn listed(search: &Search, only: Option<&Selection>) -> customers::BoxedQuery<'static, Backend> {
+    let query = customers::table
+        .into_boxed()
+        .filter(search_filter::<customers::table>(search));
+    match only {
+        Some(selection) => query.filter(selection_filter::<customers::table>(selection)),
+        None => query,
+    }
 }
 
 pub fn count_matching(conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
-    matching(search).select(count_star()).get_result(conn)
+    listed(search, None).select(count_star()).get_result(conn)
 }
 
-pub fn list(conn: &mut DbConn, query: &ListQuery) -> QueryResult<ListPage> {
-    let total = count_matching(conn, &query.search)?;
+pub fn list(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    only: Option<&Selection>,
+) -> QueryResult<ListPage> {
+    let total = listed(&query.search, only)
+        .select(count_star())
+        .get_result(conn)?;
     let pagination = Pagination::new(total, query.page, query.per_page);
+    let rows = listed(&query.search, only);
     let ordered = match query.sort {
-        SortOrder::Name => matching(&query.search).order((
+        SortOrder::Name => rows.order((
             customers::last_name.asc(),
             customers::first_name.asc(),
             customers::id.asc(),
         )),
-        SortOrder::NameDesc => matching(&query.search).order((
+        SortOrder::NameDesc => rows.order((
             customers::last_name.desc(),
             customers::first_name.desc(),
             customers::id.desc(),
         )),
-        SortOrder::Created => {
-            matching(&query.search).order((customers::created_at.desc(), customers::id.desc()))
-        }
-        SortOrder::CreatedAsc => {
-            matching(&query.search).order((customers::created_at.asc(), customers::id.asc()))
-        }
+        SortOrder::Created => rows.order((customers::created_at.desc(), customers::id.desc())),
+        SortOrder::CreatedAsc => rows.order((customers::created_at.asc(), customers::id.asc())),
     };
     let page: Vec<Customer> = ordered
         .select(Customer::as_select())
@@ -108,14 +169,74 @@ pub fn list(conn: &mut DbConn, query: &ListQuery) -> QueryResult<ListPage> {
     let rows = page
         .into_iter()
         .map(|customer| {
-            let tickets = ticket_counts
-                .iter()
-                .find(|(id, _)| *id == customer.id)
-                .map_or(0, |(_, n)| *n);
+            let tickets = count_for(&ticket_counts, customer.id);
             ListRow { customer, tickets }
         })
         .collect();
     Ok(ListPage { pagination, rows })
+}
+
+/// The counter's numbers for a selection.
+pub fn summarize(conn: &mut DbConn, selection: &Selection) -> QueryResult<SelectionSummary> {
+    if selection.is_empty() {
+        return Ok(SelectionSummary::default());
+    }
+    let selected = count_where(conn, selection_filter(selection))?;
+    let all = match &selection.all {
+        Some(all) => {
+            let search = Search::parse(&all.search);
+            let matching = count_where(conn, search_filter(&search))?;
+            Some((search.as_str().to_owned(), matching))
+        }
+        None => None,
+    };
+    Ok(SelectionSummary {
+        selected,
+        all,
+        excluded: selection.all.as_ref().map_or(0, |a| a.excluded.len()),
+        picked: selection.ids.len(),
+    })
+}
+
+/// Of these ids, the ones the filter holds.
+pub fn ids_where(conn: &mut DbConn, ids: &[i64], filter: CustomerFilter) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    customers::table
+        .into_boxed()
+        .filter(customers::id.eq_any(ids.to_vec()))
+        .filter(filter)
+        .select(customers::id)
+        .load(conn)
+}
+
+pub fn count_where(conn: &mut DbConn, filter: CustomerFilter) -> QueryResult<i64> {
+    customers::table
+        .into_boxed()
+        .filter(filter)
+        .select(count_star())
+        .get_result(conn)
+}
+
+/// The first few names of the customers the filter holds, by name.
+pub fn names_where(
+    conn: &mut DbConn,
+    filter: CustomerFilter,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, String)> = customers::table
+        .into_boxed()
+        .filter(filter)
+        .order((
+            customers::last_name.asc(),
+            customers::first_name.asc(),
+            customers::id.asc(),
+        ))
+        .limit(limit)
+        .select((customers::first_name, customers::last_name))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(f, l)| format!("{f} {l}")).collect())
 }
 
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Customer>> {

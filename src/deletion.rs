@@ -7,9 +7,10 @@
 
 use diesel::prelude::*;
 
-use crate::customers::now;
+use crate::customers::{now, selection_filter};
 use crate::db::{write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
+use crate::domain::selection::Selection;
 use crate::schema::{chat_conversations, customers, deletion_records, notes, tickets};
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
@@ -118,6 +119,9 @@ pub fn delete_single(
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
     write_transaction(conn, |conn| {
+        if lock_existing(conn, &[id])?.is_empty() {
+            return Err(DeleteError::NotFound);
+        }
         let preview = preview_single(conn, id)?;
         if confirmed.is_some_and(|shown| shown != preview.counts) {
             return Err(DeleteError::Changed(preview));
@@ -126,7 +130,14 @@ pub fn delete_single(
         if deleted != 1 {
             return Err(DeleteError::NotFound);
         }
-        let record_id = record(conn, actor, DeletionKind::Single, &preview.counts, &[id])?;
+        let record_id = record(
+            conn,
+            actor,
+            DeletionKind::Single,
+            &preview.counts,
+            &[id],
+            None,
+        )?;
         Ok(Deleted {
             customer: preview.customer,
             counts: preview.counts,
@@ -135,13 +146,103 @@ pub fn delete_single(
     })
 }
 
+/// The record of a finished bulk deletion; its job's items keep the deleted ids.
+pub fn record_bulk(
+    conn: &mut DbConn,
+    actor_id: Option<i64>,
+    actor_name: &str,
+    counts: &DeletionCounts,
+    job_id: i64,
+) -> QueryResult<i64> {
+    diesel::insert_into(deletion_records::table)
+        .values((
+            deletion_records::created_at.eq(now()),
+            deletion_records::kind.eq(DeletionKind::Bulk.as_str()),
+            deletion_records::customers.eq(counts.customers),
+            deletion_records::tickets.eq(counts.tickets),
+            deletion_records::chats.eq(counts.chats),
+            deletion_records::notes.eq(counts.notes),
+            deletion_records::actor_id.eq(actor_id),
+            deletion_records::actor_name.eq(actor_name),
+            deletion_records::job_id.eq(Some(job_id)),
+        ))
+        .returning(deletion_records::id)
+        .get_result(conn)
+}
+
+/// Of these customers, the ones that still exist, locked until the transaction ends.
+///
+/// On PostgreSQL `FOR UPDATE` makes a concurrent deletion of the same customer wait, and then
+/// find it gone, so that every customer is deleted (and counted) exactly once. SQLite has a
+/// single writer, and our write transactions hold it from their start.
+pub fn lock_existing(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    let query = customers::table
+        .filter(customers::id.eq_any(ids.to_vec()))
+        .select(customers::id)
+        .order(customers::id.asc());
+    match conn {
+        DbConn::Pg(pg) => query.for_update().load(pg),
+        DbConn::Sqlite(_) => query.load(conn),
+    }
+}
+
+/// Deletes these customers (which must be locked by [`lock_existing`] in the same transaction)
+/// and, through the cascades, all their data; returns what went.
+pub fn delete_locked(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
+    if ids.is_empty() {
+        return Ok(DeletionCounts::default());
+    }
+    let counts = counts_for(conn, ids)?;
+    let deleted = diesel::delete(customers::table.filter(customers::id.eq_any(ids.to_vec())))
+        .execute(conn)? as i64;
+    Ok(DeletionCounts {
+        customers: deleted,
+        ..counts
+    })
+}
+
+/// What deleting the customers a selection holds takes with it.
+pub fn counts_for_selection(
+    conn: &mut DbConn,
+    selection: &Selection,
+) -> QueryResult<DeletionCounts> {
+    Ok(DeletionCounts {
+        customers: customers::table
+            .filter(selection_filter(selection))
+            .count()
+            .get_result(conn)?,
+        tickets: tickets::table
+            .inner_join(customers::table)
+            .filter(selection_filter(selection))
+            .count()
+            .get_result(conn)?,
+        tickets_in_trash: tickets::table
+            .inner_join(customers::table)
+            .filter(tickets::trashed_at.is_not_null())
+            .filter(selection_filter(selection))
+            .count()
+            .get_result(conn)?,
+        chats: chat_conversations::table
+            .inner_join(customers::table)
+            .filter(selection_filter(selection))
+            .count()
+            .get_result(conn)?,
+        notes: notes::table
+            .inner_join(customers::table)
+            .filter(selection_filter(selection))
+            .count()
+            .get_result(conn)?,
+    })
+}
+
 /// Writes the audit record: counts and ids, never names or emails.
-fn record(
+pub(crate) fn record(
     conn: &mut DbConn,
     actor: &Actor,
     kind: DeletionKind,
     counts: &DeletionCounts,
     ids: &[i64],
+    job_id: Option<i64>,
 ) -> QueryResult<i64> {
     let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
     diesel::insert_into(deletion_records::table)
@@ -155,6 +256,7 @@ fn record(
             deletion_records::customer_ids.eq(ids.join(",")),
             deletion_records::actor_id.eq(Some(actor.id)),
             deletion_records::actor_name.eq(&actor.name),
+            deletion_records::job_id.eq(job_id),
         ))
         .returning(deletion_records::id)
         .get_result(conn)

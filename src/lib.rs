@@ -5,6 +5,7 @@ pub mod customers;
 pub mod db;
 pub mod deletion;
 pub mod domain;
+pub mod jobs;
 pub mod schema;
 pub mod seed;
 pub mod session_store;

@@ -1,13 +1,14 @@
 //! `customer-desk`: serve the app, migrate the database, or seed it with realistic data.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use customer_desk::accounts::{self, random_token, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
 use customer_desk::startup::{self, ServerSettings};
-use customer_desk::{customers, seed, session_store};
+use customer_desk::{customers, jobs, seed, session_store};
 
 const DEMO_CUSTOMERS: u64 = 2_000;
 
@@ -89,6 +90,15 @@ struct ServeArgs {
     /// HTTP worker threads (0 = one per core).
     #[arg(long, env = "WORKERS", default_value_t = 0)]
     workers: usize,
+    /// Customers a bulk deletion deletes per transaction.
+    #[arg(long, env = "DELETION_BATCH_SIZE", default_value_t = 500)]
+    deletion_batch_size: i64,
+    /// Rest between bulk deletion batches, in milliseconds (0: none).
+    #[arg(long, env = "DELETION_PAUSE_MS", default_value_t = 0)]
+    deletion_pause_ms: u64,
+    /// Seconds after which a deletion job left by a stopped or crashed instance is taken over.
+    #[arg(long, env = "JOB_LEASE_SECONDS", default_value_t = 15)]
+    job_lease_seconds: u64,
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
@@ -205,6 +215,12 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         workers: args.workers,
         session_idle: actix_web::cookie::time::Duration::hours(args.session_idle_hours.max(1)),
+        worker: jobs::WorkerSettings {
+            batch_size: args.deletion_batch_size.clamp(1, 5_000),
+            pause: Duration::from_millis(args.deletion_pause_ms),
+            lease: Duration::from_secs(args.job_lease_seconds.max(1)),
+            ..Default::default()
+        },
     };
     println!(
         "Customer Desk on {} ({}): http://{address}/people/customers",

@@ -72,6 +72,7 @@ diesel::table! {
         customer_ids -> Text,
         actor_id -> Nullable<BigInt>,
         actor_name -> Text,
+        job_id -> Nullable<BigInt>,
     }
 }
 
@@ -102,7 +103,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    deletion_jobs (id) {
+        id -> BigInt,
+        created_at -> Timestamp,
+        confirmation_token -> Text,
+        actor_id -> Nullable<BigInt>,
+        actor_name -> Text,
+        status -> Text,
+        total -> BigInt,
+        cursor -> BigInt,
+        processed -> BigInt,
+        customers -> BigInt,
+        tickets -> BigInt,
+        chats -> BigInt,
+        notes -> BigInt,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    deletion_job_items (job_id, customer_id) {
+        job_id -> BigInt,
+        customer_id -> BigInt,
+    }
+}
+
 diesel::joinable!(tickets -> customers (customer_id));
+diesel::joinable!(deletion_job_items -> deletion_jobs (job_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(chat_conversations -> customers (customer_id));
 diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
@@ -120,4 +150,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     agents,
     sessions,
     login_failures,
+    deletion_jobs,
+    deletion_job_items,
 );

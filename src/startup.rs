@@ -13,6 +13,7 @@ use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 
 use crate::db::DbPool;
+use crate::jobs::{Worker, WorkerSettings};
 use crate::session_store::DbSessionStore;
 use crate::web::error::{render_plain_errors, ErrorPage};
 use crate::web::{self as routes, auth, AppError};
@@ -31,6 +32,8 @@ pub struct ServerSettings {
     pub workers: usize,
     /// A session ends after this long without a request.
     pub session_idle: time::Duration,
+    /// How this instance's background worker deletes bulk deletion jobs.
+    pub worker: WorkerSettings,
 }
 
 impl ServerSettings {
@@ -47,11 +50,14 @@ pub fn run(
     settings: ServerSettings,
 ) -> std::io::Result<Server> {
     let store = DbSessionStore::new(pool.clone());
+    // The worker stops when the last copy of this handle (held by the app) is dropped.
+    let worker = web::Data::new(Worker::spawn(pool.clone(), settings.worker.clone()));
     let pool = web::Data::new(pool);
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
+            .app_data(worker.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(MAX_FORM_BYTES)
@@ -111,6 +117,7 @@ pub fn run(
             .configure(routes::login::routes)
             // Before the customer routes, so that "deletions" is not read as a customer id.
             .configure(routes::deletions::routes)
+            .configure(routes::selection::routes)
             .configure(routes::customers::routes)
             .default_service(web::to(|| async {
                 ErrorPage::for_status(actix_web::http::StatusCode::NOT_FOUND, None).response()

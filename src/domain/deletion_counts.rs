@@ -41,6 +41,30 @@ impl DeletionCounts {
     }
 }
 
+/// "Ada Lovelace", "Ada Lovelace and Alan Turing", "Ada Lovelace, Alan Turing and 1,232 more":
+/// `names` are the first few (by name) of `total` customers.
+pub fn names_summary(names: &[String], total: i64) -> String {
+    let shown = if total as usize > names.len() || total > 3 {
+        &names[..names.len().min(2)]
+    } else {
+        names
+    };
+    let rest = total - shown.len() as i64;
+    match (shown, rest) {
+        ([], _) => String::new(),
+        ([only], 0) => only.clone(),
+        (names, 0) => {
+            let (last, first) = names.split_last().expect("not empty");
+            format!("{} and {last}", first.join(", "))
+        }
+        (names, rest) => format!(
+            "{} and {} more",
+            names.join(", "),
+            super::group_thousands(rest)
+        ),
+    }
+}
+
 /// How a deletion was asked for; stored in the deletion record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeletionKind {
@@ -75,6 +99,28 @@ mod tests {
             "7 tickets (2 in the trash), 3 live chat conversations and 1 note"
         );
         assert!(counts.has_associated_data());
+    }
+
+    #[test]
+    fn names_read_like_a_sentence() {
+        let names: Vec<String> = ["Ada Lovelace", "Alan Turing", "Grace Hopper"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(names_summary(&names[..1], 1), "Ada Lovelace");
+        assert_eq!(
+            names_summary(&names[..2], 2),
+            "Ada Lovelace and Alan Turing"
+        );
+        assert_eq!(
+            names_summary(&names, 3),
+            "Ada Lovelace, Alan Turing and Grace Hopper"
+        );
+        assert_eq!(
+            names_summary(&names, 1234),
+            "Ada Lovelace, Alan Turing and 1,232 more"
+        );
+        assert_eq!(names_summary(&[], 0), "");
     }
 
     #[test]

@@ -113,6 +113,8 @@ pub struct ListQuery {
     /// 1-based; may be past the end until [`Pagination::new`] clamps it.
     pub page: i64,
     pub per_page: i64,
+    /// "Show selected": only the customers in the administrator's selection.
+    pub only_selected: bool,
 }
 
 impl Default for ListQuery {
@@ -122,6 +124,7 @@ impl Default for ListQuery {
             sort: SortOrder::default(),
             page: 1,
             per_page: DEFAULT_PAGE_SIZE,
+            only_selected: false,
         }
     }
 }
@@ -150,6 +153,7 @@ impl ListQuery {
                 query.per_page = size;
             }
         }
+        query.only_selected = get("selected") == Some("1");
         query
     }
 
@@ -164,6 +168,9 @@ impl ListQuery {
         }
         if self.per_page != DEFAULT_PAGE_SIZE {
             pairs.push(("per_page", self.per_page.to_string()));
+        }
+        if self.only_selected {
+            pairs.push(("selected", "1".to_owned()));
         }
         if page > 1 {
             pairs.push(("page", page.to_string()));
@@ -326,6 +333,7 @@ mod tests {
             sort: SortOrder::Created,
             page: 3,
             per_page: 25,
+            only_selected: false,
         };
         assert_eq!(
             q.href_for_page(4),

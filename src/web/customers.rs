@@ -7,16 +7,19 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::auth::Admin;
+use super::selection::{self, SelectionBar};
 use super::{
     html, is_htmx, parse_customer_id, render, see_other, with_db, AppError, Flash, Layout,
 };
-use crate::customers::{self, Customer, SaveError};
+use crate::customers::{self, selection_filter, Customer, SaveError};
 use crate::db::DbPool;
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::customer_form::{self, CustomerForm, FieldErrors};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::group_thousands;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
+use crate::domain::selection::{PageState, Selection};
+use crate::jobs::{self, Job};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/people/customers").route(web::get().to(list)))
@@ -51,6 +54,7 @@ fn day_and_time(at: &NaiveDateTime) -> String {
 
 struct RowView {
     id: i64,
+    selected: bool,
     name: String,
     email: String,
     organisation: String,
@@ -69,6 +73,13 @@ struct PageLinkView {
 #[template(path = "customers/list.html")]
 struct ListTemplate {
     layout: Layout,
+    is_admin: bool,
+    bar: SelectionBar,
+    page_state: PageState,
+    all_label: String,
+    return_to: String,
+    page_ids: String,
+    jobs: Vec<Job>,
     query: ListQuery,
     sort_options: [SortOrder; 4],
     page_sizes: [i64; 3],
@@ -79,17 +90,53 @@ struct ListTemplate {
     next_href: Option<String>,
 }
 
+impl ListTemplate {
+    fn n(&self, value: &i64) -> String {
+        group_thousands(*value)
+    }
+}
+
 async fn list(
     request: HttpRequest,
     pool: web::Data<DbPool>,
+    session: Session,
     layout: Layout,
 ) -> Result<HttpResponse, AppError> {
     // Decoded leniently: invalid UTF-8 becomes U+FFFD and bad values fall back to defaults.
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let query = ListQuery::from_pairs(&pairs);
+    let mut query = ListQuery::from_pairs(&pairs);
+    let is_admin = layout.is_admin();
+    // Only administrators select; for agents "Show selected" means nothing.
+    query.only_selected &= is_admin;
+    let selection = if is_admin {
+        selection::load(&session)
+    } else {
+        Selection::default()
+    };
     let for_db = query.clone();
-    let page = with_db(&pool, move |conn| customers::list(conn, &for_db)).await??;
+    let (page, selected_on_page, summary, all_count, jobs) = with_db(&pool, move |conn| {
+        let only = for_db.only_selected.then_some(&selection);
+        let page = customers::list(conn, &for_db, only)?;
+        if !is_admin {
+            return Ok((page, Vec::new(), Default::default(), 0, Vec::new()));
+        }
+        let ids: Vec<i64> = page.rows.iter().map(|r| r.customer.id).collect();
+        let selected = if selection.is_empty() {
+            Vec::new()
+        } else {
+            customers::ids_where(conn, &ids, selection_filter(&selection))?
+        };
+        let summary = customers::summarize(conn, &selection)?;
+        let all_count = if for_db.only_selected {
+            customers::count_matching(conn, &for_db.search)?
+        } else {
+            page.pagination.total
+        };
+        let jobs = jobs::active(conn)?;
+        Ok::<_, diesel::result::Error>((page, selected, summary, all_count, jobs))
+    })
+    .await??;
     let p = page.pagination;
     let range_text = if p.total == 0 {
         "No customers".to_owned()
@@ -117,11 +164,12 @@ async fn list(
             },
         })
         .collect();
-    let rows = page
+    let rows: Vec<RowView> = page
         .rows
         .into_iter()
         .map(|row| RowView {
             id: row.customer.id,
+            selected: selected_on_page.contains(&row.customer.id),
             name: row.customer.full_name(),
             created: day(&row.customer.created_at),
             created_iso: row
@@ -134,7 +182,19 @@ async fn list(
             tickets: row.tickets,
         })
         .collect();
+    let page_ids = rows
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let template = ListTemplate {
+        is_admin,
+        bar: SelectionBar::new(&summary, None),
+        page_state: PageState::of(rows.iter().map(|r| r.selected)),
+        all_label: selection::all_label(all_count),
+        return_to: query.href_for_page(p.page),
+        page_ids,
+        jobs,
         layout,
         sort_options: SortOrder::ALL,
         page_sizes: PAGE_SIZES,

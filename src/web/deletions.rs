@@ -4,15 +4,86 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
 
 use super::auth::Admin;
-use super::{html, render, with_db, AppError, Layout};
+use super::{html, is_htmx, render, with_db, AppError, Layout};
 use crate::db::DbPool;
 use crate::deletion::{self, HistoryEntry};
-use crate::domain::group_thousands;
+use crate::domain::{group_thousands, plural};
+use crate::jobs::{self, Job};
 
 pub const HISTORY_PAGE_SIZE: i64 = 50;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/people/customers/deletions").route(web::get().to(history)));
+    cfg.service(web::resource("/people/customers/deletions").route(web::get().to(history)))
+        .service(web::resource("/people/customers/deletions/{job}").route(web::get().to(progress)));
+}
+
+#[derive(Template)]
+#[template(path = "customers/job.html")]
+struct JobPageTemplate {
+    layout: Layout,
+    job: Job,
+    total_text: String,
+    progress_text: String,
+    summary: String,
+    already_gone: String,
+}
+
+#[derive(Template)]
+#[template(path = "customers/job_progress.html")]
+struct JobFragmentTemplate {
+    job: Job,
+    total_text: String,
+    progress_text: String,
+    summary: String,
+    already_gone: String,
+}
+
+/// A bulk deletion's progress: polled by htmx, refreshed by a meta tag without JavaScript, and
+/// its summary once done.
+async fn progress(
+    _admin: Admin,
+    request: HttpRequest,
+    layout: Layout,
+    pool: web::Data<DbPool>,
+    job: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let id = super::parse_id(&job, "deletion")?;
+    let job = with_db(&pool, move |conn| jobs::find(conn, id))
+        .await??
+        .ok_or_else(|| AppError::NotFound("There is no such deletion.".into()))?;
+    let total_text = plural(job.total, "customer", "customers");
+    let progress_text = format!(
+        "{} of {} deleted",
+        group_thousands(job.processed),
+        total_text
+    );
+    let summary = format!(
+        "Deleted {} with {} in {:.1} s.",
+        plural(job.customers, "customer", "customers"),
+        job.counts().associated_data(),
+        job.seconds_taken().unwrap_or_default()
+    );
+    let already_gone = format!(
+        "{} of the selected customers had already been deleted (by someone else) and were skipped.",
+        group_thousands(job.already_gone())
+    );
+    if is_htmx(&request) {
+        return Ok(html(render(&JobFragmentTemplate {
+            job,
+            total_text,
+            progress_text,
+            summary,
+            already_gone,
+        })?));
+    }
+    Ok(html(render(&JobPageTemplate {
+        layout,
+        job,
+        total_text,
+        progress_text,
+        summary,
+        already_gone,
+    })?))
 }
 
 #[derive(Template)]

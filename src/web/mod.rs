@@ -8,6 +8,7 @@ pub mod deletions;
 pub mod error;
 pub mod health;
 pub mod login;
+pub mod selection;
 
 use std::future::{ready, Ready};
 
@@ -144,17 +145,23 @@ pub fn render<T: askama::Template>(template: &T) -> Result<String, AppError> {
 
 /// A customer id from the path: digits only; one too large to exist is simply not found.
 pub fn parse_customer_id(raw: &str) -> Result<i64, AppError> {
+    parse_id(raw, "customer")
+}
+
+/// An id from the path (`what`: "customer", "deletion"): digits only; one too large to exist is
+/// simply not found.
+pub fn parse_id(raw: &str, what: &str) -> Result<i64, AppError> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AppError::BadRequest(format!(
-            "“{}” is not a customer id: ids are whole numbers.",
+            "“{}” is not a {what} id: ids are whole numbers.",
             raw.chars().take(40).collect::<String>()
         )));
     }
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(AppError::NotFound(
-            "There is no customer with this id.".into(),
-        )),
+        _ => Err(AppError::NotFound(format!(
+            "There is no {what} with this id."
+        ))),
     }
 }
 

@@ -39,7 +39,8 @@ async fn list_shows_totals_and_pages(backend: Backend) {
         .assert_contains("Family000")
         .assert_contains("Family049")
         .assert_lacks("Family050")
-        .assert_contains(r#"href="?page=2" rel="next""#)
+        // Administrators' page controls submit the selection form (saving its boxes first).
+        .assert_contains(r#"name="goto" value="?page=2" data-page="next""#)
         .assert_contains("Add customer");
 
     app.get("/people/customers?page=2")
@@ -48,12 +49,28 @@ async fn list_shows_totals_and_pages(backend: Backend) {
         .assert_contains("Family050")
         .assert_contains("Family059")
         .assert_lacks("Family049")
-        .assert_contains(r#"<a href="?page=2" aria-current="page">2</a>"#);
+        .assert_contains(r#"value="?page=2" class="page-link" aria-current="page""#);
 
     let small = app.get("/people/customers?per_page=25&page=3").await;
     small
         .assert_contains("51–60 of 60")
-        .assert_contains(r#"href="?per_page=25&#38;page=2" rel="prev""#);
+        .assert_contains(r#"value="?per_page=25&#38;page=2" data-page="prev""#);
+
+    // Agents have no selection, so plain links.
+    app.create_account(
+        "Alan Agent",
+        "agent@desk.example",
+        customer_desk::accounts::Role::Agent,
+    )
+    .await;
+    let agent = app
+        .sign_in("agent@desk.example", crate::helpers::PASSWORD)
+        .await;
+    agent
+        .get("/people/customers?per_page=25&page=3")
+        .await
+        .assert_contains(r#"href="?per_page=25&#38;page=2" rel="prev""#)
+        .assert_lacks("selection-form");
 
     // A page past the end shows the last page rather than nothing.
     app.get("/people/customers?page=99")

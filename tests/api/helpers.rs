@@ -11,6 +11,7 @@ use customer_desk::accounts::{self, Role};
 use customer_desk::customers::{self, now};
 use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
+use customer_desk::jobs::WorkerSettings;
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
     ticket_messages, tickets,
@@ -167,6 +168,11 @@ pub async fn spawn_app_without_sign_in(backend: Backend) -> TestApp {
         secure_cookies: false,
         workers: 2,
         session_idle: actix_web::cookie::time::Duration::hours(8),
+        worker: WorkerSettings {
+            batch_size: 7,
+            poll: std::time::Duration::from_millis(50),
+            ..Default::default()
+        },
     };
     let server = startup::run(listener, pool.clone(), settings).expect("start the server");
     tokio::spawn(server);
@@ -663,5 +669,173 @@ pub fn insert_related(conn: &mut DbConn, customer: i64, related: Related) {
             ))
             .execute(conn)
             .unwrap();
+    }
+}
+
+/// Undoes the HTML escaping of an attribute value.
+pub fn unescape(value: &str) -> String {
+    value
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+}
+
+/// The value of the first `name="…" value="…"` input after `from` in the page.
+pub fn input_value(body: &str, name: &str, from: usize) -> Option<String> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = body[from..].find(&marker)? + from + marker.len();
+    let end = body[start..].find('"')? + start;
+    Some(unescape(&body[start..end]))
+}
+
+/// The customers list's selection form as a browser without JavaScript would submit it.
+#[derive(Debug, Clone)]
+pub struct ListForm {
+    pub fields: Vec<(String, String)>,
+    /// Row checkboxes on the page, and whether each is ticked.
+    pub rows: Vec<(i64, bool)>,
+}
+
+impl ListForm {
+    pub fn from_page(page: &Page) -> Self {
+        let body = &page.body;
+        let form = body
+            .find(r#"id="selection-form""#)
+            .expect("the page has the selection form");
+        let fields = ["csrf_token", "q", "return_to", "page_ids"]
+            .iter()
+            .map(|name| {
+                (
+                    name.to_string(),
+                    input_value(body, name, form).unwrap_or_default(),
+                )
+            })
+            .collect();
+        let mut rows = Vec::new();
+        let mut at = form;
+        let marker = r#"class="row-check" name="ids" value=""#;
+        while let Some(found) = body[at..].find(marker) {
+            let start = at + found + marker.len();
+            let end = start + body[start..].find('"').unwrap();
+            let id: i64 = body[start..end].parse().unwrap();
+            let tag_end = start + body[start..].find('>').unwrap();
+            rows.push((id, body[start..tag_end].contains(" checked")));
+            at = tag_end;
+        }
+        Self { fields, rows }
+    }
+
+    pub fn ids(&self) -> Vec<i64> {
+        self.rows.iter().map(|(id, _)| *id).collect()
+    }
+
+    pub fn ticked(&self) -> Vec<i64> {
+        self.rows
+            .iter()
+            .filter(|(_, t)| *t)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    pub fn tick(&mut self, id: i64, on: bool) -> &mut Self {
+        let row = self
+            .rows
+            .iter_mut()
+            .find(|(r, _)| *r == id)
+            .expect("row on the page");
+        row.1 = on;
+        self
+    }
+
+    /// Submits with the given submit button (`("action", "all")`, `("goto", "?page=2")`, …).
+    pub async fn submit(&self, browser: &Browser, button: Option<(&str, &str)>) -> Page {
+        let mut fields: Vec<(&str, &str)> = self
+            .fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let ticked: Vec<String> = self.ticked().iter().map(i64::to_string).collect();
+        for id in &ticked {
+            fields.push(("ids", id));
+        }
+        if let Some(button) = button {
+            fields.push(button);
+        }
+        browser
+            .post_form_as_is("/people/customers/selection", &fields)
+            .await
+    }
+}
+
+/// The hidden fields of the bulk confirmation form on a page.
+pub fn bulk_confirmation_fields(page: &Page) -> Vec<(String, String)> {
+    let form = page
+        .body
+        .find(r#"action="/people/customers/selection/delete""#)
+        .expect("the page has the bulk confirmation form");
+    [
+        "csrf_token",
+        "token",
+        "version",
+        "count",
+        "id_sum",
+        "id_mix",
+    ]
+    .iter()
+    .map(|name| {
+        (
+            name.to_string(),
+            input_value(&page.body, name, form).expect("hidden field"),
+        )
+    })
+    .collect()
+}
+
+impl TestApp {
+    /// Waits until a deletion job is done (the app's worker runs it); returns its id.
+    pub async fn wait_for_job(&self, job: i64) {
+        use customer_desk::schema::deletion_jobs;
+        for _ in 0..400 {
+            let status: String = self
+                .db(move |conn| {
+                    deletion_jobs::table
+                        .find(job)
+                        .select(deletion_jobs::status)
+                        .first(conn)
+                        .unwrap()
+                })
+                .await;
+            if status == "done" {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("deletion job {job} did not finish");
+    }
+
+    pub async fn job_count(&self) -> i64 {
+        use customer_desk::schema::deletion_jobs;
+        self.db(|conn| deletion_jobs::table.count().get_result(conn).unwrap())
+            .await
+    }
+
+    /// Inserts `count` bare customers of one organisation in one statement (fast, for size tests).
+    pub async fn add_many_customers(&self, count: i64, organisation: &'static str) {
+        self.db(move |conn| {
+            diesel::sql_query(format!(
+                "INSERT INTO customers (first_name, last_name, email, phone, organisation, \
+                 job_title, created_at, updated_at) \
+                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {count}) \
+                 SELECT 'Many', 'Person' || i, '{organisation}' || i || '@many.example', '', \
+                 '{organisation}', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP FROM n"
+            ))
+            .execute(conn)
+            .unwrap()
+        })
+        .await;
     }
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod bad_input;
+mod bulk_deletion;
 mod customer_forms;
 mod customers_list;
 mod deletion_rules;
