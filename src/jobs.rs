@@ -227,6 +227,9 @@ pub fn start(
 /// How a worker works jobs.
 #[derive(Debug, Clone)]
 pub struct WorkerSettings {
+    /// Whether this instance runs a worker at all (an instance can serve pages only, and leave
+    /// the deleting to others sharing its PostgreSQL database).
+    pub enabled: bool,
     /// Customers deleted per transaction.
     pub batch_size: i64,
     /// Rest between batches (0: none), to leave room for other writers.
@@ -240,6 +243,7 @@ pub struct WorkerSettings {
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
+            enabled: true,
             batch_size: 500,
             pause: Duration::ZERO,
             lease: Duration::from_secs(15),
@@ -255,37 +259,41 @@ fn lease_end(lease: Duration) -> NaiveDateTime {
 /// Takes the oldest unfinished job whose lease is free or expired.
 pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Option<i64>> {
     let at = now();
-    let free = deletion_jobs::lease_until
-        .is_null()
-        .or(deletion_jobs::lease_until.lt(at));
-    let candidate: Option<i64> = deletion_jobs::table
+    let candidates: Vec<i64> = deletion_jobs::table
         .filter(deletion_jobs::status.ne("done"))
-        .filter(free)
+        .filter(
+            deletion_jobs::lease_until
+                .is_null()
+                .or(deletion_jobs::lease_until.lt(at)),
+        )
         .order(deletion_jobs::id.asc())
+        .limit(8)
         .select(deletion_jobs::id)
-        .first(conn)
-        .optional()?;
-    let Some(job) = candidate else {
-        return Ok(None);
-    };
-    // The lease condition again: of two instances racing for the job, one updates a row.
-    let claimed = diesel::update(
-        deletion_jobs::table
-            .find(job)
-            .filter(deletion_jobs::status.ne("done"))
-            .filter(
-                deletion_jobs::lease_until
-                    .is_null()
-                    .or(deletion_jobs::lease_until.lt(at)),
-            ),
-    )
-    .set((
-        deletion_jobs::status.eq("running"),
-        deletion_jobs::lease_owner.eq(Some(owner)),
-        deletion_jobs::lease_until.eq(Some(lease_end(lease))),
-    ))
-    .execute(conn)?;
-    Ok((claimed == 1).then_some(job))
+        .load(conn)?;
+    for job in candidates {
+        // The lease condition again: of two workers racing for a job, one updates the row and
+        // the other moves on to the next candidate.
+        let claimed = diesel::update(
+            deletion_jobs::table
+                .find(job)
+                .filter(deletion_jobs::status.ne("done"))
+                .filter(
+                    deletion_jobs::lease_until
+                        .is_null()
+                        .or(deletion_jobs::lease_until.lt(at)),
+                ),
+        )
+        .set((
+            deletion_jobs::status.eq("running"),
+            deletion_jobs::lease_owner.eq(Some(owner)),
+            deletion_jobs::lease_until.eq(Some(lease_end(lease))),
+        ))
+        .execute(conn)?;
+        if claimed == 1 {
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -421,6 +429,9 @@ impl Drop for Worker {
 impl Worker {
     pub fn spawn(pool: DbPool, settings: WorkerSettings) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
+        if !settings.enabled {
+            return Self { stop };
+        }
         let stopping = stop.clone();
         let owner = format!("{}-{}", std::process::id(), random_token(6));
         std::thread::Builder::new()

@@ -99,6 +99,9 @@ struct ServeArgs {
     /// Seconds after which a deletion job left by a stopped or crashed instance is taken over.
     #[arg(long, env = "JOB_LEASE_SECONDS", default_value_t = 15)]
     job_lease_seconds: u64,
+    /// Run no deletion worker in this instance (another instance on the same database does).
+    #[arg(long, env = "NO_DELETION_WORKER")]
+    no_deletion_worker: bool,
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
@@ -216,6 +219,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         workers: args.workers,
         session_idle: actix_web::cookie::time::Duration::hours(args.session_idle_hours.max(1)),
         worker: jobs::WorkerSettings {
+            enabled: !args.no_deletion_worker,
             batch_size: args.deletion_batch_size.clamp(1, 5_000),
             pause: Duration::from_millis(args.deletion_pause_ms),
             lease: Duration::from_secs(args.job_lease_seconds.max(1)),

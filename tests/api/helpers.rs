@@ -70,7 +70,7 @@ macro_rules! on_both_backends {
 static NEXT_DB: AtomicU32 = AtomicU32::new(0);
 
 /// A database that exists for one test and is removed after it.
-enum TestDatabase {
+pub enum TestDatabase {
     Sqlite(PathBuf),
     Postgres { admin_url: String, name: String },
 }
@@ -105,7 +105,7 @@ fn unique_name() -> String {
     )
 }
 
-fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
+pub fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
     let name = unique_name();
     match backend {
         Backend::Sqlite => {
@@ -149,7 +149,12 @@ pub const ADMIN_NAME: &str = "Ada Admin";
 pub const PASSWORD: &str = "correct horse battery staple";
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
-    let app = spawn_app_without_sign_in(backend).await;
+    spawn_app_with_worker(backend, true).await
+}
+
+/// `worker: false` runs no deletion worker, so that a test can drive jobs itself.
+pub async fn spawn_app_with_worker(backend: Backend, worker: bool) -> TestApp {
+    let app = spawn_app_without_sign_in(backend, worker).await;
     app.create_account(ADMIN_NAME, ADMIN_EMAIL, Role::Admin)
         .await;
     let admin = app.sign_in(ADMIN_EMAIL, PASSWORD).await;
@@ -157,7 +162,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 /// The app with no account and an anonymous browser.
-pub async fn spawn_app_without_sign_in(backend: Backend) -> TestApp {
+pub async fn spawn_app_without_sign_in(backend: Backend, worker: bool) -> TestApp {
     let (url, database) = fresh_database(&backend);
     let pool = db::connect_pool(&url, 4).expect("connect to the test database");
     db::run_migrations(&mut pool.get().unwrap()).expect("migrate the test database");
@@ -169,6 +174,7 @@ pub async fn spawn_app_without_sign_in(backend: Backend) -> TestApp {
         workers: 2,
         session_idle: actix_web::cookie::time::Duration::hours(8),
         worker: WorkerSettings {
+            enabled: worker,
             batch_size: 7,
             poll: std::time::Duration::from_millis(50),
             ..Default::default()
@@ -494,15 +500,7 @@ impl TestApp {
     }
 
     pub async fn row_counts(&self) -> RowCounts {
-        self.db(|conn| RowCounts {
-            customers: customers_table::table.count().get_result(conn).unwrap(),
-            tickets: tickets::table.count().get_result(conn).unwrap(),
-            ticket_messages: ticket_messages::table.count().get_result(conn).unwrap(),
-            chats: chat_conversations::table.count().get_result(conn).unwrap(),
-            chat_messages: chat_messages::table.count().get_result(conn).unwrap(),
-            notes: notes::table.count().get_result(conn).unwrap(),
-        })
-        .await
+        self.db(row_counts).await
     }
 
     /// Rows of one customer in each table (0 customers when it is gone).
@@ -552,45 +550,7 @@ impl TestApp {
 
     /// Child rows whose parent is gone, in every child table: must always be zero.
     pub async fn orphans(&self) -> i64 {
-        self.db(|conn| {
-            let tickets: i64 = tickets::table
-                .filter(not(exists(
-                    customers_table::table.filter(customers_table::id.eq(tickets::customer_id)),
-                )))
-                .count()
-                .get_result(conn)
-                .unwrap();
-            let ticket_messages: i64 = ticket_messages::table
-                .filter(not(exists(
-                    tickets::table.filter(tickets::id.eq(ticket_messages::ticket_id)),
-                )))
-                .count()
-                .get_result(conn)
-                .unwrap();
-            let chats: i64 = chat_conversations::table
-                .filter(not(exists(customers_table::table.filter(
-                    customers_table::id.eq(chat_conversations::customer_id),
-                ))))
-                .count()
-                .get_result(conn)
-                .unwrap();
-            let chat_messages: i64 = chat_messages::table
-                .filter(not(exists(chat_conversations::table.filter(
-                    chat_conversations::id.eq(chat_messages::conversation_id),
-                ))))
-                .count()
-                .get_result(conn)
-                .unwrap();
-            let notes: i64 = notes::table
-                .filter(not(exists(
-                    customers_table::table.filter(customers_table::id.eq(notes::customer_id)),
-                )))
-                .count()
-                .get_result(conn)
-                .unwrap();
-            tickets + ticket_messages + chats + chat_messages + notes
-        })
-        .await
+        self.db(orphans).await
     }
 
     /// (kind, customers, tickets, chats, notes, customer_ids, actor_name) of every deletion
@@ -837,5 +797,72 @@ impl TestApp {
             .unwrap()
         })
         .await;
+    }
+}
+
+/// Rows in each data table.
+pub fn row_counts(conn: &mut DbConn) -> RowCounts {
+    RowCounts {
+        customers: customers_table::table.count().get_result(conn).unwrap(),
+        tickets: tickets::table.count().get_result(conn).unwrap(),
+        ticket_messages: ticket_messages::table.count().get_result(conn).unwrap(),
+        chats: chat_conversations::table.count().get_result(conn).unwrap(),
+        chat_messages: chat_messages::table.count().get_result(conn).unwrap(),
+        notes: notes::table.count().get_result(conn).unwrap(),
+    }
+}
+
+/// Child rows whose parent is gone, in every child table.
+pub fn orphans(conn: &mut DbConn) -> i64 {
+    let tickets: i64 = tickets::table
+        .filter(not(exists(
+            customers_table::table.filter(customers_table::id.eq(tickets::customer_id)),
+        )))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let ticket_messages: i64 = ticket_messages::table
+        .filter(not(exists(
+            tickets::table.filter(tickets::id.eq(ticket_messages::ticket_id)),
+        )))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let chats: i64 = chat_conversations::table
+        .filter(not(exists(customers_table::table.filter(
+            customers_table::id.eq(chat_conversations::customer_id),
+        ))))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let chat_messages: i64 = chat_messages::table
+        .filter(not(exists(chat_conversations::table.filter(
+            chat_conversations::id.eq(chat_messages::conversation_id),
+        ))))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    let notes: i64 = notes::table
+        .filter(not(exists(
+            customers_table::table.filter(customers_table::id.eq(notes::customer_id)),
+        )))
+        .count()
+        .get_result(conn)
+        .unwrap();
+    tickets + ticket_messages + chats + chat_messages + notes
+}
+
+/// Counting for a database with no app of ours around it.
+pub struct TestCounts {
+    pub pool: DbPool,
+}
+
+impl TestCounts {
+    pub fn row_counts(&self) -> RowCounts {
+        row_counts(&mut self.pool.get().unwrap())
+    }
+
+    pub fn orphans(&self) -> i64 {
+        orphans(&mut self.pool.get().unwrap())
     }
 }
