@@ -29,6 +29,7 @@
       if (opener && document.body.contains(opener)) opener.focus();
       opener = null;
     });
+    syncRequiredChecks(dialog);
     dialog.showModal();
     var first = dialog.querySelector("[autofocus]");
     if (first) first.focus();
@@ -42,6 +43,57 @@
     if (!dialog) return;
     event.preventDefault();
     dialog.close();
+  });
+
+  // --- The list's selection -------------------------------------------------------------
+
+  // The header checkbox shows the page's state: checked, mixed (indeterminate) or unchecked.
+  function syncHeaderCheckbox() {
+    var header = document.getElementById("select-page");
+    if (!header) return;
+    var rows = Array.prototype.slice.call(document.querySelectorAll("input.row-check"));
+    var ticked = rows.filter(function (box) { return box.checked; }).length;
+    var state = ticked === 0 ? "false" : ticked === rows.length ? "true" : "mixed";
+    header.checked = state === "true";
+    header.indeterminate = state === "mixed";
+    header.setAttribute("aria-checked", state);
+    rows.forEach(function (box) {
+      var row = box.closest("tr");
+      if (row) row.classList.toggle("selected", box.checked);
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("input.row-check")) syncHeaderCheckbox();
+    // The header checkbox ticks or unticks the whole page (through the form, so it is saved).
+    if (target.id === "select-page" && target.form) {
+      var button = document.getElementById(target.checked ? "select-page-all" : "select-page-none");
+      if (button) target.form.requestSubmit(button);
+    }
+  });
+
+  // "Yes, permanently delete" stays disabled until "I understand the consequences" is ticked
+  // (the server checks it too).
+  function syncRequiredChecks(root) {
+    (root || document).querySelectorAll("[data-requires]").forEach(function (button) {
+      var box = document.getElementById(button.getAttribute("data-requires"));
+      if (!box) return;
+      var update = function () { button.disabled = !box.checked; };
+      if (!box.dataset.bound) {
+        box.addEventListener("change", update);
+        box.dataset.bound = "yes";
+      }
+      update();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    syncHeaderCheckbox();
+    syncRequiredChecks(document);
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    syncRequiredChecks(event.detail.target);
   });
 
   // The list's sort and page-size menus apply at once when JavaScript is on.
