@@ -101,4 +101,204 @@
     var select = event.target.closest("select[data-autosubmit]");
     if (select && select.form) select.form.requestSubmit();
   });
+
+  // --- Dialogs: Tab stays inside; focus returns to the opener when they close -------------
+
+  function focusable(root) {
+    return Array.prototype.slice.call(root.querySelectorAll(
+      'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])'
+    )).filter(function (el) { return el.offsetParent !== null || el === document.activeElement; });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Tab") return;
+    var dialog = document.querySelector("dialog[open]");
+    if (!dialog) return;
+    var items = focusable(dialog);
+    if (items.length === 0) return;
+    var first = items[0];
+    var last = items[items.length - 1];
+    var inside = dialog.contains(document.activeElement);
+    if (event.shiftKey && (document.activeElement === first || !inside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  });
+
+  // In the bulk confirmation, Enter on the ticked "I understand" checkbox deletes.
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (event.key !== "Enter" || !box.matches || !box.matches("input[type=checkbox][id=understood]")) return;
+    event.preventDefault();
+    var button = box.form && box.form.querySelector('[data-requires="understood"]');
+    if (box.checked && button && !button.disabled) box.form.requestSubmit(button);
+  });
+
+  // A static dialog on the page (the shortcuts) opens the same way as a loaded one.
+  function openDialog(dialog, from) {
+    opener = from || document.activeElement;
+    if (!dialog.dataset.bound) {
+      dialog.addEventListener("close", function () {
+        if (opener && document.body.contains(opener)) opener.focus();
+        opener = null;
+      });
+      dialog.dataset.bound = "yes";
+    }
+    dialog.showModal();
+    var first = dialog.querySelector("[autofocus]") || focusable(dialog)[0];
+    if (first) first.focus();
+  }
+
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest("[data-opens-dialog]");
+    if (!trigger) return;
+    var dialog = document.getElementById(trigger.getAttribute("data-opens-dialog"));
+    if (dialog) {
+      event.preventDefault();
+      openDialog(dialog, trigger);
+    }
+  });
+
+  // --- The list from the keyboard ---------------------------------------------------------
+
+  function announce(text) {
+    var region = document.getElementById("announcer");
+    if (!region) return;
+    region.textContent = "";
+    window.setTimeout(function () { region.textContent = text; }, 30);
+  }
+
+  function rows() {
+    return Array.prototype.slice.call(document.querySelectorAll("#customer-table tbody tr"));
+  }
+
+  function focusedRowIndex() {
+    return rows().indexOf(document.activeElement && document.activeElement.closest
+      ? document.activeElement.closest("#customer-table tbody tr") : null);
+  }
+
+  function focusRow(index) {
+    var list = rows();
+    if (list.length === 0) return;
+    var row = list[Math.max(0, Math.min(index, list.length - 1))];
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  var lastToggled = null;
+
+  // Sets a row's box; returns it when it changed. The change event (which htmx posts with the
+  // whole form) is fired once per gesture by the caller.
+  function setRow(row, checked) {
+    var box = row.querySelector("input.row-check");
+    if (!box || box.checked === checked) return null;
+    box.checked = checked;
+    return box;
+  }
+
+  function commit(box) {
+    if (!box) return;
+    box.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  function toggleRow(row, range) {
+    var box = row.querySelector("input.row-check");
+    if (!box) return;
+    var list = rows();
+    var target = !box.checked;
+    var changed = null;
+    if (range && lastToggled !== null && list.indexOf(lastToggled) !== -1) {
+      var from = list.indexOf(lastToggled);
+      var to = list.indexOf(row);
+      target = lastToggled.querySelector("input.row-check").checked;
+      for (var i = Math.min(from, to); i <= Math.max(from, to); i++) {
+        changed = setRow(list[i], target) || changed;
+      }
+    } else {
+      changed = setRow(row, target);
+    }
+    lastToggled = row;
+    commit(changed);
+  }
+
+  // Shift+click on a row's box selects the range from the last toggled row.
+  document.addEventListener("click", function (event) {
+    var box = event.target;
+    if (!box.matches || !box.matches("input.row-check")) return;
+    var row = box.closest("tr");
+    if (event.shiftKey && lastToggled && lastToggled !== row) {
+      // The click already flipped this box: make the whole range match the last toggled row.
+      var list = rows();
+      var from = list.indexOf(lastToggled);
+      var to = list.indexOf(row);
+      var target = lastToggled.querySelector("input.row-check").checked;
+      for (var i = Math.min(from, to); i <= Math.max(from, to); i++) {
+        var each = list[i].querySelector("input.row-check");
+        if (each !== box) each.checked = target;
+      }
+      box.checked = target;
+    }
+    lastToggled = row;
+  });
+
+  function typing(target) {
+    if (!target || !target.closest) return false;
+    return target.isContentEditable ||
+      (target.closest("input, select, textarea") !== null && !target.matches("input[type=checkbox]"));
+  }
+
+  function click(selector) {
+    var element = document.querySelector(selector);
+    if (element && !element.disabled) { element.click(); return true; }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (typing(event.target)) return;
+    var key = event.key;
+    var table = document.getElementById("customer-table");
+    var index = focusedRowIndex();
+    var row = index >= 0 ? rows()[index] : null;
+
+    if (key === "?") {
+      var help = document.getElementById("shortcuts");
+      if (help) { event.preventDefault(); openDialog(help, document.activeElement); }
+      return;
+    }
+    if (key === "/") {
+      var search = document.querySelector('input[type="search"]');
+      if (search) { event.preventDefault(); search.focus(); search.select(); }
+      return;
+    }
+    if (!table) return;
+    if (key === "j" || key === "ArrowDown") {
+      event.preventDefault();
+      focusRow(index + 1);
+    } else if (key === "k" || key === "ArrowUp") {
+      event.preventDefault();
+      focusRow(index < 0 ? 0 : index - 1);
+    } else if ((key === "x" || key === "X" || key === " ") && row) {
+      // Space on a checkbox is the browser's own toggle.
+      if (key === " " && event.target.matches("input[type=checkbox]")) return;
+      event.preventDefault();
+      toggleRow(row, event.shiftKey);
+    } else if (key === "Enter" && row && event.target === row) {
+      event.preventDefault();
+      window.location.href = row.getAttribute("data-href");
+    } else if (key === "]") {
+      event.preventDefault();
+      click('[data-page="next"], a[rel="next"]');
+    } else if (key === "[") {
+      event.preventDefault();
+      click('[data-page="prev"], a[rel="prev"]');
+    } else if (key === "#" || key === "Delete") {
+      event.preventDefault();
+      if (!click("button.trash")) announce("Nothing is selected: select customers with x first.");
+    }
+  });
 })();

@@ -5,7 +5,9 @@ mod helpers;
 
 mod access;
 mod bad_input;
+mod browser;
 mod bulk_deletion;
+mod chrome;
 mod crash;
 mod customer_forms;
 mod customers_list;

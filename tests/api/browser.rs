@@ -1,0 +1,440 @@
+//! In a real headless Chromium: the keyboard map, the dialogs, the no-JavaScript path, and
+//! accessibility checked by axe-core. SQLite is enough here: what is tested is the browser side.
+
+use std::time::Duration;
+
+use crate::chrome::{chrome, sign_in, Chrome, ENTER, ESCAPE, TAB};
+use crate::helpers::{spawn_app, Backend, Related, RowCounts, TestApp, ADMIN_EMAIL, PASSWORD};
+
+/// The ids of the rows on the page, in order.
+async fn row_ids(chrome: &Chrome) -> Vec<i64> {
+    let ids = chrome
+        .js("return Array.from(document.querySelectorAll('#customer-table tbody tr')).map(r => Number(r.dataset.id))")
+        .await;
+    ids.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect()
+}
+
+async fn selected_text(chrome: &Chrome, text: &str) {
+    let script = format!(
+        "var c = document.querySelector('.selection-count'); return !!c && c.innerText.includes({})",
+        serde_json::to_string(text).unwrap()
+    );
+    chrome.wait_for(text, &script).await;
+}
+
+async fn gone(app: &TestApp, ids: &[i64]) {
+    for id in ids {
+        assert_eq!(
+            app.row_counts_of(*id).await,
+            RowCounts::default(),
+            "customer {id}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_only_bulk_deletion_across_pages() {
+    let Some(chrome) = chrome(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.add_many_customers(70, "Keyboard").await;
+    sign_in(&chrome, &app.address, ADMIN_EMAIL, PASSWORD).await;
+
+    let page1 = row_ids(&chrome).await;
+    assert_eq!(page1.len(), 50);
+    // j moves the row focus; x selects: three rows.
+    for _ in 0..3 {
+        chrome.press("jx").await;
+    }
+    selected_text(&chrome, "3 selected").await;
+    // Two rows further down, Shift+x selects the range from the last one selected.
+    chrome.press("jj").await;
+    chrome.shift('x').await;
+    selected_text(&chrome, "5 selected").await;
+    let header = chrome.js("var h = document.getElementById('select-page'); return [h.indeterminate, h.getAttribute('aria-checked')]").await;
+    assert_eq!(header, serde_json::json!([true, "mixed"]));
+
+    // ] goes to page 2 and keeps the selection.
+    chrome.press("]").await;
+    chrome
+        .wait_for("page 2", "return location.search.includes('page=2')")
+        .await;
+    selected_text(&chrome, "5 selected").await;
+    let page2 = row_ids(&chrome).await;
+    chrome.press("jx").await;
+    selected_text(&chrome, "6 selected").await;
+
+    // # opens the confirmation with Cancel focused; Tab reaches the checkbox; Space; Enter.
+    chrome.press("#").await;
+    chrome
+        .wait_for(
+            "the dialog",
+            "return !!document.querySelector('dialog[open]')",
+        )
+        .await;
+    chrome
+        .wait_for_text("Permanently delete 6 customers?")
+        .await;
+    assert_eq!(chrome.focused().await, "Cancel");
+    chrome.press(&TAB.to_string()).await;
+    assert_eq!(chrome.focused().await, "understood");
+    chrome.press(" ").await;
+    chrome.press(&ENTER.to_string()).await;
+    chrome
+        .wait_for(
+            "the progress page",
+            "return location.pathname.startsWith('/people/customers/deletions/')",
+        )
+        .await;
+    chrome.wait_for_text("Deleted 6 customers").await;
+
+    let mut chosen: Vec<i64> = page1[..5].to_vec();
+    chosen.push(page2[0]);
+    gone(&app, &chosen).await;
+    assert_eq!(app.row_counts().await.customers, 64);
+    for id in page1[5..].iter().chain(&page2[1..]) {
+        assert_eq!(app.row_counts_of(*id).await.customers, 1);
+    }
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_deletion_from_the_edit_view_with_the_keyboard() {
+    let Some(chrome) = chrome(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let data = Related {
+        tickets: 2,
+        trashed_tickets: 1,
+        messages_per_ticket: 1,
+        chats: 1,
+        messages_per_chat: 1,
+        notes: 1,
+    };
+    let ada = app.add_customer_with("Ada", "Lovelace", data).await;
+    sign_in(&chrome, &app.address, ADMIN_EMAIL, PASSWORD).await;
+    chrome
+        .client
+        .goto(&format!("{}/people/customers/{ada}/edit", app.address))
+        .await
+        .unwrap();
+    // Tab to Delete Customer.
+    for _ in 0..40 {
+        if chrome.focused().await == "delete-customer" {
+            break;
+        }
+        chrome.press(&TAB.to_string()).await;
+    }
+    assert_eq!(chrome.focused().await, "delete-customer");
+    chrome.press(&ENTER.to_string()).await;
+    chrome
+        .wait_for(
+            "the dialog",
+            "return !!document.querySelector('dialog[open]')",
+        )
+        .await;
+    chrome
+        .wait_for_text("2 tickets (1 in the trash), 1 live chat conversation and 1 note")
+        .await;
+    assert_eq!(chrome.focused().await, "Cancel");
+    chrome.screenshot("single-confirmation").await;
+
+    // Esc closes it, focus returns to the link, nothing is deleted.
+    chrome.press(&ESCAPE.to_string()).await;
+    chrome
+        .wait_for(
+            "the dialog to close",
+            "return !document.querySelector('dialog[open]')",
+        )
+        .await;
+    assert_eq!(chrome.focused().await, "delete-customer");
+    assert_eq!(app.row_counts_of(ada).await.customers, 1);
+
+    // Again, and this time Tab to "Yes, permanently delete" and Enter.
+    chrome.press(&ENTER.to_string()).await;
+    chrome
+        .wait_for(
+            "the dialog",
+            "return !!document.querySelector('dialog[open]')",
+        )
+        .await;
+    chrome.press(&TAB.to_string()).await;
+    assert_eq!(chrome.focused().await, "Yes, permanently delete");
+    chrome.press(&ENTER.to_string()).await;
+    chrome
+        .wait_for_text("Deleted Ada Lovelace with 2 tickets (1 in the trash)")
+        .await;
+    gone(&app, &[ada]).await;
+    assert_eq!(app.orphans().await, 0);
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirm_button_waits_for_the_checkbox_and_header_shows_mixed() {
+    let Some(chrome) = chrome(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.db(|conn| customer_desk::seed::seed(conn, 8, 7, false).unwrap())
+        .await;
+    sign_in(&chrome, &app.address, ADMIN_EMAIL, PASSWORD).await;
+    chrome
+        .click("#customer-table tbody tr:first-child input.row-check")
+        .await;
+    selected_text(&chrome, "1 selected").await;
+    let header = chrome
+        .js("var h = document.getElementById('select-page'); return [h.indeterminate, h.getAttribute('aria-checked')]")
+        .await;
+    assert_eq!(header, serde_json::json!([true, "mixed"]));
+    // The header checkbox then selects the whole page.
+    chrome.click("#select-page").await;
+    selected_text(&chrome, "8 selected").await;
+    chrome
+        .wait_for(
+            "checked header",
+            "return document.getElementById('select-page').getAttribute('aria-checked') === 'true'",
+        )
+        .await;
+    chrome.screenshot("list-with-selection").await;
+
+    chrome.click("button.trash").await;
+    chrome
+        .wait_for(
+            "the dialog",
+            "return !!document.querySelector('dialog[open]')",
+        )
+        .await;
+    let disabled = "return document.querySelector('dialog [data-requires]').disabled";
+    assert_eq!(chrome.js(disabled).await, serde_json::json!(true));
+    chrome.click("#understood").await;
+    assert_eq!(chrome.js(disabled).await, serde_json::json!(false));
+    chrome.screenshot("bulk-confirmation").await;
+    chrome.click("#understood").await;
+    assert_eq!(chrome.js(disabled).await, serde_json::json!(true));
+    chrome.press(&ESCAPE.to_string()).await;
+    chrome
+        .wait_for(
+            "the dialog to close",
+            "return !document.querySelector('dialog[open]')",
+        )
+        .await;
+    assert_eq!(app.row_counts().await.customers, 8);
+    // ? shows the shortcuts.
+    chrome.press("?").await;
+    chrome
+        .wait_for(
+            "shortcuts",
+            "return document.getElementById('shortcuts').open",
+        )
+        .await;
+    chrome.press(&ESCAPE.to_string()).await;
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_deletion_with_javascript_off() {
+    let Some(chrome) = chrome(false).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.add_many_customers(70, "NoScript").await;
+    chrome
+        .client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .unwrap();
+    chrome.click("#login-email").await;
+    chrome.press(ADMIN_EMAIL).await;
+    chrome.click("#login-password").await;
+    chrome.press(PASSWORD).await;
+    chrome
+        .click("form[action='/login'] button[type=submit]")
+        .await;
+    chrome
+        .wait_for(
+            "the list",
+            "return location.pathname === '/people/customers'",
+        )
+        .await;
+    // Really without JavaScript: our script would have set this.
+    assert_eq!(
+        chrome
+            .js("return document.getElementById('select-page').indeterminate")
+            .await,
+        serde_json::json!(false)
+    );
+
+    let page1 = row_ids(&chrome).await;
+    for n in 1..=3 {
+        chrome
+            .click(&format!(
+                "#customer-table tbody tr:nth-child({n}) input.row-check"
+            ))
+            .await;
+    }
+    // The page-2 control is a button of the same form: it saves the ticks first.
+    chrome.click("button.page-link[value='?page=2']").await;
+    chrome
+        .wait_for("page 2", "return location.search.includes('page=2')")
+        .await;
+    chrome.wait_for_text("3 selected").await;
+    let page2 = row_ids(&chrome).await;
+    chrome
+        .click("#customer-table tbody tr:nth-child(2) input.row-check")
+        .await;
+    chrome.click("button.trash").await;
+    chrome
+        .wait_for(
+            "the confirmation page",
+            "return location.pathname === '/people/customers/selection/delete'",
+        )
+        .await;
+    chrome
+        .wait_for_text("Permanently delete 4 customers?")
+        .await;
+    // Without the checkbox the server refuses.
+    chrome.click("button[data-requires]").await;
+    chrome
+        .wait_for_text("Tick “I understand the consequences” to delete.")
+        .await;
+    assert_eq!(app.job_count().await, 0);
+    chrome.click("#understood").await;
+    chrome.click("button[data-requires]").await;
+    chrome
+        .wait_for(
+            "the progress page",
+            "return location.pathname.startsWith('/people/customers/deletions/')",
+        )
+        .await;
+    // The page refreshes itself (meta refresh) until the summary shows.
+    for _ in 0..100 {
+        if chrome
+            .js("return document.body.innerText.includes('Deleted 4 customers')")
+            .await
+            == serde_json::json!(true)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    chrome.wait_for_text("Deleted 4 customers").await;
+    let mut chosen = page1[..3].to_vec();
+    chosen.push(page2[1]);
+    gone(&app, &chosen).await;
+    assert_eq!(app.row_counts().await.customers, 66);
+    chrome.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_serious_accessibility_violations() {
+    let Some(chrome) = chrome(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    let data = Related {
+        tickets: 3,
+        trashed_tickets: 1,
+        messages_per_ticket: 2,
+        chats: 1,
+        messages_per_chat: 2,
+        notes: 1,
+    };
+    let ada = app.add_customer_with("Ada", "Lovelace", data).await;
+    app.add_customer_with("Alan", "Turing", data).await;
+    let mut report = Vec::new();
+
+    chrome
+        .client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .unwrap();
+    report.push(("sign-in", chrome.axe_violations().await));
+    sign_in(&chrome, &app.address, ADMIN_EMAIL, PASSWORD).await;
+    chrome
+        .click("#customer-table tbody tr:first-child input.row-check")
+        .await;
+    selected_text(&chrome, "1 selected").await;
+    report.push(("list", chrome.axe_violations().await));
+    for (name, path) in [
+        ("profile", format!("/people/customers/{ada}")),
+        ("edit", format!("/people/customers/{ada}/edit")),
+        (
+            "single confirmation page",
+            format!("/people/customers/{ada}/delete"),
+        ),
+        (
+            "bulk confirmation page",
+            "/people/customers/selection/delete".to_owned(),
+        ),
+        ("new customer", "/people/customers/new".to_owned()),
+    ] {
+        chrome
+            .client
+            .goto(&format!("{}{path}", app.address))
+            .await
+            .unwrap();
+        report.push((name, chrome.axe_violations().await));
+    }
+    // Both confirmations as dialogs too.
+    chrome
+        .client
+        .goto(&format!("{}/people/customers/{ada}/edit", app.address))
+        .await
+        .unwrap();
+    chrome.click("#delete-customer").await;
+    chrome
+        .wait_for(
+            "the dialog",
+            "return !!document.querySelector('dialog[open]')",
+        )
+        .await;
+    report.push(("single confirmation dialog", chrome.axe_violations().await));
+    chrome
+        .client
+        .goto(&format!("{}/people/customers", app.address))
+        .await
+        .unwrap();
+    chrome.click("button.trash").await;
+    chrome
+        .wait_for(
+            "the dialog",
+            "return !!document.querySelector('dialog[open]')",
+        )
+        .await;
+    report.push(("bulk confirmation dialog", chrome.axe_violations().await));
+    chrome.click("#understood").await;
+    chrome.click("button[data-requires]").await;
+    chrome
+        .wait_for(
+            "the progress page",
+            "return location.pathname.startsWith('/people/customers/deletions/')",
+        )
+        .await;
+    report.push(("progress", chrome.axe_violations().await));
+    chrome.wait_for_text("Deletion finished").await;
+    chrome.screenshot("progress").await;
+    report.push(("summary", chrome.axe_violations().await));
+    chrome
+        .client
+        .goto(&format!("{}/people/customers/deletions", app.address))
+        .await
+        .unwrap();
+    report.push(("deletion history", chrome.axe_violations().await));
+
+    let failures: Vec<String> = report
+        .iter()
+        .flat_map(|(page, violations)| violations.iter().map(move |v| format!("{page}: {v}")))
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "accessibility violations:\n{}",
+        failures.join("\n")
+    );
+    chrome.close().await;
+}
