@@ -1,6 +1,10 @@
 //! Customers in the database: the list with search, sort and pages; one customer's profile; add
 //! and edit. Knows nothing of HTTP.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, not};
 use diesel::expression::BoxableExpression;
@@ -116,6 +120,46 @@ where
     }
 }
 
+/// Totals of large results, kept briefly: on a big table, exact counting is what a list page
+/// costs most. Totals up to [`CountCache::EXACT_UP_TO`] are always counted; larger ones may lag
+/// up to [`CountCache::TTL`] behind. Shared by the whole instance.
+#[derive(Debug, Default)]
+pub struct CountCache {
+    entries: Mutex<HashMap<String, (i64, Instant)>>,
+}
+
+impl CountCache {
+    pub const EXACT_UP_TO: i64 = 10_000;
+    pub const TTL: Duration = Duration::from_secs(5);
+    const MAX_ENTRIES: usize = 1_000;
+
+    /// The number of customers matching the search, from the cache when fresh.
+    pub fn matching(&self, conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
+        let key = search.as_str().to_owned();
+        if let Some((count, at)) = self.lock().get(&key) {
+            if at.elapsed() < Self::TTL {
+                return Ok(*count);
+            }
+        }
+        let count = count_matching(conn, search)?;
+        if count > Self::EXACT_UP_TO {
+            let mut entries = self.lock();
+            if entries.len() >= Self::MAX_ENTRIES {
+                entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            if entries.len() < Self::MAX_ENTRIES {
+                entries.insert(key, (count, Instant::now()));
+            }
+        }
+        Ok(count)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Instant)>> {
+        // A poisoned cache is still a valid cache.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// The list's rows: the search, and with `only` just the customers it holds ("Show selected").
 fn listed(search: &Search, only: Option<&Selection>) -> customers::BoxedQuery<'static, Backend> {
     let query = customers::table
@@ -135,10 +179,14 @@ pub fn list(
     conn: &mut DbConn,
     query: &ListQuery,
     only: Option<&Selection>,
+    counts: &CountCache,
 ) -> QueryResult<ListPage> {
-    let total = listed(&query.search, only)
-        .select(count_star())
-        .get_result(conn)?;
+    let total = match only {
+        None => counts.matching(conn, &query.search)?,
+        Some(_) => listed(&query.search, only)
+            .select(count_star())
+            .get_result(conn)?,
+    };
     let pagination = Pagination::new(total, query.page, query.per_page);
     let rows = listed(&query.search, only);
     let ordered = match query.sort {
@@ -155,12 +203,18 @@ pub fn list(
         SortOrder::Created => rows.order((customers::created_at.desc(), customers::id.desc())),
         SortOrder::CreatedAsc => rows.order((customers::created_at.asc(), customers::id.asc())),
     };
-    let page: Vec<Customer> = ordered
-        .select(Customer::as_select())
+    // Deferred join: find the page's ids first (an index-only walk over the sort index, however
+    // deep the page), then fetch just those rows.
+    let ids: Vec<i64> = ordered
+        .select(customers::id)
         .limit(pagination.per_page)
         .offset(pagination.offset())
         .load(conn)?;
-    let ids: Vec<i64> = page.iter().map(|c| c.id).collect();
+    let mut page: Vec<Customer> = customers::table
+        .filter(customers::id.eq_any(&ids))
+        .select(Customer::as_select())
+        .load(conn)?;
+    page.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
     let ticket_counts: Vec<(i64, i64)> = tickets::table
         .filter(tickets::customer_id.eq_any(&ids))
         .group_by(tickets::customer_id)
@@ -176,25 +230,36 @@ pub fn list(
     Ok(ListPage { pagination, rows })
 }
 
-/// The counter's numbers for a selection.
-pub fn summarize(conn: &mut DbConn, selection: &Selection) -> QueryResult<SelectionSummary> {
+/// The counter's numbers for a selection. With "All", the matching total comes from the cache
+/// and the rest from primary-key lookups, so a big "All" costs no scan per page view.
+pub fn summarize(
+    conn: &mut DbConn,
+    selection: &Selection,
+    counts: &CountCache,
+) -> QueryResult<SelectionSummary> {
     if selection.is_empty() {
         return Ok(SelectionSummary::default());
     }
-    let selected = count_where(conn, selection_filter(selection))?;
-    let all = match &selection.all {
-        Some(all) => {
-            let search = Search::parse(&all.search);
-            let matching = count_where(conn, search_filter(&search))?;
-            Some((search.as_str().to_owned(), matching))
-        }
-        None => None,
+    let picked: Vec<i64> = selection.ids.iter().copied().collect();
+    let Some(all) = &selection.all else {
+        let selected = ids_where(conn, &picked, Box::new(true.into_sql::<Bool>()))?.len() as i64;
+        return Ok(SelectionSummary {
+            selected,
+            picked: picked.len(),
+            ..Default::default()
+        });
     };
+    let search = Search::parse(&all.search);
+    let matching = counts.matching(conn, &search)?;
+    let excluded: Vec<i64> = all.excluded.iter().copied().collect();
+    let excluded_matching = ids_where(conn, &excluded, search_filter(&search))?.len() as i64;
+    let picked_outside =
+        ids_where(conn, &picked, Box::new(not(search_filter(&search))))?.len() as i64;
     Ok(SelectionSummary {
-        selected,
-        all,
-        excluded: selection.all.as_ref().map_or(0, |a| a.excluded.len()),
-        picked: selection.ids.len(),
+        selected: matching - excluded_matching + picked_outside,
+        all: Some((search.as_str().to_owned(), matching)),
+        excluded: excluded.len(),
+        picked: picked.len(),
     })
 }
 

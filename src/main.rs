@@ -65,6 +65,9 @@ enum Command {
         /// Seed of the random generator: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// `realistic` (varied data) or `bench` (the Django benchmark's exact shape).
+        #[arg(long, value_enum, default_value_t = seed::Shape::Realistic)]
+        shape: seed::Shape,
     },
 }
 
@@ -161,11 +164,12 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Seed {
             customers,
             seed: rng_seed,
+            shape,
         }) => {
             let pool = db::connect_pool(&url, 1)?;
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
-            let report = seed::seed(&mut conn, customers, rng_seed, true)?;
+            let report = seed::seed_shaped(&mut conn, customers, rng_seed, shape, true)?;
             println!("{report}");
             Ok(())
         }

@@ -19,7 +19,7 @@ use crate::schema::{
 
 /// Customers written per transaction: large enough to amortise commits, small enough to keep
 /// memory flat and let other writers in between.
-const CUSTOMERS_PER_BATCH: usize = 500;
+const CUSTOMERS_PER_BATCH: usize = 1_000;
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters for the widest table.
 const ROWS_PER_STATEMENT: usize = 2_000;
 
@@ -288,6 +288,18 @@ const SENTENCES: &[&str] = &[
     "That fixed it, thank you very much!",
 ];
 
+/// What the seeded data looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Shape {
+    /// Varied, realistic data from a seeded random generator (demos and tests).
+    #[default]
+    Realistic,
+    /// Exactly the shape of the Django admin benchmark project (../shared/bench/django-admin):
+    /// per customer 5 tickets of 3 messages, 1 chat of 4 messages and 1 note; every 10th
+    /// customer in organisation "Acme" and nothing else containing "acme".
+    Bench,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = customers)]
 struct CustomerRow {
@@ -548,12 +560,134 @@ fn generate(rng: &mut fastrand::Rng, ids: &mut NextIds, count: usize, batch: &mu
 
 // Multi-row INSERTs are not available through the two-backend `DbConn`, so each statement is
 // sent on the concrete connection; the SQL is the same on both.
+// The benchmark shape, as in the Django project's `seed` command.
+const BENCH_FIRST: &[&str] = &[
+    "Ada", "Ben", "Cleo", "Dan", "Eva", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kira", "Leo", "Mia",
+    "Nils", "Olga", "Paul", "Quin", "Rosa", "Sam", "Tara",
+];
+const BENCH_LAST: &[&str] = &[
+    "Abbott", "Brown", "Chen", "Diaz", "Evans", "Fox", "Garcia", "Hill", "Ito", "Jones", "Khan",
+    "Lopez", "Moore", "Novak", "Owens", "Patel", "Quinn", "Reyes", "Smith", "Turner", "Ueda",
+    "Vance", "Wong", "Xu", "Young", "Zimmer", "Berg", "Costa", "Dahl", "Ewing", "Ford",
+];
+const BENCH_COMPANIES: &[&str] = &[
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Vandelay",
+    "Pied Piper",
+    "Dunder Mifflin",
+    "Gringotts",
+    "Oscorp",
+    "Massive Dynamic",
+    "Aperture",
+    "Black Mesa",
+    "Monarch",
+    "Nakatomi",
+];
+const BENCH_STATUSES: &[&str] = &["active", "waiting", "solved", "closed"];
+const LOREM: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod \
+    tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, quis nostrud.";
+
+fn generate_bench(ids: &mut NextIds, count: usize, batch: &mut Batch) {
+    let epoch = NaiveDate::from_ymd_opt(2020, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .expect("a valid date");
+    for _ in 0..count {
+        let id = ids.customer;
+        ids.customer += 1;
+        let i = (id - 1) as usize;
+        let first = BENCH_FIRST[i % BENCH_FIRST.len()];
+        let last = BENCH_LAST[(i / BENCH_FIRST.len()) % BENCH_LAST.len()];
+        let created = epoch + TimeDelta::minutes(i as i64);
+        batch.customers.push(CustomerRow {
+            id,
+            first_name: first.to_owned(),
+            last_name: format!("{last} {i:06}"),
+            email: format!(
+                "{}.{}.{i}@example.com",
+                first.to_lowercase(),
+                last.to_lowercase()
+            ),
+            phone: format!("+1-555-{:04}", i % 10_000),
+            organisation: if i % 10 == 0 {
+                "Acme".to_owned()
+            } else {
+                BENCH_COMPANIES[i % BENCH_COMPANIES.len()].to_owned()
+            },
+            job_title: String::new(),
+            created_at: created,
+            updated_at: created,
+        });
+        for t in 0..5 {
+            let ticket_id = ids.ticket;
+            ids.ticket += 1;
+            batch.tickets.push(TicketRow {
+                id: ticket_id,
+                customer_id: id,
+                subject: format!("Ticket {t} for customer {i}"),
+                status: BENCH_STATUSES[(i + t) % 4],
+                trashed_at: None,
+                created_at: created + TimeDelta::hours(t as i64),
+            });
+            for m in 0..3 {
+                batch.ticket_messages.push(TicketMessageRow {
+                    id: ids.ticket_message,
+                    ticket_id,
+                    body: format!("[{ticket_id}/{m}] {LOREM}"),
+                    created_at: created + TimeDelta::hours(t as i64),
+                });
+                ids.ticket_message += 1;
+            }
+        }
+        let chat_id = ids.chat;
+        ids.chat += 1;
+        batch.chats.push(ChatRow {
+            id: chat_id,
+            customer_id: id,
+            started_at: created,
+        });
+        for m in 0..4 {
+            batch.chat_messages.push(ChatMessageRow {
+                id: ids.chat_message,
+                conversation_id: chat_id,
+                body: format!("[{id}/{m}] {}", &LOREM[..80]),
+                created_at: created,
+            });
+            ids.chat_message += 1;
+        }
+        batch.notes.push(NoteRow {
+            id: ids.note,
+            customer_id: id,
+            body: format!("Note for customer {i}. {}", &LOREM[..60]),
+            created_at: created,
+        });
+        ids.note += 1;
+    }
+}
+
 macro_rules! insert_chunks {
     ($conn:expr, $table:expr, $rows:expr) => {
         for chunk in $rows.chunks(ROWS_PER_STATEMENT) {
             match $conn {
-                DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-                DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                // SQLite runs in-process: one cached single-row statement executed many times
+                // beats preparing a new multi-row statement per chunk.
+                DbConn::Sqlite(c) => {
+                    for row in chunk {
+                        diesel::insert_into($table).values(row).execute(c)?;
+                    }
+                }
+                // PostgreSQL is across a socket: multi-row statements save the round trips.
+                DbConn::Pg(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?;
+                }
             };
         }
     };
@@ -599,6 +733,17 @@ pub fn seed(
     rng_seed: u64,
     show_progress: bool,
 ) -> anyhow::Result<SeedReport> {
+    seed_shaped(conn, count, rng_seed, Shape::Realistic, show_progress)
+}
+
+/// Adds `count` customers of the given shape, after any that exist.
+pub fn seed_shaped(
+    conn: &mut DbConn,
+    count: u64,
+    rng_seed: u64,
+    shape: Shape,
+    show_progress: bool,
+) -> anyhow::Result<SeedReport> {
     let started = Instant::now();
     let mut rng = fastrand::Rng::with_seed(rng_seed);
     let mut ids = next_ids(conn)?;
@@ -614,12 +759,23 @@ pub fn seed(
     } else {
         ProgressBar::hidden()
     };
+    if let DbConn::Sqlite(sqlite) = conn {
+        // A bulk load: keep index pages in memory and let the OS flush. An application crash
+        // still cannot corrupt the file (WAL); a power cut may lose the last batches.
+        diesel::connection::SimpleConnection::batch_execute(
+            sqlite,
+            "PRAGMA cache_size = -262144; PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 20000;",
+        )?;
+    }
     let mut report = SeedReport::default();
     let mut remaining = count as usize;
     while remaining > 0 {
         let size = remaining.min(CUSTOMERS_PER_BATCH);
         let mut batch = Batch::default();
-        generate(&mut rng, &mut ids, size, &mut batch);
+        match shape {
+            Shape::Realistic => generate(&mut rng, &mut ids, size, &mut batch),
+            Shape::Bench => generate_bench(&mut ids, size, &mut batch),
+        }
         write(conn, &batch)?;
         report.customers += batch.customers.len() as u64;
         report.tickets += batch.tickets.len() as u64;

@@ -136,6 +136,7 @@ async fn update(
     _admin: Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
+    counts: web::Data<crate::customers::CountCache>,
     session: Session,
     layout: Layout,
     form: web::Form<Vec<(String, String)>>,
@@ -193,7 +194,11 @@ async fn update(
                 .insert_header(("HX-Refresh", "true"))
                 .finish());
         }
-        let summary = with_db(&pool, move |conn| customers::summarize(conn, &selection)).await??;
+        let counts = counts.into_inner();
+        let summary = with_db(&pool, move |conn| {
+            customers::summarize(conn, &selection, &counts)
+        })
+        .await??;
         let bar = SelectionBar::new(&summary, None);
         return Ok(html(render(&SelectionBarTemplate { bar })?));
     }
