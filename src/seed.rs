@@ -617,7 +617,7 @@ fn generate_bench(ids: &mut NextIds, count: usize, batch: &mut Batch) {
                 last.to_lowercase()
             ),
             phone: format!("+1-555-{:04}", i % 10_000),
-            organisation: if i % 10 == 0 {
+            organisation: if i.is_multiple_of(10) {
                 "Acme".to_owned()
             } else {
                 BENCH_COMPANIES[i % BENCH_COMPANIES.len()].to_owned()
