@@ -6,12 +6,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use diesel::dsl::{count_star, not};
+use diesel::dsl::{count_star, not, sql};
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Bool, Text};
 
-use crate::db::{write_transaction, DbConn};
+use crate::db::{write_transaction, DbConn, Dialect};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
 use crate::domain::selection::{Selection, SelectionSummary};
@@ -62,8 +62,18 @@ pub struct ListPage {
 pub type Filter<QS> = Box<dyn BoxableExpression<QS, Backend, SqlType = Bool>>;
 pub type CustomerFilter = Filter<customers::table>;
 
-/// Every word must match the first name, last name, email or organisation.
-pub fn search_filter<QS: 'static>(search: &Search) -> Filter<QS>
+/// What the search looks in, as PostgreSQL's trigram index has it (migrations/postgres,
+/// `customers_search_trgm_idx`): the expression must stay the same for the index to be used.
+const PG_SEARCH_TEXT: &str = "lower(customers.first_name || ' ' || customers.last_name || ' ' || \
+     customers.email || ' ' || customers.organisation)";
+/// The SQLite trigram table (migrations/sqlite) finds words of at least this many characters.
+const TRIGRAM: usize = 3;
+
+/// Every word must appear in the first name, last name, email or organisation
+/// (case-insensitively). The fields are joined by spaces and words have none, so a word never
+/// matches across two fields. Each backend answers from its trigram index; words too short for
+/// it are matched by scanning.
+pub fn search_filter<QS: 'static>(search: &Search, dialect: Dialect) -> Filter<QS>
 where
     customers::id: SelectableExpression<QS>,
     customers::first_name: SelectableExpression<QS>,
@@ -71,28 +81,55 @@ where
     customers::email: SelectableExpression<QS>,
     customers::organisation: SelectableExpression<QS>,
 {
-    let mut filter: Option<Filter<QS>> = None;
-    for word in search.words() {
-        let pattern = Search::like_pattern(&word);
-        let word_matches = lower(customers::first_name)
-            .like(pattern.clone())
-            .escape('\\')
-            .or(lower(customers::last_name)
-                .like(pattern.clone())
-                .escape('\\'))
-            .or(lower(customers::email).like(pattern.clone()).escape('\\'))
-            .or(lower(customers::organisation).like(pattern).escape('\\'));
-        filter = Some(match filter {
-            None => Box::new(word_matches),
-            Some(previous) => Box::new(previous.and(word_matches)),
-        });
+    let words = search.words();
+    let mut filter: Filter<QS> = Box::new(true.into_sql::<Bool>());
+    let and = |filter: Filter<QS>, next: Filter<QS>| -> Filter<QS> { Box::new(filter.and(next)) };
+    match dialect {
+        Dialect::Postgres => {
+            for word in &words {
+                let word_matches = sql::<Text>(PG_SEARCH_TEXT)
+                    .like(Search::like_pattern(word))
+                    .escape('\\');
+                filter = and(filter, Box::new(word_matches));
+            }
+        }
+        Dialect::Sqlite => {
+            let (indexed, short): (Vec<&String>, Vec<&String>) =
+                words.iter().partition(|w| w.chars().count() >= TRIGRAM);
+            if !indexed.is_empty() {
+                // FTS5 phrases, quoted (a quote doubled): "acme" AND "bob".
+                let query = indexed
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let in_index = sql::<Bool>(
+                    "customers.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
+                )
+                .bind::<Text, _>(query)
+                .sql(")");
+                filter = and(filter, Box::new(in_index));
+            }
+            for word in short {
+                let pattern = Search::like_pattern(word);
+                let word_matches = lower(customers::first_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(customers::last_name)
+                        .like(pattern.clone())
+                        .escape('\\'))
+                    .or(lower(customers::email).like(pattern.clone()).escape('\\'))
+                    .or(lower(customers::organisation).like(pattern).escape('\\'));
+                filter = and(filter, Box::new(word_matches));
+            }
+        }
     }
-    filter.unwrap_or_else(|| Box::new(true.into_sql::<Bool>()))
+    filter
 }
 
 /// The customers a selection holds, as one SQL condition: (matching the "All" search and not
 /// excluded) or ticked one by one.
-pub fn selection_filter<QS: 'static>(selection: &Selection) -> Filter<QS>
+pub fn selection_filter<QS: 'static>(selection: &Selection, dialect: Dialect) -> Filter<QS>
 where
     customers::id: SelectableExpression<QS>,
     customers::first_name: SelectableExpression<QS>,
@@ -101,7 +138,7 @@ where
     customers::organisation: SelectableExpression<QS>,
 {
     let all: Option<Filter<QS>> = selection.all.as_ref().map(|all| {
-        let matching = search_filter::<QS>(&Search::parse(&all.search));
+        let matching = search_filter::<QS>(&Search::parse(&all.search), dialect);
         if all.excluded.is_empty() {
             matching
         } else {
@@ -161,18 +198,24 @@ impl CountCache {
 }
 
 /// The list's rows: the search, and with `only` just the customers it holds ("Show selected").
-fn listed(search: &Search, only: Option<&Selection>) -> customers::BoxedQuery<'static, Backend> {
+fn listed(
+    search: &Search,
+    only: Option<&Selection>,
+    dialect: Dialect,
+) -> customers::BoxedQuery<'static, Backend> {
     let query = customers::table
         .into_boxed()
-        .filter(search_filter::<customers::table>(search));
+        .filter(search_filter::<customers::table>(search, dialect));
     match only {
-        Some(selection) => query.filter(selection_filter::<customers::table>(selection)),
+        Some(selection) => query.filter(selection_filter::<customers::table>(selection, dialect)),
         None => query,
     }
 }
 
 pub fn count_matching(conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
-    listed(search, None).select(count_star()).get_result(conn)
+    listed(search, None, Dialect::of(conn))
+        .select(count_star())
+        .get_result(conn)
 }
 
 pub fn list(
@@ -181,14 +224,15 @@ pub fn list(
     only: Option<&Selection>,
     counts: &CountCache,
 ) -> QueryResult<ListPage> {
+    let dialect = Dialect::of(conn);
     let total = match only {
         None => counts.matching(conn, &query.search)?,
-        Some(_) => listed(&query.search, only)
+        Some(_) => listed(&query.search, only, dialect)
             .select(count_star())
             .get_result(conn)?,
     };
     let pagination = Pagination::new(total, query.page, query.per_page);
-    let rows = listed(&query.search, only);
+    let rows = listed(&query.search, only, dialect);
     let ordered = match query.sort {
         SortOrder::Name => rows.order((
             customers::last_name.asc(),
@@ -252,9 +296,14 @@ pub fn summarize(
     let search = Search::parse(&all.search);
     let matching = counts.matching(conn, &search)?;
     let excluded: Vec<i64> = all.excluded.iter().copied().collect();
-    let excluded_matching = ids_where(conn, &excluded, search_filter(&search))?.len() as i64;
-    let picked_outside =
-        ids_where(conn, &picked, Box::new(not(search_filter(&search))))?.len() as i64;
+    let excluded_matching =
+        ids_where(conn, &excluded, search_filter(&search, Dialect::of(conn)))?.len() as i64;
+    let picked_outside = ids_where(
+        conn,
+        &picked,
+        Box::new(not(search_filter(&search, Dialect::of(conn)))),
+    )?
+    .len() as i64;
     Ok(SelectionSummary {
         selected: matching - excluded_matching + picked_outside,
         all: Some((search.as_str().to_owned(), matching)),

@@ -17,6 +17,23 @@ pub enum DbConn {
 }
 
 pub type DbPool = Pool<ConnectionManager>;
+
+/// The backend a connection speaks to, for the few queries written differently per backend
+/// (the search uses each backend's own trigram index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn of(conn: &DbConn) -> Self {
+        match conn {
+            DbConn::Sqlite(_) => Self::Sqlite,
+            DbConn::Pg(_) => Self::Postgres,
+        }
+    }
+}
 pub type PooledConn = PooledConnection<ConnectionManager>;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");

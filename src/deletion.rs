@@ -8,7 +8,7 @@
 use diesel::prelude::*;
 
 use crate::customers::{now, selection_filter};
-use crate::db::{write_transaction, DbConn};
+use crate::db::{write_transaction, DbConn, Dialect};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
 use crate::domain::selection::Selection;
 use crate::schema::{chat_conversations, customers, deletion_records, notes, tickets};
@@ -208,28 +208,28 @@ pub fn counts_for_selection(
 ) -> QueryResult<DeletionCounts> {
     Ok(DeletionCounts {
         customers: customers::table
-            .filter(selection_filter(selection))
+            .filter(selection_filter(selection, Dialect::of(conn)))
             .count()
             .get_result(conn)?,
         tickets: tickets::table
             .inner_join(customers::table)
-            .filter(selection_filter(selection))
+            .filter(selection_filter(selection, Dialect::of(conn)))
             .count()
             .get_result(conn)?,
         tickets_in_trash: tickets::table
             .inner_join(customers::table)
             .filter(tickets::trashed_at.is_not_null())
-            .filter(selection_filter(selection))
+            .filter(selection_filter(selection, Dialect::of(conn)))
             .count()
             .get_result(conn)?,
         chats: chat_conversations::table
             .inner_join(customers::table)
-            .filter(selection_filter(selection))
+            .filter(selection_filter(selection, Dialect::of(conn)))
             .count()
             .get_result(conn)?,
         notes: notes::table
             .inner_join(customers::table)
-            .filter(selection_filter(selection))
+            .filter(selection_filter(selection, Dialect::of(conn)))
             .count()
             .get_result(conn)?,
     })

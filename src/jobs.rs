@@ -21,7 +21,7 @@ use diesel::sql_types::BigInt;
 
 use crate::accounts::random_token;
 use crate::customers::{now, selection_filter};
-use crate::db::{write_transaction, DbConn, DbPool};
+use crate::db::{write_transaction, DbConn, DbPool, Dialect};
 use crate::deletion::{self, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
@@ -46,7 +46,7 @@ const ITEM_MIX_SQL: &str =
 /// The fingerprint of the customers a selection holds now.
 pub fn fingerprint(conn: &mut DbConn, selection: &Selection) -> QueryResult<Fingerprint> {
     let (count, id_sum, id_mix) = customers::table
-        .filter(selection_filter(selection))
+        .filter(selection_filter(selection, Dialect::of(conn)))
         .select((count_star(), sql::<BigInt>(SUM_SQL), sql::<BigInt>(MIX_SQL)))
         .get_result::<(i64, i64, i64)>(conn)?;
     Ok(Fingerprint {
@@ -87,7 +87,8 @@ pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPrev
         customers: fingerprint.count,
         ..deletion::counts_for_selection(conn, selection)?
     };
-    let names = crate::customers::names_where(conn, selection_filter(selection), 3)?;
+    let names =
+        crate::customers::names_where(conn, selection_filter(selection, Dialect::of(conn)), 3)?;
     Ok(BulkPreview {
         fingerprint,
         counts,
@@ -201,7 +202,7 @@ pub fn start(
             .returning(deletion_jobs::id)
             .get_result(conn)?;
         let frozen = customers::table
-            .filter(selection_filter(selection))
+            .filter(selection_filter(selection, Dialect::of(conn)))
             .select((job.into_sql::<BigInt>(), customers::id));
         diesel::insert_into(deletion_job_items::table)
             .values(frozen)

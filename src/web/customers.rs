@@ -12,7 +12,7 @@ use super::{
     html, is_htmx, parse_customer_id, render, see_other, with_db, AppError, Flash, Layout,
 };
 use crate::customers::{self, selection_filter, CountCache, Customer, SaveError};
-use crate::db::DbPool;
+use crate::db::{DbPool, Dialect};
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::customer_form::{self, CustomerForm, FieldErrors};
 use crate::domain::deletion_counts::DeletionCounts;
@@ -126,7 +126,7 @@ async fn list(
         let selected = if selection.is_empty() {
             Vec::new()
         } else {
-            customers::ids_where(conn, &ids, selection_filter(&selection))?
+            customers::ids_where(conn, &ids, selection_filter(&selection, Dialect::of(conn)))?
         };
         let summary = customers::summarize(conn, &selection, &counts)?;
         let all_count = if for_db.only_selected {

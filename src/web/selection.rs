@@ -10,7 +10,7 @@ use super::auth::Admin;
 use super::{html, is_htmx, render, see_other, with_db, AppError, Flash, Layout};
 use crate::accounts::random_token;
 use crate::customers::{self, search_filter};
-use crate::db::DbPool;
+use crate::db::{DbPool, Dialect};
 use crate::deletion::Actor;
 use crate::domain::deletion_counts::names_summary;
 use crate::domain::list_query::Search;
@@ -149,7 +149,7 @@ async fn update(
             let search = Search::parse(&all.search);
             let page = form.page.clone();
             with_db(&pool, move |conn| {
-                customers::ids_where(conn, &page, search_filter(&search))
+                customers::ids_where(conn, &page, search_filter(&search, Dialect::of(conn)))
             })
             .await??
         }

@@ -8,6 +8,7 @@ on_both_backends!(
     list_searches_name_email_and_organisation,
     list_sorts_by_name_and_created,
     search_treats_wildcards_and_quotes_as_text,
+    search_index_follows_edits_and_deletions,
     root_and_health,
 );
 
@@ -215,4 +216,62 @@ async fn root_and_health(backend: Backend) {
     css.assert_status(200);
     app.get("/static/htmx.min.js").await.assert_status(200);
     app.get("/static/../Cargo.toml").await.assert_status(404);
+}
+
+/// The search answers from each backend's trigram index (short words by scanning): it must
+/// follow every add, edit and deletion, and match in any field, any case.
+async fn search_index_follows_edits_and_deletions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .add_customer("Grace", "Hopper", "grace@navy.example", "Oldco")
+        .await;
+    app.add_customer("Ada", "Lovelace", "ada@engines.example", "Engines")
+        .await;
+    for q in ["oldco", "OLDCO", "gra", "hopper", "navy.ex", "gr", "o"] {
+        let page = app.get(&format!("/people/customers?q={q}")).await;
+        assert!(page.body.contains("Grace Hopper"), "{q} should find Grace");
+    }
+    app.get("/people/customers?q=ada+engines")
+        .await
+        .assert_contains("1–1 of 1");
+    // A word never matches across two fields ("hopper grace" is two words; "hoppergrace" none).
+    app.get("/people/customers?q=hoppergrace")
+        .await
+        .assert_contains("No customers match");
+
+    app.post_form(
+        &format!("/people/customers/{id}/edit"),
+        &[
+            ("first_name", "Grace"),
+            ("last_name", "Hopper"),
+            ("email", "grace@navy.example"),
+            ("organisation", "Newco"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.get("/people/customers?q=oldco")
+        .await
+        .assert_contains("No customers match");
+    app.get("/people/customers?q=newco")
+        .await
+        .assert_contains("1–1 of 1");
+
+    app.post_form(
+        &format!("/people/customers/{id}/delete"),
+        &[
+            ("tickets", "0"),
+            ("tickets_in_trash", "0"),
+            ("chats", "0"),
+            ("notes", "0"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    app.get("/people/customers?q=newco")
+        .await
+        .assert_contains("No customers match");
+    app.get("/people/customers?q=hopper")
+        .await
+        .assert_contains("No customers match");
 }

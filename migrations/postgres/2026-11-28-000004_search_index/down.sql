@@ -1,0 +1,1 @@
+DROP INDEX customers_search_trgm_idx;

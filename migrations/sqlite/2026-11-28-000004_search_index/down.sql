@@ -1,0 +1,4 @@
+DROP TRIGGER customers_search_delete;
+DROP TRIGGER customers_search_update;
+DROP TRIGGER customers_search_insert;
+DROP TABLE customer_search;
