@@ -170,9 +170,9 @@ class Browser:
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         try:
             with self.opener.open(urllib.request.Request(BASE + path, data=body), timeout=600) as r:
-                return r.status, r.read().decode(), dict(r.headers)
+                return r.status, r.read().decode(), {k.lower(): v for k, v in r.headers.items()}
         except urllib.error.HTTPError as e:
-            return e.code, e.read().decode(), dict(e.headers)
+            return e.code, e.read().decode(), {k.lower(): v for k, v in e.headers.items()}
 
     def get(self, path):
         return self.request(path)[1]
@@ -242,7 +242,7 @@ def delete_confirmed(browser, confirmation, server, db, seconds):
     started = time.perf_counter()
     status, _, headers = browser.post("/people/customers/selection/delete", fields)
     assert status == 303, status
-    job = headers["Location"].rsplit("/", 1)[1]
+    job = headers["location"].rsplit("/", 1)[1]
     load.start()
     while True:
         page = browser.get(f"/people/customers/deletions/{job}")
@@ -284,8 +284,8 @@ def main():
             rounds = {name: [] for name, _ in PAGES}
             for r in range(a.rounds):
                 for name, path in PAGES:
-                    log(f"wrk round {r + 1}: {name}")
                     rounds[name].append(wrk(path, browser.cookie(), a.duration))
+                    log(f"wrk round {r + 1}: {name}: {rounds[name][-1]}")
             results["wrk_rounds"] = rounds
             results["wrk_median"] = {
                 name: {k: statistics.median(x[k] for x in rs) for k in ("rps", "p50_ms", "p99_ms")}
@@ -306,6 +306,7 @@ def main():
                 outcome.update({"select_all_ms": select_ms, "confirmation_ms": confirm_ms,
                                 "confirmation_bytes": size})
                 reps.append(outcome)
+                log(f"  {outcome}")
             finally:
                 server.stop()
         results["bulk_delete_reps"] = reps
@@ -318,6 +319,7 @@ def main():
         for rep in range(a.rounds):
             log(f"plain SQL deletion {rep + 1}")
             times.append(db.plain_sql_delete())
+            log(f"  {times[-1]:.3f} s")
         results["plain_sql_delete_s"] = round(statistics.median(times), 3)
 
     out = f"{WORK}/results_{a.backend}_{a.customers}.json"

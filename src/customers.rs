@@ -166,7 +166,7 @@ pub struct CountCache {
 }
 
 impl CountCache {
-    pub const EXACT_UP_TO: i64 = 10_000;
+    pub const EXACT_UP_TO: i64 = 1_000;
     pub const TTL: Duration = Duration::from_secs(5);
     const MAX_ENTRIES: usize = 1_000;
 

@@ -5,7 +5,9 @@
 //! is still what the administrator confirmed, and writes the deletion record in the same
 //! transaction.
 
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use crate::customers::{now, selection_filter};
 use crate::db::{write_transaction, DbConn, Dialect};
@@ -201,27 +203,24 @@ pub fn delete_locked(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCoun
     })
 }
 
-/// What deleting the customers a selection holds takes with it.
-pub fn counts_for_selection(
+/// What deleting the customers a selection holds takes with it, but for the number of customers
+/// (which the caller has from its fingerprint): three queries, each over the selection.
+pub fn associated_for_selection(
     conn: &mut DbConn,
     selection: &Selection,
 ) -> QueryResult<DeletionCounts> {
+    let (tickets, tickets_in_trash) = tickets::table
+        .inner_join(customers::table)
+        .filter(selection_filter(selection, Dialect::of(conn)))
+        .select((
+            count_star(),
+            sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN tickets.trashed_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT)"),
+        ))
+        .get_result::<(i64, i64)>(conn)?;
     Ok(DeletionCounts {
-        customers: customers::table
-            .filter(selection_filter(selection, Dialect::of(conn)))
-            .count()
-            .get_result(conn)?,
-        tickets: tickets::table
-            .inner_join(customers::table)
-            .filter(selection_filter(selection, Dialect::of(conn)))
-            .count()
-            .get_result(conn)?,
-        tickets_in_trash: tickets::table
-            .inner_join(customers::table)
-            .filter(tickets::trashed_at.is_not_null())
-            .filter(selection_filter(selection, Dialect::of(conn)))
-            .count()
-            .get_result(conn)?,
+        customers: 0,
+        tickets,
+        tickets_in_trash,
         chats: chat_conversations::table
             .inner_join(customers::table)
             .filter(selection_filter(selection, Dialect::of(conn)))

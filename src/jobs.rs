@@ -85,7 +85,7 @@ pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPrev
     let fingerprint = fingerprint(conn, selection)?;
     let counts = DeletionCounts {
         customers: fingerprint.count,
-        ..deletion::counts_for_selection(conn, selection)?
+        ..deletion::associated_for_selection(conn, selection)?
     };
     let names =
         crate::customers::names_where(conn, selection_filter(selection, Dialect::of(conn)), 3)?;

@@ -128,14 +128,23 @@ impl SessionStore for DbSessionStore {
         let expires = expiry(ttl);
         let stale_before = expires - TimeDelta::seconds(TTL_WRITE_GRANULARITY_SECONDS);
         self.run(move |conn| {
-            diesel::update(
-                sessions::table
-                    .filter(sessions::session_key.eq(key))
-                    .filter(sessions::expires_at.gt(now()))
-                    .filter(sessions::expires_at.lt(stale_before)),
-            )
-            .set(sessions::expires_at.eq(expires))
-            .execute(conn)
+            // Read first: a write on every request would queue every page view behind the
+            // single SQLite writer (and a bulk deletion's batches).
+            let current: Option<NaiveDateTime> = sessions::table
+                .filter(sessions::session_key.eq(&key))
+                .select(sessions::expires_at)
+                .first(conn)
+                .optional()?;
+            match current {
+                Some(at) if at < stale_before && at > now() => diesel::update(
+                    sessions::table
+                        .filter(sessions::session_key.eq(&key))
+                        .filter(sessions::expires_at.gt(now())),
+                )
+                .set(sessions::expires_at.eq(expires))
+                .execute(conn),
+                _ => Ok(0),
+            }
         })
         .await?;
         Ok(())
