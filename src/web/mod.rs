@@ -83,6 +83,11 @@ impl Flash {
     }
 
     pub fn take(session: &Session) -> Option<Self> {
+        // `remove` marks the session changed even when the key is absent, and a changed
+        // session is written back: check first, so that a page view writes nothing.
+        if !session.contains_key(FLASH_KEY) {
+            return None;
+        }
         session.remove_as::<Self>(FLASH_KEY).and_then(Result::ok)
     }
 }
