@@ -81,6 +81,28 @@ where
     customers::email: SelectableExpression<QS>,
     customers::organisation: SelectableExpression<QS>,
 {
+    search_filter_planned(search, dialect, false)
+}
+
+/// Above this many matches, a page of search results walks the sort index and checks each
+/// customer against the search (stopping after the page), rather than fetching and sorting
+/// every match. PostgreSQL's planner makes that choice itself; SQLite's is told.
+pub const WALK_SORT_INDEX_ABOVE: i64 = 2_000;
+
+/// `walk_sort_index`: on SQLite, keep the trigram table from driving the query (the `+`
+/// makes `customers.id` unusable as an index key), so that the sort index does.
+fn search_filter_planned<QS: 'static>(
+    search: &Search,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> Filter<QS>
+where
+    customers::id: SelectableExpression<QS>,
+    customers::first_name: SelectableExpression<QS>,
+    customers::last_name: SelectableExpression<QS>,
+    customers::email: SelectableExpression<QS>,
+    customers::organisation: SelectableExpression<QS>,
+{
     let words = search.words();
     let mut filter: Filter<QS> = Box::new(true.into_sql::<Bool>());
     let and = |filter: Filter<QS>, next: Filter<QS>| -> Filter<QS> { Box::new(filter.and(next)) };
@@ -103,9 +125,11 @@ where
                     .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
                     .collect::<Vec<_>>()
                     .join(" AND ");
-                let in_index = sql::<Bool>(
-                    "customers.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH ",
-                )
+                let in_index = sql::<Bool>(if walk_sort_index {
+                    "+customers.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH "
+                } else {
+                    "customers.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH "
+                })
                 .bind::<Text, _>(query)
                 .sql(")");
                 filter = and(filter, Box::new(in_index));
@@ -203,9 +227,22 @@ fn listed(
     only: Option<&Selection>,
     dialect: Dialect,
 ) -> customers::BoxedQuery<'static, Backend> {
+    listed_planned(search, only, dialect, false)
+}
+
+fn listed_planned(
+    search: &Search,
+    only: Option<&Selection>,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> customers::BoxedQuery<'static, Backend> {
     let query = customers::table
         .into_boxed()
-        .filter(search_filter::<customers::table>(search, dialect));
+        .filter(search_filter_planned::<customers::table>(
+            search,
+            dialect,
+            walk_sort_index,
+        ));
     match only {
         Some(selection) => query.filter(selection_filter::<customers::table>(selection, dialect)),
         None => query,
@@ -232,7 +269,8 @@ pub fn list(
             .get_result(conn)?,
     };
     let pagination = Pagination::new(total, query.page, query.per_page);
-    let rows = listed(&query.search, only, dialect);
+    let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
+    let rows = listed_planned(&query.search, only, dialect, many_matches);
     let ordered = match query.sort {
         SortOrder::Name => rows.order((
             customers::last_name.asc(),

@@ -9,6 +9,7 @@ on_both_backends!(
     list_sorts_by_name_and_created,
     search_treats_wildcards_and_quotes_as_text,
     search_index_follows_edits_and_deletions,
+    many_matches_page_like_few,
     root_and_health,
 );
 
@@ -274,4 +275,45 @@ async fn search_index_follows_edits_and_deletions(backend: Backend) {
     app.get("/people/customers?q=hopper")
         .await
         .assert_contains("No customers match");
+}
+
+/// Above WALK_SORT_INDEX_ABOVE matches, SQLite pages through the sort index instead of sorting
+/// every match: the pages must be exactly the same as the plain order.
+async fn many_matches_page_like_few(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_many_customers(2_600, "Walkco").await;
+    app.add_many_customers(40, "Otherco").await;
+    let total = customer_desk::customers::WALK_SORT_INDEX_ABOVE + 600;
+    assert_eq!(total, 2_600);
+    let first = app.get("/people/customers?q=walkco&per_page=100").await;
+    first
+        .assert_contains("1–100 of 2,600")
+        .assert_lacks("Otherco");
+    // Last names are "Person1" … "Person2600": in name order, Person1, Person10, Person100, …
+    let order = |body: &str| -> Vec<String> {
+        // The name links: <a href="/people/customers/N">Many PersonK</a>
+        body.match_indices("\">Many Person")
+            .map(|(at, _)| {
+                let rest = &body[at + 7..];
+                rest[..rest.find('<').unwrap()].to_owned()
+            })
+            .collect()
+    };
+    let names = order(&first.body);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert_eq!(names[0], "Person1");
+    assert_eq!(names[1], "Person10");
+    let last = app
+        .get("/people/customers?q=walkco&per_page=100&page=26")
+        .await;
+    last.assert_contains("2,501–2,600 of 2,600");
+    let names = order(&last.body);
+    assert_eq!(names.len(), 100);
+    assert_eq!(names.last().unwrap(), "Person999");
+    // Newest first works the same way.
+    app.get("/people/customers?q=walkco&sort=created&page=52")
+        .await
+        .assert_contains("2,551–2,600 of 2,600");
 }
