@@ -14,4 +14,5 @@ mod customers_list;
 mod deletion_jobs;
 mod deletion_rules;
 mod profile;
+mod seeding;
 mod single_deletion;
