@@ -15,6 +15,7 @@ use crate::db::{write_transaction, DbConn, Dialect};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
 use crate::domain::selection::{Selection, SelectionSummary};
+use crate::order_cache::{customers_changed, OrderCache};
 use crate::schema::{
     chat_conversations, chat_messages, customers, notes, ticket_messages, tickets,
 };
@@ -161,8 +162,25 @@ where
     customers::email: SelectableExpression<QS>,
     customers::organisation: SelectableExpression<QS>,
 {
+    selection_filter_planned(selection, dialect, false)
+}
+
+/// The selection's condition, planned as [`search_filter_planned`] for reading it in sort order.
+pub fn selection_filter_planned<QS: 'static>(
+    selection: &Selection,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> Filter<QS>
+where
+    customers::id: SelectableExpression<QS>,
+    customers::first_name: SelectableExpression<QS>,
+    customers::last_name: SelectableExpression<QS>,
+    customers::email: SelectableExpression<QS>,
+    customers::organisation: SelectableExpression<QS>,
+{
     let all: Option<Filter<QS>> = selection.all.as_ref().map(|all| {
-        let matching = search_filter::<QS>(&Search::parse(&all.search), dialect);
+        let matching =
+            search_filter_planned::<QS>(&Search::parse(&all.search), dialect, walk_sort_index);
         if all.excluded.is_empty() {
             matching
         } else {
@@ -183,10 +201,18 @@ where
 
 /// Totals of large results, kept briefly: on a big table, exact counting is what a list page
 /// costs most. Totals up to [`CountCache::EXACT_UP_TO`] are always counted; larger ones may lag
-/// up to [`CountCache::TTL`] behind. Shared by the whole instance.
+/// up to [`CountCache::TTL`] behind (a little more while one request recounts and the others
+/// keep the last total). Shared by the whole instance.
 #[derive(Debug, Default)]
 pub struct CountCache {
-    entries: Mutex<HashMap<String, (i64, Instant)>>,
+    entries: Mutex<HashMap<String, CachedCount>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CachedCount {
+    count: i64,
+    counted: Instant,
+    recounting: bool,
 }
 
 impl CountCache {
@@ -197,25 +223,41 @@ impl CountCache {
     /// The number of customers matching the search, from the cache when fresh.
     pub fn matching(&self, conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
         let key = search.as_str().to_owned();
-        if let Some((count, at)) = self.lock().get(&key) {
-            if at.elapsed() < Self::TTL {
-                return Ok(*count);
+        if let Some(cached) = self.lock().get_mut(&key) {
+            if cached.counted.elapsed() < Self::TTL || cached.recounting {
+                return Ok(cached.count);
             }
+            // This request recounts; the others keep the last total meanwhile.
+            cached.recounting = true;
         }
-        let count = count_matching(conn, search)?;
+        let counted = count_matching(conn, search);
+        let mut entries = self.lock();
+        let count = match counted {
+            Ok(count) => count,
+            Err(error) => {
+                entries.remove(&key);
+                return Err(error);
+            }
+        };
         if count > Self::EXACT_UP_TO {
-            let mut entries = self.lock();
             if entries.len() >= Self::MAX_ENTRIES {
-                entries.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+                entries.retain(|_, cached| cached.counted.elapsed() < Self::TTL);
             }
             if entries.len() < Self::MAX_ENTRIES {
-                entries.insert(key, (count, Instant::now()));
+                let cached = CachedCount {
+                    count,
+                    counted: Instant::now(),
+                    recounting: false,
+                };
+                entries.insert(key, cached);
             }
+        } else {
+            entries.remove(&key);
         }
         Ok(count)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Instant)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedCount>> {
         // A poisoned cache is still a valid cache.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -255,23 +297,72 @@ pub fn count_matching(conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// From this many rows in, a page of the plain list is read from an [`OrderCache`] snapshot
+/// rather than by walking the sort index up to its offset.
+pub const SNAPSHOT_FROM_OFFSET: i64 = 1_000;
+
+/// The list caches a page is read with, shared by the whole instance.
+#[derive(Debug, Default)]
+pub struct ListCaches {
+    pub counts: CountCache,
+    pub orders: OrderCache,
+}
+
 pub fn list(
     conn: &mut DbConn,
     query: &ListQuery,
     only: Option<&Selection>,
-    counts: &CountCache,
+    caches: &ListCaches,
 ) -> QueryResult<ListPage> {
     let dialect = Dialect::of(conn);
+    let key = (query.search.as_str().to_owned(), query.sort);
+    let held = only.is_none() && caches.orders.holds(&key);
     let total = match only {
-        None => counts.matching(conn, &query.search)?,
+        _ if held => 0, // the listing's length is the total
+        None => caches.counts.matching(conn, &query.search)?,
         Some(_) => listed(&query.search, only, dialect)
             .select(count_star())
             .get_result(conn)?,
     };
-    let pagination = Pagination::new(total, query.page, query.per_page);
+    let mut pagination = Pagination::new(total, query.page, query.per_page);
     let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
-    let rows = listed_planned(&query.search, only, dialect, many_matches);
-    let ordered = match query.sort {
+    // Many matches, or deep in the list: read the page from the listing in order, so that its
+    // cost does not grow with the number of matches or the depth.
+    let ids: Vec<i64> = if held
+        || (only.is_none() && (many_matches || pagination.offset() >= SNAPSHOT_FROM_OFFSET))
+    {
+        let listing = caches.orders.ids(key, || {
+            ordered(listed(&query.search, None, dialect), query.sort)
+                .select(customers::id)
+                .load::<i64>(conn)
+        })?;
+        pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
+        listing
+            .iter()
+            .skip(pagination.offset() as usize)
+            .take(pagination.per_page as usize)
+            .copied()
+            .collect()
+    } else {
+        // Deferred join: find the page's ids first (an index-only walk over the sort index),
+        // then fetch just those rows.
+        ordered(
+            listed_planned(&query.search, only, dialect, many_matches),
+            query.sort,
+        )
+        .select(customers::id)
+        .limit(pagination.per_page)
+        .offset(pagination.offset())
+        .load(conn)?
+    };
+    page_rows(conn, pagination, ids)
+}
+
+fn ordered(
+    rows: customers::BoxedQuery<'static, Backend>,
+    sort: SortOrder,
+) -> customers::BoxedQuery<'static, Backend> {
+    match sort {
         SortOrder::Name => rows.order((
             customers::last_name.asc(),
             customers::first_name.asc(),
@@ -284,14 +375,11 @@ pub fn list(
         )),
         SortOrder::Created => rows.order((customers::created_at.desc(), customers::id.desc())),
         SortOrder::CreatedAsc => rows.order((customers::created_at.asc(), customers::id.asc())),
-    };
-    // Deferred join: find the page's ids first (an index-only walk over the sort index, however
-    // deep the page), then fetch just those rows.
-    let ids: Vec<i64> = ordered
-        .select(customers::id)
-        .limit(pagination.per_page)
-        .offset(pagination.offset())
-        .load(conn)?;
+    }
+}
+
+/// The rows of a page whose ids (in order) are known.
+fn page_rows(conn: &mut DbConn, pagination: Pagination, ids: Vec<i64>) -> QueryResult<ListPage> {
     let mut page: Vec<Customer> = customers::table
         .filter(customers::id.eq_any(&ids))
         .select(Customer::as_select())
@@ -600,7 +688,7 @@ struct NewCustomerRow<'a> {
 
 pub fn create(conn: &mut DbConn, customer: &ValidCustomer) -> Result<i64, SaveError> {
     let now = now();
-    write_transaction(conn, |conn| {
+    let id = write_transaction(conn, |conn| {
         if email_taken(conn, &customer.email, None)? {
             return Err(email_taken_error());
         }
@@ -618,7 +706,9 @@ pub fn create(conn: &mut DbConn, customer: &ValidCustomer) -> Result<i64, SaveEr
             .returning(customers::id)
             .get_result(conn)
             .map_err(unique_violation_to_form_error)
-    })
+    })?;
+    customers_changed();
+    Ok(id)
 }
 
 pub fn update(conn: &mut DbConn, id: i64, customer: &ValidCustomer) -> Result<(), SaveError> {
@@ -642,7 +732,9 @@ pub fn update(conn: &mut DbConn, id: i64, customer: &ValidCustomer) -> Result<()
             .execute(conn)
             .map_err(unique_violation_to_form_error)?;
         Ok(())
-    })
+    })?;
+    customers_changed();
+    Ok(())
 }
 
 /// Timestamps are stored in UTC without a zone (the one timestamp type both backends share),

@@ -5,14 +5,12 @@
 //! is still what the administrator confirmed, and writes the deletion record in the same
 //! transaction.
 
-use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 
-use crate::customers::{now, selection_filter};
-use crate::db::{write_transaction, DbConn, Dialect};
+use crate::customers::now;
+use crate::db::{write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
-use crate::domain::selection::Selection;
+use crate::order_cache::customers_changed;
 use crate::schema::{chat_conversations, customers, deletion_records, notes, tickets};
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
@@ -120,7 +118,7 @@ pub fn delete_single(
     confirmed: Option<DeletionCounts>,
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
-    write_transaction(conn, |conn| {
+    let deleted = write_transaction(conn, |conn| {
         if lock_existing(conn, &[id])?.is_empty() {
             return Err(DeleteError::NotFound);
         }
@@ -145,7 +143,9 @@ pub fn delete_single(
             counts: preview.counts,
             record_id,
         })
-    })
+    })?;
+    customers_changed();
+    Ok(deleted)
 }
 
 /// The record of a finished bulk deletion; its job's items keep the deleted ids.
@@ -203,36 +203,19 @@ pub fn delete_locked(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCoun
     })
 }
 
-/// What deleting the customers a selection holds takes with it, but for the number of customers
-/// (which the caller has from its fingerprint): three queries, each over the selection.
-pub fn associated_for_selection(
-    conn: &mut DbConn,
-    selection: &Selection,
-) -> QueryResult<DeletionCounts> {
-    let (tickets, tickets_in_trash) = tickets::table
-        .inner_join(customers::table)
-        .filter(selection_filter(selection, Dialect::of(conn)))
-        .select((
-            count_star(),
-            sql::<BigInt>("CAST(COALESCE(SUM(CASE WHEN tickets.trashed_at IS NULL THEN 0 ELSE 1 END), 0) AS BIGINT)"),
-        ))
-        .get_result::<(i64, i64)>(conn)?;
-    Ok(DeletionCounts {
-        customers: 0,
-        tickets,
-        tickets_in_trash,
-        chats: chat_conversations::table
-            .inner_join(customers::table)
-            .filter(selection_filter(selection, Dialect::of(conn)))
-            .count()
-            .get_result(conn)?,
-        notes: notes::table
-            .inner_join(customers::table)
-            .filter(selection_filter(selection, Dialect::of(conn)))
-            .count()
-            .get_result(conn)?,
-    })
-}
+/// What deleting a set of customers takes with it, as columns over `customers` summed in one
+/// pass: per customer, index-only counts of its tickets (and those in the trash: the index
+/// holds `trashed_at`), chats and notes. Select them from `customers` filtered to the set.
+pub(crate) const TICKETS_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
+     WHERE tickets.customer_id = customers.id)), 0) AS BIGINT)";
+pub(crate) const TICKETS_IN_TRASH_SUM_SQL: &str =
+    "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
+     WHERE tickets.customer_id = customers.id AND tickets.trashed_at IS NOT NULL)), 0) AS BIGINT)";
+pub(crate) const CHATS_SUM_SQL: &str =
+    "CAST(COALESCE(SUM((SELECT COUNT(*) FROM chat_conversations \
+     WHERE chat_conversations.customer_id = customers.id)), 0) AS BIGINT)";
+pub(crate) const NOTES_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM notes \
+     WHERE notes.customer_id = customers.id)), 0) AS BIGINT)";
 
 /// Writes the audit record: counts and ids, never names or emails.
 pub(crate) fn record(

@@ -20,11 +20,12 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::accounts::random_token;
-use crate::customers::{now, selection_filter};
+use crate::customers::{now, selection_filter, selection_filter_planned, WALK_SORT_INDEX_ABOVE};
 use crate::db::{write_transaction, DbConn, DbPool, Dialect};
 use crate::deletion::{self, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
+use crate::order_cache::customers_changed;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
 
 /// Identifies a set of customer ids cheaply: a set that gained, lost or swapped members has
@@ -81,17 +82,40 @@ pub struct BulkPreview {
     pub names: Vec<String>,
 }
 
+/// The confirmation's numbers in one pass over the selection: its fingerprint, and what goes
+/// with it (each customer's related rows counted from indexes alone); then the first names.
 pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPreview> {
-    let fingerprint = fingerprint(conn, selection)?;
-    let counts = DeletionCounts {
-        customers: fingerprint.count,
-        ..deletion::associated_for_selection(conn, selection)?
-    };
-    let names =
-        crate::customers::names_where(conn, selection_filter(selection, Dialect::of(conn)), 3)?;
+    let dialect = Dialect::of(conn);
+    let (count, id_sum, id_mix, tickets, tickets_in_trash, chats, notes) = customers::table
+        .filter(selection_filter(selection, dialect))
+        .select((
+            count_star(),
+            sql::<BigInt>(SUM_SQL),
+            sql::<BigInt>(MIX_SQL),
+            sql::<BigInt>(deletion::TICKETS_SUM_SQL),
+            sql::<BigInt>(deletion::TICKETS_IN_TRASH_SUM_SQL),
+            sql::<BigInt>(deletion::CHATS_SUM_SQL),
+            sql::<BigInt>(deletion::NOTES_SUM_SQL),
+        ))
+        .get_result::<(i64, i64, i64, i64, i64, i64, i64)>(conn)?;
+    let names = crate::customers::names_where(
+        conn,
+        selection_filter_planned(selection, dialect, count > WALK_SORT_INDEX_ABOVE),
+        3,
+    )?;
     Ok(BulkPreview {
-        fingerprint,
-        counts,
+        fingerprint: Fingerprint {
+            count,
+            id_sum,
+            id_mix,
+        },
+        counts: DeletionCounts {
+            customers: count,
+            tickets,
+            tickets_in_trash,
+            chats,
+            notes,
+        },
         names,
     })
 }
@@ -369,7 +393,12 @@ pub fn run_batch(
         Ok(Step::Progressed { processed })
     });
     match step {
-        Ok(step) => Ok(step),
+        Ok(step) => {
+            if matches!(step, Step::Progressed { .. }) {
+                customers_changed();
+            }
+            Ok(step)
+        }
         Err(StepError::LostLease) => Ok(Step::LostLease),
         Err(StepError::Database(error)) => Err(error),
     }

@@ -6,6 +6,7 @@ pub mod db;
 pub mod deletion;
 pub mod domain;
 pub mod jobs;
+pub mod order_cache;
 pub mod schema;
 pub mod seed;
 pub mod session_store;

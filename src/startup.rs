@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 
-use crate::customers::CountCache;
+use crate::customers::ListCaches;
 use crate::db::DbPool;
 use crate::jobs::{Worker, WorkerSettings};
 use crate::session_store::DbSessionStore;
@@ -54,13 +54,13 @@ pub fn run(
     // The worker stops when the last copy of this handle (held by the app) is dropped.
     let worker = web::Data::new(Worker::spawn(pool.clone(), settings.worker.clone()));
     let pool = web::Data::new(pool);
-    let counts = web::Data::new(CountCache::default());
+    let caches = web::Data::new(ListCaches::default());
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
             .app_data(worker.clone())
-            .app_data(counts.clone())
+            .app_data(caches.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(MAX_FORM_BYTES)

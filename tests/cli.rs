@@ -35,7 +35,7 @@ fn migrate_seed_and_create_users() {
 
     let migrated = desk(&database).arg("migrate").output().unwrap();
     assert!(migrated.status.success(), "{migrated:?}");
-    assert!(String::from_utf8_lossy(&migrated.stdout).contains("4 migration(s) applied"));
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("5 migration(s) applied"));
     let again = desk(&database).arg("migrate").output().unwrap();
     assert!(String::from_utf8_lossy(&again.stdout).contains("up to date"));
 

@@ -11,7 +11,7 @@ use super::selection::{self, SelectionBar};
 use super::{
     html, is_htmx, parse_customer_id, render, see_other, with_db, AppError, Flash, Layout,
 };
-use crate::customers::{self, selection_filter, CountCache, Customer, SaveError};
+use crate::customers::{self, selection_filter, Customer, ListCaches, SaveError};
 use crate::db::{DbPool, Dialect};
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::customer_form::{self, CustomerForm, FieldErrors};
@@ -99,7 +99,7 @@ impl ListTemplate {
 async fn list(
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    counts: web::Data<CountCache>,
+    caches: web::Data<ListCaches>,
     session: Session,
     layout: Layout,
 ) -> Result<HttpResponse, AppError> {
@@ -118,7 +118,7 @@ async fn list(
     let for_db = query.clone();
     let (page, selected_on_page, summary, all_count, jobs) = with_db(&pool, move |conn| {
         let only = for_db.only_selected.then_some(&selection);
-        let page = customers::list(conn, &for_db, only, &counts)?;
+        let page = customers::list(conn, &for_db, only, &caches)?;
         if !is_admin {
             return Ok((page, Vec::new(), Default::default(), 0, Vec::new()));
         }
@@ -128,9 +128,9 @@ async fn list(
         } else {
             customers::ids_where(conn, &ids, selection_filter(&selection, Dialect::of(conn)))?
         };
-        let summary = customers::summarize(conn, &selection, &counts)?;
+        let summary = customers::summarize(conn, &selection, &caches.counts)?;
         let all_count = if for_db.only_selected {
-            counts.matching(conn, &for_db.search)?
+            caches.counts.matching(conn, &for_db.search)?
         } else {
             page.pagination.total
         };

@@ -136,7 +136,7 @@ async fn update(
     _admin: Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    counts: web::Data<crate::customers::CountCache>,
+    caches: web::Data<crate::customers::ListCaches>,
     session: Session,
     layout: Layout,
     form: web::Form<Vec<(String, String)>>,
@@ -194,9 +194,9 @@ async fn update(
                 .insert_header(("HX-Refresh", "true"))
                 .finish());
         }
-        let counts = counts.into_inner();
+        let caches = caches.into_inner();
         let summary = with_db(&pool, move |conn| {
-            customers::summarize(conn, &selection, &counts)
+            customers::summarize(conn, &selection, &caches.counts)
         })
         .await??;
         let bar = SelectionBar::new(&summary, None);

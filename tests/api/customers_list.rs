@@ -1,4 +1,6 @@
 use chrono::NaiveDate;
+use customer_desk::schema::customers;
+use diesel::prelude::*;
 
 use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
@@ -316,4 +318,59 @@ async fn many_matches_page_like_few(backend: Backend) {
     app.get("/people/customers?q=walkco&sort=created&page=52")
         .await
         .assert_contains("2,551–2,600 of 2,600");
+
+    // Such listings are kept briefly, but never across a change made through the app: an edit
+    // moves a customer at once, a deletion removes one at once.
+    let person = |last: &'static str| {
+        app.db(move |conn| {
+            customers::table
+                .filter(customers::last_name.eq(last))
+                .filter(customers::organisation.eq("Walkco"))
+                .select(customers::id)
+                .first::<i64>(conn)
+                .unwrap()
+        })
+    };
+    let first_id = person("Person1").await;
+    app.post_form(
+        &format!("/people/customers/{first_id}/edit"),
+        &[
+            ("first_name", "Many"),
+            ("last_name", "Zz Person1"),
+            ("email", "walkco1@many.example"),
+            ("organisation", "Walkco"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let page = app.get("/people/customers?q=walkco&per_page=100").await;
+    // (The flash message names the edited customer: look at the name links only.)
+    page.assert_lacks("\">Many Zz Person1</a>");
+    assert_eq!(order(&page.body)[0], "Person10");
+    app.get("/people/customers?q=walkco&per_page=100&page=26")
+        .await
+        .assert_contains("\">Many Zz Person1</a>");
+    let second_id = person("Person10").await;
+    app.post_form(
+        &format!("/people/customers/{second_id}/delete"),
+        &[
+            ("tickets", "0"),
+            ("tickets_in_trash", "0"),
+            ("chats", "0"),
+            ("notes", "0"),
+        ],
+    )
+    .await
+    .assert_status(303);
+    let page = app.get("/people/customers?q=walkco&per_page=100").await;
+    page.assert_contains("1–100 of 2,599");
+    assert_eq!(order(&page.body)[0], "Person100");
+
+    // Deep pages of the whole list are read the same way.
+    let deep = app.get("/people/customers?per_page=100&page=26").await;
+    deep.assert_contains("2,501–2,600 of 2,639");
+    assert_eq!(deep.body.matches("\">Many ").count(), 100);
+    app.get("/people/customers?per_page=100&page=27")
+        .await
+        .assert_contains("2,601–2,639 of 2,639");
 }
