@@ -11,7 +11,7 @@
 //!   its cursor.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, TimeDelta};
@@ -245,7 +245,34 @@ pub fn start(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
         ))) => job_for_token(conn, token)?.ok_or(StartError::Changed),
+        Ok(job) => {
+            wake_workers();
+            Ok(job)
+        }
         other => other,
+    }
+}
+
+/// Jobs queued by this process: its idle workers wait on this rather than sleep, so that a
+/// deletion starts at once instead of at the next poll (other instances still find it by
+/// polling).
+static JOBS_QUEUED: Mutex<u64> = Mutex::new(0);
+static JOB_QUEUED: Condvar = Condvar::new();
+
+fn jobs_queued() -> std::sync::MutexGuard<'static, u64> {
+    JOBS_QUEUED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn wake_workers() {
+    *jobs_queued() += 1;
+    JOB_QUEUED.notify_all();
+}
+
+/// Waits up to `poll` for a job queued after the worker last saw `seen` of them.
+fn wait_for_job(seen: u64, poll: Duration) {
+    let queued = jobs_queued();
+    if *queued == seen {
+        let _ = JOB_QUEUED.wait_timeout(queued, poll);
     }
 }
 
@@ -490,6 +517,7 @@ fn lower_priority() {
 
 fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
+        let seen = *jobs_queued();
         let worked = pool
             .get()
             .map_err(anyhow::Error::from)
@@ -522,7 +550,7 @@ fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &Ato
             });
         match worked {
             Ok(true) => {}
-            Ok(false) => std::thread::sleep(settings.poll),
+            Ok(false) => wait_for_job(seen, settings.poll),
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), "deletion worker: will retry");
                 std::thread::sleep(Duration::from_secs(1).max(settings.poll));

@@ -13,6 +13,7 @@ use crate::helpers::{spawn_app_with_worker, Backend, Related, RowCounts, TestApp
 use crate::on_both_backends;
 
 on_both_backends!(
+    an_idle_worker_starts_a_new_job_at_once,
     a_job_left_by_a_dead_worker_is_taken_over_and_finished,
     overlapping_jobs_delete_every_customer_once,
 );
@@ -67,6 +68,31 @@ async fn start(app: &TestApp, selection: Selection, token: &str, by: Actor) -> i
         jobs::start(conn, &selection, confirmed, &token, &by).unwrap()
     })
     .await
+}
+
+/// A worker that polls only every minute still starts a job queued by its own process at once.
+async fn an_idle_worker_starts_a_new_job_at_once(backend: Backend) {
+    let app = spawn_app_with_worker(backend, false).await;
+    let ids = people(&app, 5).await;
+    let worker = jobs::Worker::spawn(
+        app.pool.clone(),
+        WorkerSettings {
+            poll: std::time::Duration::from_secs(60),
+            ..settings()
+        },
+    );
+    // Let it find nothing to do and go to sleep.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let job = start(&app, explicit(&ids), "wake", actor(1, "Ada")).await;
+    app.wait_for_job(job).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(app.row_counts().await, RowCounts::default());
+    drop(worker);
 }
 
 async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend) {
