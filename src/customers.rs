@@ -2,7 +2,7 @@
 //! and edit. Knows nothing of HTTP.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
@@ -205,7 +205,15 @@ where
 /// keep the last total). Shared by the whole instance.
 #[derive(Debug, Default)]
 pub struct CountCache {
-    entries: Mutex<HashMap<String, CachedCount>>,
+    entries: Mutex<HashMap<String, Arc<CountEntry>>>,
+}
+
+#[derive(Debug, Default)]
+struct CountEntry {
+    cached: Mutex<Option<CachedCount>>,
+    /// Held by the one request counting a search that has no total yet: on a cold start, 20
+    /// requests for the same big list must not each count a million rows.
+    counting: Mutex<()>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -215,6 +223,11 @@ struct CachedCount {
     recounting: bool,
 }
 
+/// A poisoned cache is still a valid cache: every write to it is a single assignment.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 impl CountCache {
     pub const EXACT_UP_TO: i64 = 1_000;
     pub const TTL: Duration = Duration::from_secs(5);
@@ -222,44 +235,57 @@ impl CountCache {
 
     /// The number of customers matching the search, from the cache when fresh.
     pub fn matching(&self, conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
-        let key = search.as_str().to_owned();
-        if let Some(cached) = self.lock().get_mut(&key) {
-            if cached.counted.elapsed() < Self::TTL || cached.recounting {
-                return Ok(cached.count);
-            }
-            // This request recounts; the others keep the last total meanwhile.
-            cached.recounting = true;
-        }
-        let counted = count_matching(conn, search);
-        let mut entries = self.lock();
-        let count = match counted {
-            Ok(count) => count,
-            Err(error) => {
-                entries.remove(&key);
-                return Err(error);
+        let entry = self.entry(search.as_str());
+        let stale = {
+            let mut cached = lock(&entry.cached);
+            match cached.as_mut() {
+                Some(c) if c.counted.elapsed() < Self::TTL || c.recounting => return Ok(c.count),
+                Some(c) => {
+                    // This request recounts; the others keep the last total meanwhile.
+                    c.recounting = true;
+                    true
+                }
+                None => false,
             }
         };
-        if count > Self::EXACT_UP_TO {
-            if entries.len() >= Self::MAX_ENTRIES {
-                entries.retain(|_, cached| cached.counted.elapsed() < Self::TTL);
-            }
-            if entries.len() < Self::MAX_ENTRIES {
-                let cached = CachedCount {
-                    count,
-                    counted: Instant::now(),
-                    recounting: false,
-                };
-                entries.insert(key, cached);
-            }
+        let _counting = if stale {
+            None
         } else {
-            entries.remove(&key);
-        }
-        Ok(count)
+            let guard = lock(&entry.counting);
+            if let Some(c) = *lock(&entry.cached) {
+                return Ok(c.count); // counted while this request waited
+            }
+            Some(guard)
+        };
+        let counted = count_matching(conn, search);
+        let mut cached = lock(&entry.cached);
+        *cached = match &counted {
+            Ok(count) if *count > Self::EXACT_UP_TO => Some(CachedCount {
+                count: *count,
+                counted: Instant::now(),
+                recounting: false,
+            }),
+            _ => None,
+        };
+        counted
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, CachedCount>> {
-        // A poisoned cache is still a valid cache.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    fn entry(&self, search: &str) -> Arc<CountEntry> {
+        let mut entries = lock(&self.entries);
+        if let Some(entry) = entries.get(search) {
+            return entry.clone();
+        }
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.retain(|_, entry| {
+                Arc::strong_count(entry) > 1
+                    || lock(&entry.cached).is_some_and(|c| c.counted.elapsed() < Self::TTL)
+            });
+        }
+        let entry = Arc::new(CountEntry::default());
+        if entries.len() < Self::MAX_ENTRIES {
+            entries.insert(search.to_owned(), entry.clone());
+        }
+        entry
     }
 }
 

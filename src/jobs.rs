@@ -12,7 +12,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::{count_star, sql};
@@ -26,6 +26,7 @@ use crate::deletion::{self, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
 use crate::order_cache::customers_changed;
+use crate::pacing;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
 
 /// Identifies a set of customer ids cheaply: a set that gained, lost or swapped members has
@@ -530,11 +531,18 @@ fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &Ato
                     if stop.load(Ordering::Relaxed) {
                         return Ok(true);
                     }
+                    let started = Instant::now();
+                    let requests = pacing::requests_received();
                     match run_batch(&mut conn, job, owner, settings)? {
                         Step::Progressed { processed } => {
                             tracing::debug!(job, processed, "deletion batch done");
-                            if !settings.pause.is_zero() {
-                                std::thread::sleep(settings.pause);
+                            let busy = pacing::rest_after(
+                                started.elapsed(),
+                                pacing::requests_received() - requests,
+                            );
+                            let rest = settings.pause.max(busy);
+                            if !rest.is_zero() {
+                                std::thread::sleep(rest);
                             }
                         }
                         Step::Finished => {

@@ -7,6 +7,7 @@ pub mod deletion;
 pub mod domain;
 pub mod jobs;
 pub mod order_cache;
+pub mod pacing;
 pub mod schema;
 pub mod seed;
 pub mod session_store;

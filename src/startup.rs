@@ -96,6 +96,7 @@ pub fn run(
                 // One log line per request: method, path (no query: it may hold a search for a
                 // person's name), status and time taken.
                 let started = Instant::now();
+                crate::pacing::request_received();
                 let method = request.method().clone();
                 let path = request.path().to_owned();
                 let response = service.call(request);
