@@ -355,7 +355,7 @@ pub fn list(
     // Many matches, or deep in the list: read the page from the listing in order, so that its
     // cost does not grow with the number of matches or the depth.
     let ids: Vec<i64> = if held
-        || (only.is_none() && (many_matches || pagination.offset() >= SNAPSHOT_FROM_OFFSET))
+        || (only.is_none() && reads_from_listing(total, many_matches, pagination.offset()))
     {
         let listing = caches.orders.ids(key, || {
             ordered(listed(&query.search, None, dialect), query.sort)
@@ -382,6 +382,13 @@ pub fn list(
         .load(conn)?
     };
     page_rows(conn, pagination, ids)
+}
+
+/// Whether a page of the plain list (no "show selected") is read from an [`OrderCache`]
+/// snapshot: with many matches or deep in the list, unless the listing is too big to keep (it
+/// would be dropped as soon as built, and rebuilt by every page).
+fn reads_from_listing(total: i64, many_matches: bool, offset: i64) -> bool {
+    total <= OrderCache::MAX_IDS as i64 && (many_matches || offset >= SNAPSHOT_FROM_OFFSET)
 }
 
 fn ordered(
@@ -768,4 +775,29 @@ pub fn update(conn: &mut DbConn, id: i64, customer: &ValidCustomer) -> Result<()
 pub fn now() -> NaiveDateTime {
     let now = chrono::Utc::now().naive_utc();
     chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_or_deep_listings_are_read_from_a_snapshot_unless_too_big_to_keep() {
+        assert!(
+            !reads_from_listing(100_000, false, 0),
+            "page 1 of the plain list"
+        );
+        assert!(!reads_from_listing(
+            100_000,
+            false,
+            SNAPSHOT_FROM_OFFSET - 50
+        ));
+        assert!(reads_from_listing(100_000, false, SNAPSHOT_FROM_OFFSET));
+        assert!(
+            reads_from_listing(100_000, true, 0),
+            "page 1 of many matches"
+        );
+        let too_big = OrderCache::MAX_IDS as i64 + 1;
+        assert!(!reads_from_listing(too_big, true, 75_000));
+    }
 }
