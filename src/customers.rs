@@ -15,6 +15,7 @@ use crate::db::{write_transaction, DbConn, Dialect};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
 use crate::domain::selection::{Selection, SelectionSummary};
+use crate::lock;
 use crate::order_cache::{customers_changed, OrderCache};
 use crate::schema::{
     chat_conversations, chat_messages, customers, notes, ticket_messages, tickets,
@@ -221,11 +222,6 @@ struct CachedCount {
     count: i64,
     counted: Instant,
     recounting: bool,
-}
-
-/// A poisoned cache is still a valid cache: every write to it is a single assignment.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl CountCache {
@@ -484,31 +480,19 @@ pub fn ids_where(conn: &mut DbConn, ids: &[i64], filter: CustomerFilter) -> Quer
         .load(conn)
 }
 
-pub fn count_where(conn: &mut DbConn, filter: CustomerFilter) -> QueryResult<i64> {
-    customers::table
-        .into_boxed()
-        .filter(filter)
-        .select(count_star())
-        .get_result(conn)
-}
-
 /// The first few names of the customers the filter holds, by name.
 pub fn names_where(
     conn: &mut DbConn,
     filter: CustomerFilter,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
-    let rows: Vec<(String, String)> = customers::table
-        .into_boxed()
-        .filter(filter)
-        .order((
-            customers::last_name.asc(),
-            customers::first_name.asc(),
-            customers::id.asc(),
-        ))
-        .limit(limit)
-        .select((customers::first_name, customers::last_name))
-        .load(conn)?;
+    let rows: Vec<(String, String)> = ordered(
+        customers::table.into_boxed().filter(filter),
+        SortOrder::Name,
+    )
+    .limit(limit)
+    .select((customers::first_name, customers::last_name))
+    .load(conn)?;
     Ok(rows.into_iter().map(|(f, l)| format!("{f} {l}")).collect())
 }
 

@@ -5,13 +5,16 @@
 //! is still what the administrator confirmed, and writes the deletion record in the same
 //! transaction.
 
+use diesel::dsl::{count_star, sql};
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use crate::customers::now;
 use crate::db::{write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
 use crate::order_cache::customers_changed;
-use crate::schema::{chat_conversations, customers, deletion_records, notes, tickets};
+use crate::schema::{customers, deletion_records};
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,29 +66,11 @@ pub enum DeleteError {
 
 /// Counts what deleting these customers takes with it.
 pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
-    Ok(DeletionCounts {
-        customers: customers::table
-            .filter(customers::id.eq_any(ids))
-            .count()
-            .get_result(conn)?,
-        tickets: tickets::table
-            .filter(tickets::customer_id.eq_any(ids))
-            .count()
-            .get_result(conn)?,
-        tickets_in_trash: tickets::table
-            .filter(tickets::customer_id.eq_any(ids))
-            .filter(tickets::trashed_at.is_not_null())
-            .count()
-            .get_result(conn)?,
-        chats: chat_conversations::table
-            .filter(chat_conversations::customer_id.eq_any(ids))
-            .count()
-            .get_result(conn)?,
-        notes: notes::table
-            .filter(notes::customer_id.eq_any(ids))
-            .count()
-            .get_result(conn)?,
-    })
+    let (customers, related) = customers::table
+        .filter(customers::id.eq_any(ids))
+        .select((count_star(), related_sums()))
+        .get_result(conn)?;
+    Ok(related_counts(customers, related))
 }
 
 fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<CustomerName>> {
@@ -205,16 +190,40 @@ pub fn delete_locked(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCoun
 
 /// What deleting a set of customers takes with it, as columns over `customers` summed in one
 /// pass: per customer, index-only counts of its tickets (and those in the trash: the index
-/// holds `trashed_at`), chats and notes. Select them from `customers` filtered to the set.
-pub(crate) const TICKETS_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
+/// holds `trashed_at`), chats and notes. Select them from `customers` filtered to the set, and
+/// read them with [`related_counts`].
+pub(crate) fn related_sums() -> (Sum, Sum, Sum, Sum) {
+    (
+        sql(TICKETS_SUM_SQL),
+        sql(TICKETS_IN_TRASH_SUM_SQL),
+        sql(CHATS_SUM_SQL),
+        sql(NOTES_SUM_SQL),
+    )
+}
+
+pub(crate) type RelatedSums = (i64, i64, i64, i64);
+
+pub(crate) fn related_counts(customers: i64, related: RelatedSums) -> DeletionCounts {
+    let (tickets, tickets_in_trash, chats, notes) = related;
+    DeletionCounts {
+        customers,
+        tickets,
+        tickets_in_trash,
+        chats,
+        notes,
+    }
+}
+
+type Sum = SqlLiteral<BigInt>;
+
+/// SUM over BIGINT is NUMERIC on PostgreSQL: cast back so that both backends give a BIGINT.
+const TICKETS_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
      WHERE tickets.customer_id = customers.id)), 0) AS BIGINT)";
-pub(crate) const TICKETS_IN_TRASH_SUM_SQL: &str =
-    "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
+const TICKETS_IN_TRASH_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
      WHERE tickets.customer_id = customers.id AND tickets.trashed_at IS NOT NULL)), 0) AS BIGINT)";
-pub(crate) const CHATS_SUM_SQL: &str =
-    "CAST(COALESCE(SUM((SELECT COUNT(*) FROM chat_conversations \
+const CHATS_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM chat_conversations \
      WHERE chat_conversations.customer_id = customers.id)), 0) AS BIGINT)";
-pub(crate) const NOTES_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM notes \
+const NOTES_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM notes \
      WHERE notes.customer_id = customers.id)), 0) AS BIGINT)";
 
 /// Writes the audit record: counts and ids, never names or emails.

@@ -25,6 +25,7 @@ use crate::db::{write_transaction, DbConn, DbPool, Dialect};
 use crate::deletion::{self, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
+use crate::lock;
 use crate::order_cache::customers_changed;
 use crate::pacing;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
@@ -87,18 +88,15 @@ pub struct BulkPreview {
 /// with it (each customer's related rows counted from indexes alone); then the first names.
 pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPreview> {
     let dialect = Dialect::of(conn);
-    let (count, id_sum, id_mix, tickets, tickets_in_trash, chats, notes) = customers::table
+    let (count, id_sum, id_mix, related) = customers::table
         .filter(selection_filter(selection, dialect))
         .select((
             count_star(),
             sql::<BigInt>(SUM_SQL),
             sql::<BigInt>(MIX_SQL),
-            sql::<BigInt>(deletion::TICKETS_SUM_SQL),
-            sql::<BigInt>(deletion::TICKETS_IN_TRASH_SUM_SQL),
-            sql::<BigInt>(deletion::CHATS_SUM_SQL),
-            sql::<BigInt>(deletion::NOTES_SUM_SQL),
+            deletion::related_sums(),
         ))
-        .get_result::<(i64, i64, i64, i64, i64, i64, i64)>(conn)?;
+        .get_result::<(i64, i64, i64, deletion::RelatedSums)>(conn)?;
     let names = crate::customers::names_where(
         conn,
         selection_filter_planned(selection, dialect, count > WALK_SORT_INDEX_ABOVE),
@@ -110,13 +108,7 @@ pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPrev
             id_sum,
             id_mix,
         },
-        counts: DeletionCounts {
-            customers: count,
-            tickets,
-            tickets_in_trash,
-            chats,
-            notes,
-        },
+        counts: deletion::related_counts(count, related),
         names,
     })
 }
@@ -260,18 +252,14 @@ pub fn start(
 static JOBS_QUEUED: Mutex<u64> = Mutex::new(0);
 static JOB_QUEUED: Condvar = Condvar::new();
 
-fn jobs_queued() -> std::sync::MutexGuard<'static, u64> {
-    JOBS_QUEUED.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 fn wake_workers() {
-    *jobs_queued() += 1;
+    *lock(&JOBS_QUEUED) += 1;
     JOB_QUEUED.notify_all();
 }
 
 /// Waits up to `poll` for a job queued after the worker last saw `seen` of them.
 fn wait_for_job(seen: u64, poll: Duration) {
-    let queued = jobs_queued();
+    let queued = lock(&JOBS_QUEUED);
     if *queued == seen {
         let _ = JOB_QUEUED.wait_timeout(queued, poll);
     }
@@ -518,7 +506,7 @@ fn lower_priority() {
 
 fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &AtomicBool) {
     while !stop.load(Ordering::Relaxed) {
-        let seen = *jobs_queued();
+        let seen = *lock(&JOBS_QUEUED);
         let worked = pool
             .get()
             .map_err(anyhow::Error::from)

@@ -13,3 +13,9 @@ pub mod seed;
 pub mod session_store;
 pub mod startup;
 pub mod web;
+
+/// Locks a mutex even if a holder panicked: what this crate keeps behind mutexes (caches, a
+/// counter) is written by single assignments, so a poisoned lock still guards valid data.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -13,10 +13,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::domain::list_query::SortOrder;
+use crate::lock;
 
 /// Writes to customers made by this process: a snapshot taken at another count is stale.
 static CUSTOMER_WRITES: AtomicU64 = AtomicU64::new(0);
@@ -67,11 +68,6 @@ impl Snapshot {
     fn fresh(&self) -> bool {
         self.current() && self.taken.elapsed() < self.keep
     }
-}
-
-/// A poisoned lock still guards valid data here: every write to it is a single assignment.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl OrderCache {
