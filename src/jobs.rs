@@ -461,14 +461,20 @@ fn finish(conn: &mut DbConn, job: i64) -> QueryResult<()> {
 }
 
 /// The background worker of one app instance. Dropping the handle stops it after its current
-/// batch.
+/// batch and waits for its thread, so that nothing is left using the database once it is gone.
 pub struct Worker {
     stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Wakes it if it is waiting for work.
+        wake_workers();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 
@@ -476,18 +482,21 @@ impl Worker {
     pub fn spawn(pool: DbPool, settings: WorkerSettings) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         if !settings.enabled {
-            return Self { stop };
+            return Self { stop, thread: None };
         }
         let stopping = stop.clone();
         let owner = format!("{}-{}", std::process::id(), random_token(6));
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("deletion-worker".into())
             .spawn(move || {
                 lower_priority();
                 worker_loop(&pool, &owner, &settings, &stopping)
             })
             .expect("start the deletion worker thread");
-        Self { stop }
+        Self {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -549,7 +558,7 @@ fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &Ato
             Ok(false) => wait_for_job(seen, settings.poll),
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), "deletion worker: will retry");
-                std::thread::sleep(Duration::from_secs(1).max(settings.poll));
+                wait_for_job(seen, Duration::from_secs(1).max(settings.poll));
             }
         }
     }

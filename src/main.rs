@@ -237,8 +237,12 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     );
     actix_web::rt::System::new().block_on(async move {
         // actix-web stops gracefully on SIGINT and SIGTERM: it stops accepting, lets requests
-        // in flight finish (30 s at most), then returns here.
-        startup::run(listener, pool, settings)?.await
+        // in flight finish (30 s at most), then returns here; the deletion worker then finishes
+        // its current batch.
+        let startup::Running { server, worker } = startup::run(listener, pool, settings)?;
+        let stopped = server.await;
+        drop(worker);
+        stopped
     })?;
     tracing::info!("stopped");
     Ok(())

@@ -49,17 +49,15 @@ pub fn run(
     listener: TcpListener,
     pool: DbPool,
     settings: ServerSettings,
-) -> std::io::Result<Server> {
+) -> std::io::Result<Running> {
     let store = DbSessionStore::new(pool.clone());
-    // The worker stops when the last copy of this handle (held by the app) is dropped.
-    let worker = web::Data::new(Worker::spawn(pool.clone(), settings.worker.clone()));
+    let worker = Worker::spawn(pool.clone(), settings.worker.clone());
     let pool = web::Data::new(pool);
     let caches = web::Data::new(ListCaches::default());
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
-            .app_data(worker.clone())
             .app_data(caches.clone())
             .app_data(
                 web::FormConfig::default()
@@ -133,7 +131,17 @@ pub fn run(
     } else {
         server
     };
-    Ok(server.run())
+    Ok(Running {
+        server: server.run(),
+        worker,
+    })
+}
+
+/// A started instance: the HTTP server (a future that ends when it has stopped) and the
+/// deletion worker, which stops after its current batch when this handle is dropped.
+pub struct Running {
+    pub server: Server,
+    pub worker: Worker,
 }
 
 fn form_error(error: actix_web::error::UrlencodedError) -> AppError {

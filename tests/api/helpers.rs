@@ -11,7 +11,7 @@ use customer_desk::accounts::{self, Role};
 use customer_desk::customers::{self, now};
 use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
-use customer_desk::jobs::WorkerSettings;
+use customer_desk::jobs::{Worker, WorkerSettings};
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
     ticket_messages, tickets,
@@ -141,6 +141,8 @@ pub struct TestApp {
     pub pool: DbPool,
     /// A browser signed in as the administrator [`ADMIN_EMAIL`]; `app.get(…)` and friends use it.
     pub admin: Browser,
+    /// Stopped (and its thread joined) when the app is dropped, before its database goes.
+    _worker: Worker,
     _database: TestDatabase,
 }
 
@@ -180,13 +182,14 @@ pub async fn spawn_app_without_sign_in(backend: Backend, worker: bool) -> TestAp
             ..Default::default()
         },
     };
-    let server = startup::run(listener, pool.clone(), settings).expect("start the server");
-    tokio::spawn(server);
+    let running = startup::run(listener, pool.clone(), settings).expect("start the server");
+    tokio::spawn(running.server);
     let address = format!("http://127.0.0.1:{port}");
     TestApp {
         admin: Browser::new(&address),
         address,
         pool,
+        _worker: running.worker,
         _database: database,
     }
 }
