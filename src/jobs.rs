@@ -5,7 +5,8 @@
 //!   showed (count, sum and mix of ids); on submit the set is resolved into the job's items and
 //!   fingerprinted again in the same transaction, and nothing happens if the two differ.
 //! - No customer is ever half deleted: each batch deletes its customers with all their data
-//!   (database cascades), advances the job's cursor and adds to its totals in one transaction.
+//!   ([`deletion::delete_locked`]), advances the job's cursor and adds to its totals in one
+//!   transaction.
 //! - Crash safety: a job is worked under a lease (owner, expiry) renewed by every batch; after a
 //!   crash, or on another instance, the job is taken over when the lease runs out and resumes at
 //!   its cursor.
