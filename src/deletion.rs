@@ -232,17 +232,35 @@ fn delete_table_by_table(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Deletion
     })
 }
 
+/// What goes with one customer, as index-only subqueries over `customers` (the ticket index
+/// holds `trashed_at`): its tickets, those in the trash, its chat conversations and its notes.
+/// Declared once; summed for a set ([`related_sums`]) or kept per customer ([`related_of`]).
+const RELATED_OF_CUSTOMER: [&str; 4] = [
+    "(SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id)",
+    "(SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id \
+     AND tickets.trashed_at IS NOT NULL)",
+    "(SELECT COUNT(*) FROM chat_conversations \
+     WHERE chat_conversations.customer_id = customers.id)",
+    "(SELECT COUNT(*) FROM notes WHERE notes.customer_id = customers.id)",
+];
+
+type Count = SqlLiteral<BigInt>;
+
+/// Per customer: tickets, tickets in the trash, chats and notes, as columns over `customers`.
+pub(crate) fn related_of() -> (Count, Count, Count, Count) {
+    // COUNT(*) is BIGINT on both backends.
+    let [tickets, trashed, chats, notes] = RELATED_OF_CUSTOMER.map(sql);
+    (tickets, trashed, chats, notes)
+}
+
 /// What deleting a set of customers takes with it, as columns over `customers` summed in one
-/// pass: per customer, index-only counts of its tickets (and those in the trash: the index
-/// holds `trashed_at`), chats and notes. Select them from `customers` filtered to the set, and
-/// read them with [`related_counts`].
-pub(crate) fn related_sums() -> (Sum, Sum, Sum, Sum) {
-    (
-        sql(TICKETS_SUM_SQL),
-        sql(TICKETS_IN_TRASH_SUM_SQL),
-        sql(CHATS_SUM_SQL),
-        sql(NOTES_SUM_SQL),
-    )
+/// pass. Select them from `customers` filtered to the set, and read them with
+/// [`related_counts`].
+pub(crate) fn related_sums() -> (Count, Count, Count, Count) {
+    // SUM over BIGINT is NUMERIC on PostgreSQL: cast back so that both backends give a BIGINT.
+    let [tickets, trashed, chats, notes] =
+        RELATED_OF_CUSTOMER.map(|count| sql(&format!("CAST(COALESCE(SUM({count}), 0) AS BIGINT)")));
+    (tickets, trashed, chats, notes)
 }
 
 pub(crate) type RelatedSums = (i64, i64, i64, i64);
@@ -257,18 +275,6 @@ pub(crate) fn related_counts(customers: i64, related: RelatedSums) -> DeletionCo
         notes,
     }
 }
-
-type Sum = SqlLiteral<BigInt>;
-
-/// SUM over BIGINT is NUMERIC on PostgreSQL: cast back so that both backends give a BIGINT.
-const TICKETS_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
-     WHERE tickets.customer_id = customers.id)), 0) AS BIGINT)";
-const TICKETS_IN_TRASH_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM tickets \
-     WHERE tickets.customer_id = customers.id AND tickets.trashed_at IS NOT NULL)), 0) AS BIGINT)";
-const CHATS_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM chat_conversations \
-     WHERE chat_conversations.customer_id = customers.id)), 0) AS BIGINT)";
-const NOTES_SUM_SQL: &str = "CAST(COALESCE(SUM((SELECT COUNT(*) FROM notes \
-     WHERE notes.customer_id = customers.id)), 0) AS BIGINT)";
 
 /// Writes the audit record: counts and ids, never names or emails.
 pub(crate) fn record(

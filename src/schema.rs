@@ -128,11 +128,26 @@ diesel::table! {
     deletion_job_items (job_id, customer_id) {
         job_id -> BigInt,
         customer_id -> BigInt,
+        tickets -> BigInt,
+        tickets_in_trash -> BigInt,
+        chats -> BigInt,
+        notes -> BigInt,
+    }
+}
+
+diesel::table! {
+    deletion_job_confirmations (job_id) {
+        job_id -> BigInt,
+        digest -> Text,
+        tickets_added -> BigInt,
+        chats_added -> BigInt,
+        notes_added -> BigInt,
     }
 }
 
 diesel::joinable!(tickets -> customers (customer_id));
 diesel::joinable!(deletion_job_items -> deletion_jobs (job_id));
+diesel::joinable!(deletion_job_confirmations -> deletion_jobs (job_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(chat_conversations -> customers (customer_id));
 diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
@@ -152,4 +167,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     deletion_jobs,
     deletion_job_items,
+    deletion_job_confirmations,
 );

@@ -36,6 +36,28 @@ impl DeletionCounts {
         )
     }
 
+    /// "1 ticket and 2 notes": only the kinds there are some of (trash aside), or `None`.
+    pub fn listed(&self) -> Option<String> {
+        let parts: Vec<String> = [
+            (self.tickets, "ticket", "tickets"),
+            (
+                self.chats,
+                "live chat conversation",
+                "live chat conversations",
+            ),
+            (self.notes, "note", "notes"),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| plural(n, one, many))
+        .collect();
+        match parts.as_slice() {
+            [] => None,
+            [only] => Some(only.clone()),
+            [first @ .., last] => Some(format!("{} and {last}", first.join(", "))),
+        }
+    }
+
     pub fn has_associated_data(&self) -> bool {
         self.tickets + self.chats + self.notes > 0
     }
@@ -84,6 +106,24 @@ impl DeletionKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_only_what_there_is() {
+        let none = DeletionCounts::default();
+        assert_eq!(none.listed(), None);
+        let one = DeletionCounts { tickets: 1, ..none };
+        assert_eq!(one.listed().as_deref(), Some("1 ticket"));
+        let three = DeletionCounts {
+            tickets: 1,
+            chats: 2,
+            notes: 1,
+            ..none
+        };
+        assert_eq!(
+            three.listed().as_deref(),
+            Some("1 ticket, 2 live chat conversations and 1 note")
+        );
+    }
 
     #[test]
     fn describes_associated_data_with_trash() {

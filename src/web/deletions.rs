@@ -48,17 +48,26 @@ async fn progress(
     job: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = super::parse_id(&job, "deletion")?;
-    let job = with_db(&pool, move |conn| jobs::find(conn, id))
-        .await??
-        .ok_or_else(|| AppError::NotFound("There is no such deletion.".into()))?;
+    let (job, added) = with_db(&pool, move |conn| {
+        Ok::<_, diesel::result::Error>((
+            jobs::find(conn, id)?,
+            jobs::added_after_confirmation(conn, id)?,
+        ))
+    })
+    .await??;
+    let job = job.ok_or_else(|| AppError::NotFound("There is no such deletion.".into()))?;
     let total_text = plural(job.total, "customer", "customers");
     let progress_text = format!(
         "{} of {} deleted",
         group_thousands(job.processed),
         total_text
     );
+    let including = added
+        .listed()
+        .map(|added| format!(", including {added} created after the confirmation"))
+        .unwrap_or_default();
     let summary = format!(
-        "Deleted {} with {} in {:.1} s.",
+        "Deleted {} with {} in {:.1} s{including}.",
         plural(job.customers, "customer", "customers"),
         job.counts().associated_data(),
         job.seconds_taken().unwrap_or_default()

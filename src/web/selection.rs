@@ -13,10 +13,11 @@ use crate::customers::{self, search_filter};
 use crate::db::{DbPool, Dialect};
 use crate::deletion::Actor;
 use crate::domain::deletion_counts::names_summary;
+use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::list_query::Search;
 use crate::domain::selection::{Selection, SelectionSummary};
 use crate::domain::{group_thousands, plural};
-use crate::jobs::{self, BulkPreview, Fingerprint, StartError};
+use crate::jobs::{self, BulkPreview, Confirmed, StartError};
 
 const SELECTION_KEY: &str = "selection";
 /// Rows a page can have (the largest page size): a longer list is not from our form.
@@ -235,7 +236,8 @@ struct BulkConfirmation {
     names: String,
     token: String,
     version: u64,
-    fingerprint: Fingerprint,
+    /// Sent back with the form: exactly what was shown.
+    confirmed: Confirmed,
     notice: Option<String>,
     error: Option<String>,
 }
@@ -252,14 +254,14 @@ impl BulkConfirmation {
             csrf_token: layout.csrf_token.clone(),
             title: format!(
                 "Permanently delete {}?",
-                plural(preview.counts.customers, "customer", "customers")
+                plural(preview.confirmed.customers(), "customer", "customers")
             ),
-            associated: preview.counts.associated_data(),
-            has_associated: preview.counts.has_associated_data(),
-            names: names_summary(&preview.names, preview.counts.customers),
+            associated: preview.confirmed.counts.associated_data(),
+            has_associated: preview.confirmed.counts.has_associated_data(),
+            names: names_summary(&preview.names, preview.confirmed.customers()),
             token: random_token(16),
             version,
-            fingerprint: preview.fingerprint,
+            confirmed: preview.confirmed.clone(),
             notice,
             error,
         }
@@ -285,7 +287,7 @@ async fn bulk_confirmation(
     } else {
         actix_web::http::StatusCode::OK
     };
-    if preview.counts.customers == 0 {
+    if preview.confirmed.customers() == 0 {
         let text = "Nothing is selected: tick the customers to delete first.";
         if is_htmx(request) {
             let dialog = format!(
@@ -333,10 +335,28 @@ struct BulkSubmit {
     token: String,
     version: u64,
     count: i64,
-    id_sum: i64,
-    id_mix: i64,
+    digest: String,
+    tickets: i64,
+    tickets_in_trash: i64,
+    chats: i64,
+    notes: i64,
     #[serde(default)]
     understood: Option<String>,
+}
+
+impl BulkSubmit {
+    fn confirmed(&self) -> Option<Confirmed> {
+        Some(Confirmed {
+            digest: Confirmed::parse_digest(&self.digest)?,
+            counts: DeletionCounts {
+                customers: self.count,
+                tickets: self.tickets,
+                tickets_in_trash: self.tickets_in_trash,
+                chats: self.chats,
+                notes: self.notes,
+            },
+        })
+    }
 }
 
 async fn submit(
@@ -348,15 +368,30 @@ async fn submit(
     form: web::Form<BulkSubmit>,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    if form.token.is_empty() || form.token.len() > 64 {
+    let well_formed_token = !form.token.is_empty()
+        && form.token.len() <= 64
+        && form.token.bytes().all(|b| b.is_ascii_hexdigit());
+    let Some(confirmed) = form.confirmed().filter(|_| well_formed_token) else {
         return Err(AppError::BadRequest(
             "The confirmation could not be read.".into(),
         ));
-    }
+    };
     // A replayed or double-submitted confirmation: show the job it started.
     let token = form.token.clone();
-    if let Some(job) = with_db(&pool, move |conn| jobs::job_for_token(conn, &token)).await?? {
+    let digest = confirmed.digest.clone();
+    let (replayed, same_set) = with_db(&pool, move |conn| {
+        Ok::<_, diesel::result::Error>((
+            jobs::job_for_token(conn, &token)?,
+            jobs::job_for_digest(conn, &digest, None)?,
+        ))
+    })
+    .await??;
+    if let Some(job) = replayed {
         return Ok(see_other(&format!("/people/customers/deletions/{job}")));
+    }
+    // Another tab of this confirmation was submitted first: its customers are gone.
+    if let Some(job) = same_set {
+        return already_deleted(layout, Some(job));
     }
     let selection = load(&session);
     if form.understood.as_deref() != Some("yes") {
@@ -370,19 +405,15 @@ async fn submit(
         let notice = Some(changed_notice.to_owned());
         return bulk_confirmation(&request, &pool, layout, &selection, notice, None).await;
     }
-    let confirmed = Fingerprint {
-        count: form.count,
-        id_sum: form.id_sum,
-        id_mix: form.id_mix,
-    };
     let actor = Actor {
         id: admin.id,
         name: admin.name,
     };
     let for_db = selection.clone();
     let token = form.token;
+    let confirmed_for_db = confirmed.clone();
     let started = with_db(&pool, move |conn| {
-        jobs::start(conn, &for_db, confirmed, &token, &actor)
+        jobs::start(conn, &for_db, &confirmed_for_db, &token, &actor)
     })
     .await?;
     match started {
@@ -390,8 +421,18 @@ async fn submit(
             let mut cleared = selection;
             cleared.clear();
             store(&session, &cleared)?;
-            tracing::info!(job, customers = confirmed.count, "bulk deletion started");
+            tracing::info!(
+                job,
+                customers = confirmed.customers(),
+                "bulk deletion started"
+            );
             Ok(see_other(&format!("/people/customers/deletions/{job}")))
+        }
+        Err(StartError::AlreadyDeleted { by_job }) => {
+            let mut cleared = selection;
+            cleared.clear();
+            store(&session, &cleared)?;
+            already_deleted(layout, by_job)
         }
         Err(StartError::Changed | StartError::Empty) => {
             let notice = Some(changed_notice.to_owned());
@@ -399,6 +440,21 @@ async fn submit(
         }
         Err(StartError::Database(error)) => Err(error.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "customers/already_deleted.html")]
+struct AlreadyDeletedTemplate {
+    layout: Layout,
+    by_job: Option<i64>,
+}
+
+/// Every confirmed customer is gone or being deleted (a second tab of a confirmation already
+/// submitted): no job, no record; the page links the deletion that took them.
+fn already_deleted(layout: Layout, by_job: Option<i64>) -> Result<HttpResponse, AppError> {
+    Ok(HttpResponse::Conflict()
+        .content_type("text/html; charset=utf-8")
+        .body(render(&AlreadyDeletedTemplate { layout, by_job })?))
 }
 
 /// "1,234 customers" for the menu's "All (N)".

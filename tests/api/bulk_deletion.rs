@@ -540,8 +540,11 @@ async fn agents_and_forgeries_are_refused_on_every_selection_route(backend: Back
                 ("token", "forged"),
                 ("version", "1"),
                 ("count", "1"),
-                ("id_sum", "1"),
-                ("id_mix", "1"),
+                ("digest", &"0".repeat(64)),
+                ("tickets", "0"),
+                ("tickets_in_trash", "0"),
+                ("chats", "0"),
+                ("notes", "0"),
                 ("understood", "yes"),
             ],
         )

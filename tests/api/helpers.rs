@@ -745,8 +745,11 @@ pub fn bulk_confirmation_fields(page: &Page) -> Vec<(String, String)> {
         "token",
         "version",
         "count",
-        "id_sum",
-        "id_mix",
+        "digest",
+        "tickets",
+        "tickets_in_trash",
+        "chats",
+        "notes",
     ]
     .iter()
     .map(|name| {

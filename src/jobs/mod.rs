@@ -1,0 +1,240 @@
+//! Bulk deletion as a persisted job: the confirmed set is frozen when the administrator
+//! confirms, then a background worker deletes it in batches. Knows nothing of HTTP.
+//!
+//! - What you confirm is what is deleted ([`confirmation`]): the confirmation carries a SHA-256
+//!   digest of the exact set it showed and the counts of what goes with it; on submit the set is
+//!   frozen into the job's items, with each customer's counts, and compared in the same
+//!   transaction. Any difference and nothing happens.
+//! - No customer is ever half deleted ([`run`]): each batch deletes its customers with all their
+//!   data, advances the job's cursor and adds to its totals in one transaction. Data that arrived
+//!   for a frozen customer after the confirmation goes with that customer and is reported.
+//! - Crash safety ([`worker`]): a job is worked under a lease (owner, expiry) renewed by every
+//!   batch; after a crash, or on another instance, the job is taken over when the lease runs out
+//!   and resumes at its cursor.
+
+pub mod confirmation;
+pub mod run;
+pub mod worker;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+
+use crate::customers::{now, selection_filter};
+use crate::db::{write_transaction, DbConn, Dialect};
+use crate::deletion::{related_of, Actor};
+use crate::domain::deletion_counts::DeletionCounts;
+use crate::domain::selection::Selection;
+use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, deletion_jobs};
+
+pub use confirmation::{preview, BulkPreview, Confirmed};
+pub use run::{claim, run_batch, Step};
+pub use worker::{Worker, WorkerSettings};
+
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = deletion_jobs)]
+pub struct Job {
+    pub id: i64,
+    pub created_at: NaiveDateTime,
+    pub actor_name: String,
+    pub status: String,
+    pub total: i64,
+    pub processed: i64,
+    pub customers: i64,
+    pub tickets: i64,
+    pub chats: i64,
+    pub notes: i64,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+impl Job {
+    pub fn is_done(&self) -> bool {
+        self.status == "done"
+    }
+
+    pub fn counts(&self) -> DeletionCounts {
+        DeletionCounts {
+            customers: self.customers,
+            tickets: self.tickets,
+            tickets_in_trash: 0,
+            chats: self.chats,
+            notes: self.notes,
+        }
+    }
+
+    /// Customers in the job that someone else deleted first.
+    pub fn already_gone(&self) -> i64 {
+        self.processed - self.customers
+    }
+
+    pub fn seconds_taken(&self) -> Option<f64> {
+        self.finished_at
+            .map(|end| (end - self.created_at).num_milliseconds() as f64 / 1000.0)
+    }
+}
+
+/// What arrived for a job's customers after the confirmation and went with them (customers
+/// and tickets in the trash are not counted: always 0).
+pub fn added_after_confirmation(conn: &mut DbConn, job: i64) -> QueryResult<DeletionCounts> {
+    let added: Option<(i64, i64, i64)> = deletion_job_confirmations::table
+        .find(job)
+        .select((
+            deletion_job_confirmations::tickets_added,
+            deletion_job_confirmations::chats_added,
+            deletion_job_confirmations::notes_added,
+        ))
+        .first(conn)
+        .optional()?;
+    let (tickets, chats, notes) = added.unwrap_or_default();
+    Ok(DeletionCounts {
+        customers: 0,
+        tickets,
+        tickets_in_trash: 0,
+        chats,
+        notes,
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
+    deletion_jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Jobs not finished yet, oldest first.
+pub fn active(conn: &mut DbConn) -> QueryResult<Vec<Job>> {
+    deletion_jobs::table
+        .filter(deletion_jobs::status.ne("done"))
+        .order(deletion_jobs::id.asc())
+        .select(Job::as_select())
+        .load(conn)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The set or what goes with it is not what the confirmation showed; nothing was started.
+    #[error("the selection changed since it was confirmed")]
+    Changed,
+    #[error("nothing is selected")]
+    Empty,
+    /// Every confirmed customer is gone or being deleted: by this job, if one was started from
+    /// the same set (a second tab of the same confirmation). Nothing was started or recorded.
+    #[error("these customers were already deleted")]
+    AlreadyDeleted { by_job: Option<i64> },
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn job_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<i64>> {
+    deletion_jobs::table
+        .filter(deletion_jobs::confirmation_token.eq(token))
+        .select(deletion_jobs::id)
+        .first(conn)
+        .optional()
+}
+
+/// The newest job (other than `except`) started from a confirmation of exactly this set. Its
+/// customers are deleted or being deleted: ids are never used again.
+pub fn job_for_digest(
+    conn: &mut DbConn,
+    digest: &str,
+    except: Option<i64>,
+) -> QueryResult<Option<i64>> {
+    deletion_job_confirmations::table
+        .filter(deletion_job_confirmations::digest.eq(digest))
+        .filter(deletion_job_confirmations::job_id.ne(except.unwrap_or(0)))
+        .order(deletion_job_confirmations::job_id.desc())
+        .select(deletion_job_confirmations::job_id)
+        .first(conn)
+        .optional()
+}
+
+/// Freezes the selection into a queued job, if it is still exactly what was confirmed: the same
+/// customers (by digest) with the same counts of tickets, chats and notes. Submitting the same
+/// confirmation again returns the job it started.
+pub fn start(
+    conn: &mut DbConn,
+    selection: &Selection,
+    confirmed: &Confirmed,
+    token: &str,
+    actor: &Actor,
+) -> Result<i64, StartError> {
+    let started = write_transaction(conn, |conn| {
+        if let DbConn::Pg(pg) = conn {
+            // One start at a time, so that two tabs of one confirmation cannot both freeze the
+            // same customers: the second sees the first's items as taken. (SQLite's write
+            // transactions are already one at a time.)
+            diesel::sql_query("LOCK TABLE deletion_jobs IN SHARE ROW EXCLUSIVE MODE")
+                .execute(pg)?;
+        }
+        if let Some(job) = job_for_token(conn, token)? {
+            return Ok(job);
+        }
+        if confirmed.customers() == 0 {
+            return Err(StartError::Empty);
+        }
+        let busy = confirmation::unfinished_jobs(conn)?;
+        let job: i64 = diesel::insert_into(deletion_jobs::table)
+            .values((
+                deletion_jobs::created_at.eq(now()),
+                deletion_jobs::confirmation_token.eq(token),
+                deletion_jobs::actor_id.eq(Some(actor.id)),
+                deletion_jobs::actor_name.eq(&actor.name),
+                deletion_jobs::status.eq("queued"),
+                deletion_jobs::total.eq(confirmed.customers()),
+            ))
+            .returning(deletion_jobs::id)
+            .get_result(conn)?;
+        diesel::insert_into(deletion_job_confirmations::table)
+            .values((
+                deletion_job_confirmations::job_id.eq(job),
+                deletion_job_confirmations::digest.eq(&confirmed.digest),
+            ))
+            .execute(conn)?;
+        let frozen = customers::table
+            .filter(confirmation::candidates(
+                selection_filter(selection, Dialect::of(conn)),
+                &busy,
+            ))
+            .select((job.into_sql::<BigInt>(), customers::id, related_of()));
+        diesel::insert_into(deletion_job_items::table)
+            .values(frozen)
+            .into_columns((
+                deletion_job_items::job_id,
+                deletion_job_items::customer_id,
+                (
+                    deletion_job_items::tickets,
+                    deletion_job_items::tickets_in_trash,
+                    deletion_job_items::chats,
+                    deletion_job_items::notes,
+                ),
+            ))
+            .execute(conn)?;
+        // Compare what was frozen, not a second look at the table: this is what will be deleted.
+        let frozen = confirmation::frozen(conn, job)?;
+        if frozen.customers() == 0 {
+            return Err(match job_for_digest(conn, &confirmed.digest, Some(job))? {
+                Some(job) => StartError::AlreadyDeleted { by_job: Some(job) },
+                None => StartError::Changed,
+            });
+        }
+        if frozen != *confirmed {
+            return Err(StartError::Changed);
+        }
+        Ok(job)
+    });
+    match started {
+        // Two submissions of one confirmation at the same moment: the loser finds the winner's.
+        Err(StartError::Database(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => job_for_token(conn, token)?.ok_or(StartError::Changed),
+        Ok(job) => {
+            worker::wake_workers();
+            Ok(job)
+        }
+        other => other,
+    }
+}

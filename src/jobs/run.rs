@@ -1,0 +1,217 @@
+//! Working a job: claiming it under a lease, deleting it batch by batch, and finishing it with
+//! the deletion record.
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, TimeDelta};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::confirmation::item_sums;
+use crate::customers::now;
+use crate::db::{write_transaction, DbConn};
+use crate::deletion::{self, RelatedSums};
+use crate::domain::deletion_counts::DeletionCounts;
+use crate::order_cache::customers_changed;
+use crate::schema::{deletion_job_items, deletion_jobs};
+
+use super::WorkerSettings;
+
+fn lease_end(lease: Duration) -> NaiveDateTime {
+    now() + TimeDelta::milliseconds(lease.as_millis() as i64)
+}
+
+/// Takes the oldest unfinished job whose lease is free or expired.
+pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Option<i64>> {
+    let at = now();
+    let candidates: Vec<i64> = deletion_jobs::table
+        .filter(deletion_jobs::status.ne("done"))
+        .filter(
+            deletion_jobs::lease_until
+                .is_null()
+                .or(deletion_jobs::lease_until.lt(at)),
+        )
+        .order(deletion_jobs::id.asc())
+        .limit(8)
+        .select(deletion_jobs::id)
+        .load(conn)?;
+    for job in candidates {
+        // The lease condition again: of two workers racing for a job, one updates the row and
+        // the other moves on to the next candidate.
+        let claimed = diesel::update(
+            deletion_jobs::table
+                .find(job)
+                .filter(deletion_jobs::status.ne("done"))
+                .filter(
+                    deletion_jobs::lease_until
+                        .is_null()
+                        .or(deletion_jobs::lease_until.lt(at)),
+                ),
+        )
+        .set((
+            deletion_jobs::status.eq("running"),
+            deletion_jobs::lease_owner.eq(Some(owner)),
+            deletion_jobs::lease_until.eq(Some(lease_end(lease))),
+        ))
+        .execute(conn)?;
+        if claimed == 1 {
+            return Ok(Some(job));
+        }
+    }
+    Ok(None)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// A batch was deleted; there may be more.
+    Progressed { processed: i64 },
+    /// Nothing was left: the record is written and the job is done.
+    Finished,
+    /// Another worker holds the job now (this one was too slow); stop working on it.
+    LostLease,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum StepError {
+    #[error("lease lost")]
+    LostLease,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Deletes the next batch of a job held by `owner`, all in one transaction.
+pub fn run_batch(
+    conn: &mut DbConn,
+    job: i64,
+    owner: &str,
+    settings: &WorkerSettings,
+) -> QueryResult<Step> {
+    let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
+        // Renewing the lease first also checks that the job is still ours.
+        let renewed = diesel::update(
+            deletion_jobs::table
+                .find(job)
+                .filter(deletion_jobs::lease_owner.eq(owner))
+                .filter(deletion_jobs::status.ne("done")),
+        )
+        .set(deletion_jobs::lease_until.eq(Some(lease_end(settings.lease))))
+        .execute(conn)?;
+        if renewed != 1 {
+            return Err(StepError::LostLease);
+        }
+        let cursor: i64 = deletion_jobs::table
+            .find(job)
+            .select(deletion_jobs::cursor)
+            .first(conn)?;
+        let batch: Vec<i64> = deletion_job_items::table
+            .filter(deletion_job_items::job_id.eq(job))
+            .filter(deletion_job_items::customer_id.gt(cursor))
+            .order(deletion_job_items::customer_id.asc())
+            .limit(settings.batch_size)
+            .select(deletion_job_items::customer_id)
+            .load(conn)?;
+        let Some(&last) = batch.last() else {
+            finish(conn, job)?;
+            return Ok(Step::Finished);
+        };
+        let existing = deletion::lock_existing(conn, &batch)?;
+        let frozen = frozen_counts(conn, job, &existing)?;
+        let deleted = deletion::delete_locked(conn, &existing)?;
+        // More than was frozen with these customers arrived after the confirmation; it went
+        // with them (a customer is never half deleted) and the summary says so.
+        let added = |deleted: i64, frozen: i64| (deleted - frozen).max(0);
+        let (tickets, chats, notes) = (
+            added(deleted.tickets, frozen.tickets),
+            added(deleted.chats, frozen.chats),
+            added(deleted.notes, frozen.notes),
+        );
+        if tickets + chats + notes > 0 {
+            use crate::schema::deletion_job_confirmations as confirmations;
+            diesel::update(confirmations::table.find(job))
+                .set((
+                    confirmations::tickets_added.eq(confirmations::tickets_added + tickets),
+                    confirmations::chats_added.eq(confirmations::chats_added + chats),
+                    confirmations::notes_added.eq(confirmations::notes_added + notes),
+                ))
+                .execute(conn)?;
+        }
+        diesel::update(deletion_jobs::table.find(job))
+            .set((
+                deletion_jobs::cursor.eq(last),
+                deletion_jobs::processed.eq(deletion_jobs::processed + batch.len() as i64),
+                deletion_jobs::customers.eq(deletion_jobs::customers + deleted.customers),
+                deletion_jobs::tickets.eq(deletion_jobs::tickets + deleted.tickets),
+                deletion_jobs::chats.eq(deletion_jobs::chats + deleted.chats),
+                deletion_jobs::notes.eq(deletion_jobs::notes + deleted.notes),
+            ))
+            .execute(conn)?;
+        let processed = deletion_jobs::table
+            .find(job)
+            .select(deletion_jobs::processed)
+            .first(conn)?;
+        Ok(Step::Progressed { processed })
+    });
+    match step {
+        Ok(step) => {
+            if matches!(step, Step::Progressed { .. }) {
+                customers_changed();
+            }
+            Ok(step)
+        }
+        Err(StepError::LostLease) => Ok(Step::LostLease),
+        Err(StepError::Database(error)) => Err(error),
+    }
+}
+
+/// What these items of a job had when they were frozen.
+fn frozen_counts(conn: &mut DbConn, job: i64, ids: &[i64]) -> QueryResult<DeletionCounts> {
+    if ids.is_empty() {
+        return Ok(DeletionCounts::default());
+    }
+    let (customers, related) = deletion_job_items::table
+        .filter(deletion_job_items::job_id.eq(job))
+        .filter(deletion_job_items::customer_id.eq_any(ids))
+        .select((count_star(), item_sums()))
+        .get_result::<(i64, RelatedSums)>(conn)?;
+    Ok(deletion::related_counts(customers, related))
+}
+
+/// The last step, in the transaction of the batch that found nothing left: the deletion record
+/// (with the totals and the actor) and the job marked done.
+fn finish(conn: &mut DbConn, job: i64) -> QueryResult<()> {
+    let (actor_id, actor_name, customers, tickets, chats, notes): (
+        Option<i64>,
+        String,
+        i64,
+        i64,
+        i64,
+        i64,
+    ) = deletion_jobs::table
+        .find(job)
+        .select((
+            deletion_jobs::actor_id,
+            deletion_jobs::actor_name,
+            deletion_jobs::customers,
+            deletion_jobs::tickets,
+            deletion_jobs::chats,
+            deletion_jobs::notes,
+        ))
+        .first(conn)?;
+    let counts = DeletionCounts {
+        customers,
+        tickets,
+        tickets_in_trash: 0,
+        chats,
+        notes,
+    };
+    deletion::record_bulk(conn, actor_id, &actor_name, &counts, job)?;
+    diesel::update(deletion_jobs::table.find(job))
+        .set((
+            deletion_jobs::status.eq("done"),
+            deletion_jobs::finished_at.eq(Some(now())),
+            deletion_jobs::lease_owner.eq(None::<String>),
+            deletion_jobs::lease_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

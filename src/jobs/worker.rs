@@ -1,0 +1,163 @@
+//! The background worker of an instance: waits for jobs, claims them and runs their batches,
+//! resting while pages are busy.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use super::run::{claim, run_batch, Step};
+use crate::accounts::random_token;
+use crate::db::DbPool;
+use crate::lock;
+use crate::pacing;
+
+/// Jobs queued by this process: its idle workers wait on this rather than sleep, so that a
+/// deletion starts at once instead of at the next poll (other instances still find it by
+/// polling).
+static JOBS_QUEUED: Mutex<u64> = Mutex::new(0);
+static JOB_QUEUED: Condvar = Condvar::new();
+
+pub(crate) fn wake_workers() {
+    *lock(&JOBS_QUEUED) += 1;
+    JOB_QUEUED.notify_all();
+}
+
+/// Waits up to `poll` for a job queued after the worker last saw `seen` of them.
+fn wait_for_job(seen: u64, poll: Duration) {
+    let queued = lock(&JOBS_QUEUED);
+    if *queued == seen {
+        let _ = JOB_QUEUED.wait_timeout(queued, poll);
+    }
+}
+
+/// How a worker works jobs.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Whether this instance runs a worker at all (an instance can serve pages only, and leave
+    /// the deleting to others sharing its PostgreSQL database).
+    pub enabled: bool,
+    /// Customers deleted per transaction.
+    pub batch_size: i64,
+    /// Rest between batches (0: none), to leave room for other writers.
+    pub pause: Duration,
+    /// How long a job stays with a worker that stopped renewing it.
+    pub lease: Duration,
+    /// How often an idle worker looks for work.
+    pub poll: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            batch_size: 500,
+            pause: Duration::ZERO,
+            lease: Duration::from_secs(15),
+            poll: Duration::from_millis(250),
+        }
+    }
+}
+
+/// The background worker of one app instance. Dropping the handle stops it after its current
+/// batch and waits for its thread, so that nothing is left using the database once it is gone.
+pub struct Worker {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Wakes it if it is waiting for work.
+        wake_workers();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Worker {
+    pub fn spawn(pool: DbPool, settings: WorkerSettings) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        if !settings.enabled {
+            return Self { stop, thread: None };
+        }
+        let stopping = stop.clone();
+        let owner = format!("{}-{}", std::process::id(), random_token(6));
+        let thread = std::thread::Builder::new()
+            .name("deletion-worker".into())
+            .spawn(move || {
+                lower_priority();
+                worker_loop(&pool, &owner, &settings, &stopping)
+            })
+            .expect("start the deletion worker thread");
+        Self {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+/// The deletion yields the CPU to page views: with two cores, a batch running flat out would
+/// otherwise make the list wait. Linux lets one thread be niced on its own.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: plain system calls on this thread's own id, no memory is shared.
+    unsafe {
+        let thread = libc::syscall(libc::SYS_gettid) as libc::id_t;
+        if libc::setpriority(libc::PRIO_PROCESS, thread, 10) != 0 {
+            tracing::debug!("could not lower the deletion worker's priority");
+        }
+    }
+}
+
+fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        let seen = *lock(&JOBS_QUEUED);
+        let worked = pool
+            .get()
+            .map_err(anyhow::Error::from)
+            .and_then(|mut conn| {
+                let Some(job) = claim(&mut conn, owner, settings.lease)? else {
+                    return Ok(false);
+                };
+                tracing::info!(job, owner, "deletion job claimed");
+                loop {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(true);
+                    }
+                    let started = Instant::now();
+                    let requests = pacing::requests_received();
+                    match run_batch(&mut conn, job, owner, settings)? {
+                        Step::Progressed { processed } => {
+                            tracing::debug!(job, processed, "deletion batch done");
+                            let busy = pacing::rest_after(
+                                started.elapsed(),
+                                pacing::requests_received() - requests,
+                            );
+                            let rest = settings.pause.max(busy);
+                            if !rest.is_zero() {
+                                std::thread::sleep(rest);
+                            }
+                        }
+                        Step::Finished => {
+                            tracing::info!(job, "deletion job finished");
+                            return Ok(true);
+                        }
+                        Step::LostLease => {
+                            tracing::warn!(job, "deletion job taken over by another worker");
+                            return Ok(true);
+                        }
+                    }
+                }
+            });
+        match worked {
+            Ok(true) => {}
+            Ok(false) => wait_for_job(seen, settings.poll),
+            Err(error) => {
+                tracing::warn!(error = format!("{error:#}"), "deletion worker: will retry");
+                wait_for_job(seen, Duration::from_secs(1).max(settings.poll));
+            }
+        }
+    }
+}
