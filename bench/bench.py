@@ -236,10 +236,15 @@ def select_all_acme(browser):
     return round(select_ms, 2), round(confirm_ms, 2), len(confirmation.encode()), confirmation
 
 
+# The hidden fields of the bulk confirmation: what it showed, sent back.
+CONFIRMATION_FIELDS = ("csrf_token", "token", "version", "count", "digest", "tickets", "tickets_in_trash",
+                       "chats", "notes")
+
+
 def delete_confirmed(browser, confirmation, server, db, seconds, under_load):
     """Submits the confirmation and waits for the job's end. With `under_load`, wrk loads the
     list meanwhile (for its p99); without, the deletion has the machine to itself."""
-    fields = {name: hidden(confirmation, name) for name in ("csrf_token", "token", "version", "count", "id_sum", "id_mix")}
+    fields = {name: hidden(confirmation, name) for name in CONFIRMATION_FIELDS}
     fields["understood"] = "yes"
     expected = int(fields["count"])
     loaded = {}
