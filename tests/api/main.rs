@@ -15,4 +15,6 @@ mod deletion_jobs;
 mod deletion_rules;
 mod profile;
 mod seeding;
+mod sign_in;
+mod sign_in_limits;
 mod single_deletion;
