@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::thread;
 
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use tokio::sync::oneshot;
 
 /// argon2id with the crate's recommended parameters.
@@ -33,6 +33,53 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// Argon2 memory a checker thread keeps at most (hashes asking for more are not checked): 64 MiB,
+/// over three times the default 19 MiB.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// [`verify_password`] with `memory` as argon2's working memory, grown to the hash's size once and
+/// then reused: a checker thread allocates its 19 MiB once instead of at every check (which glibc
+/// would otherwise keep in ever more heaps).
+fn verify_with_memory(password: &str, hash: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut computed,
+            &mut memory[..blocks],
+        )
+        .is_ok()
+        // `Output`'s comparison takes constant time.
+        && Output::new(&computed).is_ok_and(|computed| computed == expected)
 }
 
 /// Verifying against this when the email is unknown makes both failures take as long.
@@ -136,6 +183,8 @@ impl PasswordChecker {
 }
 
 fn work(receiver: &Mutex<Receiver<Job>>) {
+    // This thread's argon2 memory, allocated at the first check and reused by every other.
+    let mut memory = Vec::new();
     loop {
         // The lock is held only while waiting for the next job, not while verifying.
         let job = match receiver.lock() {
@@ -151,9 +200,9 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
             return; // the checker was dropped
         };
         let verified = match hash {
-            Some(hash) => verify_password(&password, &hash),
+            Some(hash) => verify_with_memory(&password, &hash, &mut memory),
             None => {
-                verify_password(&password, dummy_hash());
+                verify_with_memory(&password, dummy_hash(), &mut memory);
                 false
             }
         };
@@ -173,6 +222,19 @@ mod tests {
         assert!(verify_password("correct horse battery staple", &hash));
         assert!(!verify_password("Correct horse battery staple", &hash));
         assert!(!verify_password("anything", "not a hash"));
+        let mut memory = Vec::new();
+        assert!(verify_with_memory(
+            "correct horse battery staple",
+            &hash,
+            &mut memory
+        ));
+        assert!(!verify_with_memory(
+            "Correct horse battery staple",
+            &hash,
+            &mut memory
+        ));
+        assert!(!verify_with_memory("anything", "not a hash", &mut memory));
+        assert_eq!(memory.len(), Params::DEFAULT_M_COST as usize);
     }
 
     fn block_on<F: std::future::Future>(future: F) -> F::Output {
