@@ -297,6 +297,33 @@ mod tests {
     }
 
     #[test]
+    fn origin_must_be_this_host() {
+        let post = |headers: &[(&str, &str)]| {
+            let mut request = TestRequest::post()
+                .peer_addr("10.0.0.1:4000".parse().unwrap())
+                .insert_header(("host", "desk.example"));
+            for header in headers {
+                request = request.insert_header(*header);
+            }
+            request.to_http_request()
+        };
+        let direct = guard(&[]);
+        assert!(direct.same_origin(&post(&[])));
+        assert!(direct.same_origin(&post(&[("origin", "https://desk.example")])));
+        assert!(direct.same_origin(&post(&[("sec-fetch-site", "same-origin")])));
+        assert!(!direct.same_origin(&post(&[("origin", "https://evil.example")])));
+        assert!(!direct.same_origin(&post(&[("origin", "null")])));
+        assert!(!direct.same_origin(&post(&[("sec-fetch-site", "cross-site")])));
+        // X-Forwarded-Host counts only from a trusted proxy.
+        let proxied = [
+            ("origin", "https://public.example"),
+            ("x-forwarded-host", "public.example"),
+        ];
+        assert!(!direct.same_origin(&post(&proxied)));
+        assert!(guard(&["10.0.0.1"]).same_origin(&post(&proxied)));
+    }
+
+    #[test]
     fn signed_cookies_round_trip_and_reject_forgeries() {
         let guard = guard(&[]);
         let cookie = guard.device_cookie(7, "abc");
