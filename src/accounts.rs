@@ -1,22 +1,14 @@
-//! People who work the desk: accounts, roles, passwords and sign-in throttling. Knows nothing of
-//! HTTP.
-
-use std::sync::OnceLock;
+//! People who work the desk: accounts, roles and passwords (hashing and checking are in
+//! `passwords.rs`, sign-in throttling in `login_throttle.rs`). Knows nothing of HTTP.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
-use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
 use crate::customers::{lower, now};
 use crate::db::{write_transaction, DbConn};
-use crate::schema::{agents, login_failures};
+pub use crate::passwords::hash_password;
+use crate::schema::agents;
 
-/// Failed sign-ins for one email within [`THROTTLE_WINDOW_MINUTES`] before further attempts are
-/// refused.
-pub const MAX_FAILURES: i64 = 5;
-pub const THROTTLE_WINDOW_MINUTES: i64 = 15;
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -74,47 +66,11 @@ pub enum AccountError {
     Database(#[from] diesel::result::Error),
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SignInError {
-    /// Unknown email or wrong password: deliberately one answer for both.
-    #[error("the email and password do not match an account")]
-    Invalid,
-    #[error("too many failed sign-ins; try again in {retry_after_minutes} minutes")]
-    Throttled { retry_after_minutes: i64 },
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
 /// A random token of `bytes` random bytes, hex-encoded (session keys, CSRF tokens, passwords).
 pub fn random_token(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
     OsRng.fill_bytes(&mut buffer);
     buffer.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// argon2id with the crate's recommended parameters.
-pub fn hash_password(password: &str) -> String {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .expect("argon2 hashing with default parameters cannot fail")
-        .to_string()
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
-
-/// Verifying against this when the email is unknown makes both failures take as long.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hash_password("not a real password"))
 }
 
 fn row_to_agent((id, name, email, role): (i64, String, String, String)) -> Agent {
@@ -193,64 +149,30 @@ pub fn create(
     })
 }
 
-/// Checks an email and password. After [`MAX_FAILURES`] failures for an email within the window,
-/// further attempts are refused without checking the password until the window has passed.
-pub fn authenticate(conn: &mut DbConn, email: &str, password: &str) -> Result<Agent, SignInError> {
-    let key = email.trim().to_lowercase();
-    let at = now();
-    let window_start = at - TimeDelta::minutes(THROTTLE_WINDOW_MINUTES);
-    let recent: Vec<NaiveDateTime> = login_failures::table
-        .filter(login_failures::email.eq(&key))
-        .filter(login_failures::attempted_at.gt(window_start))
-        .order(login_failures::attempted_at.asc())
-        .select(login_failures::attempted_at)
-        .load(conn)?;
-    if recent.len() as i64 >= MAX_FAILURES {
-        let oldest_relevant = recent[recent.len() - MAX_FAILURES as usize];
-        let free_at = oldest_relevant + TimeDelta::minutes(THROTTLE_WINDOW_MINUTES);
-        let minutes = ((free_at - at).num_seconds() + 59) / 60;
-        return Err(SignInError::Throttled {
-            retry_after_minutes: minutes.max(1),
-        });
-    }
-    let stored: Option<((i64, String, String, String), String)> = agents::table
-        .filter(lower(agents::email).eq(&key))
+/// The account an email signs in to (case-insensitive), with its password hash: what a sign-in
+/// needs from the database before checking the password away from it.
+pub fn for_sign_in(conn: &mut DbConn, email: &str) -> QueryResult<Option<(Agent, String)>> {
+    agents::table
+        .filter(lower(agents::email).eq(email.trim().to_lowercase()))
         .select((
             (agents::id, agents::name, agents::email, agents::role),
             agents::password_hash,
         ))
         .first(conn)
-        .optional()?;
-    let verified = match &stored {
-        Some((_, hash)) => verify_password(password, hash),
-        None => {
-            verify_password(password, dummy_hash());
-            false
-        }
-    };
-    match stored {
-        Some((row, _)) if verified => {
-            diesel::delete(login_failures::table.filter(login_failures::email.eq(&key)))
-                .execute(conn)?;
-            Ok(row_to_agent(row))
-        }
-        _ => {
-            diesel::insert_into(login_failures::table)
-                .values((
-                    login_failures::email.eq(&key),
-                    login_failures::attempted_at.eq(at),
-                ))
-                .execute(conn)?;
-            Err(SignInError::Invalid)
-        }
-    }
+        .optional()
+        .map(|found| found.map(|(row, hash)| (row_to_agent(row), hash)))
 }
 
-/// Forgets failed sign-ins older than the throttling window.
-pub fn purge_old_failures(conn: &mut DbConn) -> QueryResult<usize> {
-    let cutoff = now() - TimeDelta::minutes(THROTTLE_WINDOW_MINUTES);
-    diesel::delete(login_failures::table.filter(login_failures::attempted_at.lt(cutoff)))
-        .execute(conn)
+/// Whether an email and password could be sign-in credentials at all (no control characters,
+/// an email of at most 254 bytes, a password of at most 1,024): anything else is refused without
+/// asking the database.
+pub fn plausible_credentials(email: &str, password: &str) -> bool {
+    let clean = |s: &str| !s.chars().any(char::is_control);
+    !email.trim().is_empty()
+        && email.len() <= 254
+        && password.len() <= 1024
+        && clean(email)
+        && clean(password)
 }
 
 #[cfg(test)]
@@ -258,12 +180,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_hash_and_verify() {
-        let hash = hash_password("correct horse battery staple");
-        assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery staple", &hash));
-        assert!(!verify_password("Correct horse battery staple", &hash));
-        assert!(!verify_password("anything", "not a hash"));
+    fn implausible_credentials() {
+        assert!(plausible_credentials("ada@desk.example", "any password"));
+        assert!(!plausible_credentials("a\0b", "x"));
+        assert!(!plausible_credentials("ada@desk.example", "pass\nword"));
+        assert!(!plausible_credentials(&"a".repeat(255), "x"));
+        assert!(!plausible_credentials(
+            "ada@desk.example",
+            &"x".repeat(1025)
+        ));
+        assert!(!plausible_credentials("  ", "x"));
     }
 
     #[test]

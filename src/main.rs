@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use customer_desk::accounts::{self, random_token, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
 use customer_desk::startup::{self, ServerSettings};
-use customer_desk::{customers, jobs, seed, session_store};
+use customer_desk::{customers, jobs, login_throttle, seed, session_store};
 
 const DEMO_CUSTOMERS: u64 = 2_000;
 
@@ -108,6 +108,22 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
+    /// Threads that check sign-in passwords (argon2id, 19 MiB each; 0 = one per core).
+    #[arg(long, env = "LOGIN_HASH_THREADS", default_value_t = 0)]
+    login_hash_threads: usize,
+    /// Sign-in password checks that may wait for a thread; beyond that sign-in answers 503
+    /// (0 = twice the threads).
+    #[arg(long, env = "LOGIN_HASH_QUEUE", default_value_t = 0)]
+    login_hash_queue: usize,
+    /// Sign-in attempts per minute from one client address (IPv6: per /64); 0 = no limit.
+    #[arg(long, env = "LOGIN_PER_MINUTE", default_value_t = 10)]
+    login_per_minute: u32,
+    /// Sign-in attempts one client address may make in a burst.
+    #[arg(long, env = "LOGIN_BURST", default_value_t = 5)]
+    login_burst: u32,
+    /// A reverse proxy whose X-Forwarded-For is believed (repeat, or separate with commas).
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -229,6 +245,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             lease: Duration::from_secs(args.job_lease_seconds.max(1)),
             ..Default::default()
         },
+        sign_in: sign_in_settings(&args),
     };
     println!(
         "Customer Desk on {} ({}): http://{address}/people/customers",
@@ -248,6 +265,23 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn sign_in_settings(args: &ServeArgs) -> startup::SignInSettings {
+    let threads = match args.login_hash_threads {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let queue = match args.login_hash_queue {
+        0 => 2 * threads,
+        n => n,
+    };
+    startup::SignInSettings {
+        checker: customer_desk::passwords::CheckerSettings { threads, queue },
+        per_minute: args.login_per_minute,
+        burst: args.login_burst.max(1),
+        trusted_proxies: args.trusted_proxy.clone(),
+    }
+}
+
 /// Reads a password from standard input (one line), so that it stays out of the shell history.
 fn read_password() -> anyhow::Result<String> {
     use std::io::BufRead;
@@ -259,7 +293,7 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-/// Every 10 minutes: forget expired sessions and old failed sign-ins.
+/// Every 10 minutes: forget expired sessions and sign-in throttling windows that have passed.
 fn spawn_purger(pool: db::DbPool) {
     std::thread::spawn(move || loop {
         std::thread::sleep(std::time::Duration::from_secs(600));
@@ -268,7 +302,7 @@ fn spawn_purger(pool: db::DbPool) {
             .map_err(anyhow::Error::from)
             .and_then(|mut conn| {
                 let sessions = session_store::purge_expired(&mut conn)?;
-                accounts::purge_old_failures(&mut conn)?;
+                login_throttle::purge_expired(&mut conn)?;
                 Ok(sessions)
             });
         match purged {

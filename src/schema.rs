@@ -96,10 +96,10 @@ diesel::table! {
 }
 
 diesel::table! {
-    login_failures (id) {
-        id -> BigInt,
-        email -> Text,
-        attempted_at -> Timestamp,
+    login_throttle (throttle_key) {
+        throttle_key -> Text,
+        window_start -> Timestamp,
+        attempts -> BigInt,
     }
 }
 
@@ -164,7 +164,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deletion_records,
     agents,
     sessions,
-    login_failures,
+    login_throttle,
     deletion_jobs,
     deletion_job_items,
     deletion_job_confirmations,

@@ -15,8 +15,11 @@ use actix_web::{web, App, HttpServer};
 use crate::customers::ListCaches;
 use crate::db::DbPool;
 use crate::jobs::{Worker, WorkerSettings};
+use crate::passwords::PasswordChecker;
 use crate::session_store::DbSessionStore;
 use crate::web::error::{render_plain_errors, ErrorPage};
+use crate::web::login_guard::LoginGuard;
+pub use crate::web::login_guard::SignInSettings;
 use crate::web::{self as routes, auth, AppError};
 
 /// Largest form body accepted; a customer form is well under 4 KiB.
@@ -35,6 +38,9 @@ pub struct ServerSettings {
     pub session_idle: time::Duration,
     /// How this instance's background worker deletes bulk deletion jobs.
     pub worker: WorkerSettings,
+    /// Limits on sign-in attempts: password checking threads and queue, per-address limit,
+    /// trusted proxies.
+    pub sign_in: SignInSettings,
 }
 
 impl ServerSettings {
@@ -54,11 +60,20 @@ pub fn run(
     let worker = Worker::spawn(pool.clone(), settings.worker.clone());
     let pool = web::Data::new(pool);
     let caches = web::Data::new(ListCaches::default());
+    // Shared by all HTTP workers: one set of password checking threads, one per-address limit.
+    let checker = web::Data::new(PasswordChecker::start(settings.sign_in.checker));
+    let guard = web::Data::new(LoginGuard::new(
+        &settings.session_key,
+        settings.secure_cookies,
+        &settings.sign_in,
+    ));
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
             .app_data(caches.clone())
+            .app_data(checker.clone())
+            .app_data(guard.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(MAX_FORM_BYTES)

@@ -35,8 +35,10 @@ fn migrate_seed_and_create_users() {
 
     let migrated = desk(&database).arg("migrate").output().unwrap();
     assert!(migrated.status.success(), "{migrated:?}");
+    // Every migration there is (counted, so that adding one does not break this test).
     let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"))
         .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().is_dir())
         .count();
     assert!(
         String::from_utf8_lossy(&migrated.stdout)

@@ -11,6 +11,7 @@ use actix_web::http::{header, Method};
 use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
+use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError};
 use crate::accounts::{self, random_token, Agent};
 use crate::db::DbPool;
@@ -64,16 +65,15 @@ impl FromRequest for Admin {
     }
 }
 
-/// The session's CSRF token, created on first use.
+/// The session's CSRF token, which [`sign_in`] sets; empty for anonymous visitors, so that an
+/// anonymous page view never writes a session (the sign-in form has its own, cookie-based token:
+/// see `login_guard.rs`).
 pub fn csrf_token(session: &Session) -> String {
-    if let Ok(Some(token)) = session.get::<String>(CSRF_KEY) {
-        return token;
-    }
-    let token = random_token(32);
-    if let Err(error) = session.insert(CSRF_KEY, &token) {
-        tracing::warn!(%error, "could not store the CSRF token");
-    }
-    token
+    session
+        .get::<String>(CSRF_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// Starts a signed-in session: a new key (no fixation) and a new CSRF token.
@@ -152,21 +152,14 @@ fn is_safe_method(method: &Method) -> bool {
     )
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// Middleware: a state-changing request must carry the session's CSRF token, in the
-/// `X-CSRF-Token` header (htmx) or the `csrf_token` form field (plain forms).
-pub async fn verify_csrf(
-    mut request: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if is_safe_method(request.method()) {
-        return Ok(next.call(request).await?.map_into_boxed_body());
-    }
-    let expected = request.get_session().get::<String>(CSRF_KEY).ok().flatten();
-    let mut provided = request
+/// The CSRF token a request carries: the `X-CSRF-Token` header, or the `csrf_token` field of a
+/// web form (the body is read, within its limit, and put back for the handler).
+async fn provided_token(request: &mut ServiceRequest) -> Result<Option<String>, actix_web::Error> {
+    let provided = request
         .headers()
         .get(CSRF_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -176,22 +169,47 @@ pub async fn verify_csrf(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if provided.is_none() && is_form {
-        // Read the form (within the body limit) for its token, then put it back for the handler.
-        let body = match request.extract::<web::Bytes>().await {
-            Ok(body) => body,
-            Err(error) => return Ok(request.error_response(error).map_into_boxed_body()),
-        };
-        provided = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-            .ok()
-            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
-            .map(|(_, v)| v);
-        let (_, mut payload) = actix_http::h1::Payload::create(true);
-        payload.unread_data(body);
-        request.set_payload(payload.into());
+    if provided.is_some() || !is_form {
+        return Ok(provided);
     }
-    let valid = matches!((&expected, &provided),
-        (Some(e), Some(p)) if constant_time_eq(e.as_bytes(), p.as_bytes()));
+    let body = request.extract::<web::Bytes>().await?;
+    let provided = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == CSRF_FIELD))
+        .map(|(_, v)| v);
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    request.set_payload(payload.into());
+    Ok(provided)
+}
+
+/// Middleware: a state-changing request must carry the session's CSRF token, in the
+/// `X-CSRF-Token` header (htmx) or the `csrf_token` form field (plain forms). The sign-in form,
+/// which has no session yet, must come from this site and carry the token of its signed
+/// `desk_login_csrf` cookie instead (double submit).
+pub async fn verify_csrf(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if is_safe_method(request.method()) {
+        return Ok(next.call(request).await?.map_into_boxed_body());
+    }
+    let provided = match provided_token(&mut request).await {
+        Ok(provided) => provided,
+        Err(error) => return Ok(request.error_response(error).map_into_boxed_body()),
+    };
+    let valid = if request.path() == "/login" {
+        request
+            .app_data::<web::Data<LoginGuard>>()
+            .is_some_and(|guard| {
+                guard.same_origin(request.request())
+                    && guard.login_csrf_matches(request.request(), provided.as_deref())
+            })
+    } else {
+        let expected = request.get_session().get::<String>(CSRF_KEY).ok().flatten();
+        matches!((&expected, &provided),
+            (Some(e), Some(p)) if constant_time_eq(e.as_bytes(), p.as_bytes()))
+    };
     if valid {
         Ok(next.call(request).await?.map_into_boxed_body())
     } else {

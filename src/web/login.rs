@@ -1,14 +1,25 @@
 //! Sign-in and sign-out.
+//!
+//! `POST /login`, in order: the CSRF and origin checks (`auth::verify_csrf`), the per-address
+//! limit, a plausibility check of the credentials, one database visit that finds the account and
+//! reserves the attempt in its throttle (only for emails that have an account), the password check
+//! on the bounded [`PasswordChecker`] with no connection held, then a second visit to clear the
+//! throttle after a success. Nothing is stored for an anonymous visitor until a sign-in succeeds.
 
 use actix_session::Session;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
+use diesel::QueryResult;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
+use super::login_guard::LoginGuard;
 use super::{render, see_other, with_db, AppError, Flash, Layout};
-use crate::accounts::{self, SignInError};
+use crate::accounts::{self, random_token, Agent};
 use crate::db::DbPool;
+use crate::login_throttle::{self, Reservation, ThrottleKey};
+use crate::passwords::PasswordChecker;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -23,6 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[template(path = "login.html")]
 struct LoginTemplate {
     layout: Layout,
+    csrf_token: String,
     email: String,
     next: String,
     error: Option<String>,
@@ -37,7 +49,11 @@ fn query_value(pairs: &[(String, String)], key: &str) -> Option<String> {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
 
-async fn login_form(request: HttpRequest, layout: Layout) -> Result<HttpResponse, AppError> {
+async fn login_form(
+    request: HttpRequest,
+    guard: web::Data<LoginGuard>,
+    layout: Layout,
+) -> Result<HttpResponse, AppError> {
     if layout.user.is_some() {
         return Ok(see_other("/people/customers"));
     }
@@ -45,14 +61,20 @@ async fn login_form(request: HttpRequest, layout: Layout) -> Result<HttpResponse
     let next = query_value(&pairs, "next")
         .filter(|n| safe_next(n).is_some())
         .unwrap_or_default();
+    let (csrf_token, cookie) = guard.login_csrf(&request);
     let template = LoginTemplate {
         layout,
+        csrf_token,
         email: String::new(),
         next,
         error: None,
         signed_out: query_value(&pairs, "signed_out").is_some(),
     };
-    Ok(super::html(render(&template)?))
+    let mut response = super::html(render(&template)?);
+    if let Some(cookie) = cookie {
+        response.add_cookie(&cookie).map_err(anyhow::Error::from)?;
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize)]
@@ -65,56 +87,137 @@ struct LoginForm {
     next: String,
 }
 
+const INVALID: &str = "That email and password don't match an account. Check both and try again.";
+
+/// The sign-in form again, with a message, this status and, if given, `Retry-After`.
+fn refuse(
+    request: &HttpRequest,
+    guard: &LoginGuard,
+    layout: Layout,
+    form: &LoginForm,
+    status: StatusCode,
+    error: String,
+    retry_after: Option<u64>,
+) -> Result<HttpResponse, AppError> {
+    let (csrf_token, cookie) = guard.login_csrf(request);
+    let template = LoginTemplate {
+        layout,
+        csrf_token,
+        email: form.email.clone(),
+        next: safe_next(&form.next).unwrap_or_default().to_owned(),
+        error: Some(error),
+        signed_out: false,
+    };
+    let mut response = HttpResponse::build(status);
+    response.content_type("text/html; charset=utf-8");
+    if let Some(seconds) = retry_after {
+        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+    }
+    if let Some(cookie) = cookie {
+        response.cookie(cookie);
+    }
+    Ok(response.body(render(&template)?))
+}
+
+fn minutes(seconds: u64) -> String {
+    let minutes = seconds.div_ceil(60).max(1);
+    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+}
+
+/// An account found for the email, and whether its throttle lets this attempt through.
+type Found = Option<(Agent, String, ThrottleKey, Reservation)>;
+
 async fn login(
+    request: HttpRequest,
     pool: web::Data<DbPool>,
+    checker: web::Data<PasswordChecker>,
+    guard: web::Data<LoginGuard>,
     session: Session,
     layout: Layout,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let LoginForm {
-        email,
-        password,
-        next,
-    } = form.into_inner();
-    let checked_email = email.clone();
-    let outcome = with_db(&pool, move |conn| {
-        accounts::authenticate(conn, &checked_email, &password)
+    let form = form.into_inner();
+    let answer = |layout, status, error: String, retry_after| {
+        refuse(&request, &guard, layout, &form, status, error, retry_after)
+    };
+    if let Err(seconds) = guard.admit_client(&request) {
+        let error = format!(
+            "Too many sign-in attempts from your network. Try again in {}.",
+            minutes(seconds)
+        );
+        return answer(layout, StatusCode::TOO_MANY_REQUESTS, error, Some(seconds));
+    }
+    if !accounts::plausible_credentials(&form.email, &form.password) {
+        return answer(layout, StatusCode::UNAUTHORIZED, INVALID.into(), None);
+    }
+    let device = guard.device(&request);
+    let email = form.email.clone();
+    let found: Found = with_db(&pool, move |conn| -> QueryResult<Found> {
+        let Some((agent, hash)) = accounts::for_sign_in(conn, &email)? else {
+            return Ok(None);
+        };
+        let key = match device {
+            Some((id, nonce)) if id == agent.id => ThrottleKey::Device(nonce),
+            _ => ThrottleKey::email(&email),
+        };
+        let reservation = login_throttle::reserve(conn, &key)?;
+        Ok(Some((agent, hash, key, reservation)))
     })
-    .await?;
-    let (status, error) = match outcome {
-        Ok(agent) => {
-            sign_in(&session, &agent)?;
-            tracing::info!(agent = agent.id, "signed in");
-            Flash::success(format!("Signed in as {}.", agent.name)).set(&session);
-            let target = safe_next(&next).unwrap_or("/people/customers");
-            return Ok(see_other(target));
-        }
-        Err(SignInError::Invalid) => (
-            actix_web::http::StatusCode::UNAUTHORIZED,
-            "That email and password don't match an account. Check both and try again.".to_owned(),
-        ),
-        Err(SignInError::Throttled {
-            retry_after_minutes,
-        }) => (
-            actix_web::http::StatusCode::TOO_MANY_REQUESTS,
-            format!(
+    .await??;
+    let (account, hash) = match found {
+        Some((
+            _,
+            _,
+            _,
+            Reservation::Refused {
+                retry_after_seconds,
+            },
+        )) => {
+            let seconds = retry_after_seconds.unsigned_abs();
+            let error = format!(
                 "Too many failed sign-ins for this email. For your security, sign-in is paused: \
-                 try again in {retry_after_minutes} minute{}.",
-                if retry_after_minutes == 1 { "" } else { "s" }
-            ),
-        ),
-        Err(SignInError::Database(error)) => return Err(error.into()),
+                 try again in {}.",
+                minutes(seconds)
+            );
+            return answer(layout, StatusCode::TOO_MANY_REQUESTS, error, Some(seconds));
+        }
+        Some((agent, hash, key, Reservation::Allowed)) => (Some((agent, key)), Some(hash)),
+        // Unknown email: checked against a dummy hash all the same, and nothing is written.
+        None => (None, None),
     };
-    let template = LoginTemplate {
-        layout,
-        email,
-        next: safe_next(&next).unwrap_or_default().to_owned(),
-        error: Some(error),
-        signed_out: false,
+    // No connection is held while the password is checked.
+    let verified = match checker.verify(form.password.clone(), hash).await {
+        Ok(verified) => verified,
+        Err(busy) => {
+            tracing::warn!(error = %busy, "sign-in refused: password checker busy");
+            if let Some((_, key)) = account {
+                // The attempt was never checked: give it back.
+                with_db(&pool, move |conn| login_throttle::release(conn, &key)).await??;
+            }
+            let error = "Many people are signing in right now. Try again in a moment.".into();
+            return answer(layout, StatusCode::SERVICE_UNAVAILABLE, error, Some(1));
+        }
     };
-    Ok(HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(render(&template)?))
+    let Some((agent, key)) = account.filter(|_| verified) else {
+        return answer(layout, StatusCode::UNAUTHORIZED, INVALID.into(), None);
+    };
+    let nonce = match &key {
+        ThrottleKey::Device(nonce) => nonce.clone(),
+        ThrottleKey::Email(_) => random_token(16),
+    };
+    with_db(&pool, move |conn| login_throttle::clear(conn, &key)).await??;
+    sign_in(&session, &agent)?;
+    tracing::info!(agent = agent.id, "signed in");
+    Flash::success(format!("Signed in as {}.", agent.name)).set(&session);
+    let target = safe_next(&form.next).unwrap_or("/people/customers");
+    let mut response = see_other(target);
+    for cookie in [
+        guard.device_cookie(agent.id, &nonce),
+        guard.forget_login_csrf(),
+    ] {
+        response.add_cookie(&cookie).map_err(anyhow::Error::from)?;
+    }
+    Ok(response)
 }
 
 async fn logout(session: Session) -> HttpResponse {

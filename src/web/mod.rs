@@ -8,6 +8,7 @@ pub mod deletions;
 pub mod error;
 pub mod health;
 pub mod login;
+pub mod login_guard;
 pub mod selection;
 
 use std::future::{ready, Ready};
@@ -93,7 +94,7 @@ impl Flash {
 }
 
 /// What the base layout needs on every page: the one-time message, who is signed in, and the
-/// CSRF token for its forms. Extracted from the request by any handler that renders a page.
+/// session's CSRF token for its forms (empty for anonymous visitors: reading it creates nothing). Extracted from the request by any handler that renders a page.
 #[derive(Debug, Clone, Default)]
 pub struct Layout {
     pub flash: Option<Flash>,

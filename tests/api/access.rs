@@ -228,11 +228,18 @@ async fn every_state_changing_route_needs_the_csrf_token(backend: Backend) {
 
 async fn session_key_is_renewed_at_sign_in(backend: Backend) {
     let app = spawn_app(backend).await;
+    app.create_account("Alan Agent", AGENT_EMAIL, Role::Agent)
+        .await;
+    // The sign-in page starts no session, so a key to fixate must come from somewhere else: an
+    // attacker's own signed-in session, planted in the victim's browser.
+    let attacker = app.sign_in(AGENT_EMAIL, PASSWORD).await;
+    let before = attacker.session_cookie().expect("a signed-in session");
     let browser = Browser::new(&app.address);
+    browser.jar.add_cookie_str(
+        &format!("desk_session={before}"),
+        &app.address.parse().unwrap(),
+    );
     browser.get("/login").await.assert_status(200);
-    let before = browser
-        .session_cookie()
-        .expect("the sign-in page starts a session");
     browser
         .post_form("/login", &[("email", ADMIN_EMAIL), ("password", PASSWORD)])
         .await
@@ -240,16 +247,17 @@ async fn session_key_is_renewed_at_sign_in(backend: Backend) {
     let after = browser.session_cookie().expect("a signed-in session");
     assert_ne!(before, after, "the session key must change at sign-in");
 
-    // The pre-sign-in key is not signed in (a fixated key gains nothing).
+    // The planted key did not become the administrator's session.
     let fixated = Browser::new(&app.address);
     fixated.jar.add_cookie_str(
         &format!("desk_session={before}"),
         &app.address.parse().unwrap(),
     );
-    fixated
-        .get("/people/customers")
-        .await
-        .assert_sign_in_redirect();
+    let page = fixated.get("/people/customers/deletions").await;
+    assert_ne!(
+        page.status, 200,
+        "the planted key must not be an administrator's"
+    );
 }
 
 async fn sign_out_ends_the_session_on_the_server(backend: Backend) {

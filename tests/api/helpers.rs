@@ -12,11 +12,12 @@ use customer_desk::customers::{self, now};
 use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
 use customer_desk::jobs::{Worker, WorkerSettings};
+use customer_desk::passwords::CheckerSettings;
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
     ticket_messages, tickets,
 };
-use customer_desk::startup::{self, ServerSettings};
+use customer_desk::startup::{self, ServerSettings, SignInSettings};
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use reqwest::cookie::{CookieStore, Jar};
@@ -165,12 +166,21 @@ pub async fn spawn_app_with_worker(backend: Backend, worker: bool) -> TestApp {
 
 /// The app with no account and an anonymous browser.
 pub async fn spawn_app_without_sign_in(backend: Backend, worker: bool) -> TestApp {
+    spawn_app_with_settings(backend, worker, |_| {}).await
+}
+
+/// The app with no account, with test settings changed by `adjust` before it starts.
+pub async fn spawn_app_with_settings(
+    backend: Backend,
+    worker: bool,
+    adjust: impl FnOnce(&mut ServerSettings),
+) -> TestApp {
     let (url, database) = fresh_database(&backend);
     let pool = db::connect_pool(&url, 4).expect("connect to the test database");
     db::run_migrations(&mut pool.get().unwrap()).expect("migrate the test database");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().unwrap().port();
-    let settings = ServerSettings {
+    let mut settings = ServerSettings {
         session_key: actix_web::cookie::Key::generate(),
         secure_cookies: false,
         workers: 2,
@@ -181,7 +191,18 @@ pub async fn spawn_app_without_sign_in(backend: Backend, worker: bool) -> TestAp
             poll: std::time::Duration::from_millis(50),
             ..Default::default()
         },
+        // Every test signs in from 127.0.0.1: no per-address limit unless a test sets one, and
+        // a queue long enough for the concurrent sign-ins some tests make.
+        sign_in: SignInSettings {
+            checker: CheckerSettings {
+                threads: 2,
+                queue: 32,
+            },
+            per_minute: 0,
+            ..Default::default()
+        },
     };
+    adjust(&mut settings);
     let running = startup::run(listener, pool.clone(), settings).expect("start the server");
     tokio::spawn(running.server);
     let address = format!("http://127.0.0.1:{port}");

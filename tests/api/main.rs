@@ -16,4 +16,6 @@ mod deletion_rules;
 mod exact_confirmation;
 mod profile;
 mod seeding;
+mod sign_in;
+mod sign_in_limits;
 mod single_deletion;

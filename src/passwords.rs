@@ -1,0 +1,290 @@
+//! Password hashing, and the bounded [`PasswordChecker`] that verifies sign-in passwords. Knows
+//! nothing of HTTP or of the database.
+//!
+//! argon2id with the default parameters needs 19 MiB per verification. Verifying on a fixed
+//! number of dedicated threads, fed by a short queue, bounds both the memory (threads × 19 MiB;
+//! glibc would otherwise keep freed buffers in an arena per blocking-pool thread) and the waiting:
+//! when the queue is full the caller is told so at once instead of queueing without end.
+
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::thread;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
+use tokio::sync::oneshot;
+
+/// argon2id with the crate's recommended parameters.
+pub fn hash_password(password: &str) -> String {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashing with default parameters cannot fail")
+        .to_string()
+}
+
+/// Whether `password` matches `hash` (false for anything that is not a valid hash).
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Argon2 memory a checker thread keeps at most (hashes asking for more are not checked): 64 MiB,
+/// over three times the default 19 MiB.
+const MAX_BLOCKS: usize = 64 * 1024;
+
+/// [`verify_password`] with `memory` as argon2's working memory, grown to the hash's size once and
+/// then reused: a checker thread allocates its 19 MiB once instead of at every check (which glibc
+/// would otherwise keep in ever more heaps).
+fn verify_with_memory(password: &str, hash: &str, memory: &mut Vec<Block>) -> bool {
+    let Ok(parsed) = PasswordHash::new(hash) else {
+        return false;
+    };
+    let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+        return false;
+    };
+    let (Ok(algorithm), Ok(version), Ok(params)) = (
+        Algorithm::try_from(parsed.algorithm),
+        parsed
+            .version
+            .map_or(Ok(Version::default()), Version::try_from),
+        Params::try_from(&parsed),
+    ) else {
+        return false;
+    };
+    let mut salt_bytes = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_bytes) else {
+        return false;
+    };
+    let blocks = params.block_count();
+    if blocks > MAX_BLOCKS {
+        return false;
+    }
+    if memory.len() < blocks {
+        memory.resize(blocks, Block::new());
+    }
+    let mut computed = vec![0u8; expected.len()];
+    Argon2::new(algorithm, version, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt,
+            &mut computed,
+            &mut memory[..blocks],
+        )
+        .is_ok()
+        // `Output`'s comparison takes constant time.
+        && Output::new(&computed).is_ok_and(|computed| computed == expected)
+}
+
+/// Verifying against this when the email is unknown makes both failures take as long.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| hash_password("not a real password"))
+}
+
+/// How many verifications run at once and how many may wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckerSettings {
+    /// Dedicated verification threads (at least 1).
+    pub threads: usize,
+    /// Verifications that may wait for a thread; beyond that the checker is busy (at least 1).
+    pub queue: usize,
+}
+
+impl Default for CheckerSettings {
+    /// One thread per core, and a queue twice as long.
+    fn default() -> Self {
+        let threads = thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            threads,
+            queue: 2 * threads,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CheckError {
+    /// Every thread is verifying and the queue is full: try again in a moment.
+    #[error("too many password checks are waiting")]
+    Busy,
+    /// The checker's threads have stopped (only while shutting down).
+    #[error("the password checker has stopped")]
+    Stopped,
+}
+
+struct Job {
+    password: String,
+    /// `None`: verify against the dummy hash (unknown email), which always fails.
+    hash: Option<String>,
+    reply: oneshot::Sender<bool>,
+}
+
+/// Verifies passwords on its own threads. Cheap to share (`web::Data`); the threads end when the
+/// checker is dropped.
+pub struct PasswordChecker {
+    jobs: SyncSender<Job>,
+    settings: CheckerSettings,
+}
+
+impl PasswordChecker {
+    pub fn start(settings: CheckerSettings) -> Self {
+        let settings = CheckerSettings {
+            threads: settings.threads.max(1),
+            queue: settings.queue.max(1),
+        };
+        let (jobs, receiver) = sync_channel::<Job>(settings.queue);
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..settings.threads {
+            let receiver = receiver.clone();
+            thread::Builder::new()
+                .name(format!("password-check-{n}"))
+                .spawn(move || work(&receiver))
+                .expect("cannot start a password checking thread");
+        }
+        Self { jobs, settings }
+    }
+
+    pub fn settings(&self) -> CheckerSettings {
+        self.settings
+    }
+
+    /// Whether `password` matches `hash`; with `None`, verifies against a dummy hash (so that an
+    /// unknown email costs as long as a wrong password) and answers false. The job is queued
+    /// when this is called, not when the future is first polled; the answer is
+    /// [`CheckError::Busy`] at once when the queue is full.
+    pub fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> impl std::future::Future<Output = Result<bool, CheckError>> {
+        let (reply, answer) = oneshot::channel();
+        let queued = self
+            .jobs
+            .try_send(Job {
+                password,
+                hash,
+                reply,
+            })
+            .map_err(|error| match error {
+                TrySendError::Full(_) => CheckError::Busy,
+                TrySendError::Disconnected(_) => CheckError::Stopped,
+            });
+        async move {
+            queued?;
+            answer.await.map_err(|_| CheckError::Stopped)
+        }
+    }
+}
+
+fn work(receiver: &Mutex<Receiver<Job>>) {
+    // This thread's argon2 memory, allocated at the first check and reused by every other.
+    let mut memory = Vec::new();
+    loop {
+        // The lock is held only while waiting for the next job, not while verifying.
+        let job = match receiver.lock() {
+            Ok(receiver) => receiver.recv(),
+            Err(_) => return,
+        };
+        let Ok(Job {
+            password,
+            hash,
+            reply,
+        }) = job
+        else {
+            return; // the checker was dropped
+        };
+        let verified = match hash {
+            Some(hash) => verify_with_memory(&password, &hash, &mut memory),
+            None => {
+                verify_with_memory(&password, dummy_hash(), &mut memory);
+                false
+            }
+        };
+        // The asker may have gone (client disconnected): nothing to do then.
+        let _ = reply.send(verified);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let hash = hash_password("correct horse battery staple");
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery staple", &hash));
+        assert!(!verify_password("Correct horse battery staple", &hash));
+        assert!(!verify_password("anything", "not a hash"));
+        let mut memory = Vec::new();
+        assert!(verify_with_memory(
+            "correct horse battery staple",
+            &hash,
+            &mut memory
+        ));
+        assert!(!verify_with_memory(
+            "Correct horse battery staple",
+            &hash,
+            &mut memory
+        ));
+        assert!(!verify_with_memory("anything", "not a hash", &mut memory));
+        assert_eq!(memory.len(), Params::DEFAULT_M_COST as usize);
+    }
+
+    fn block_on<F: std::future::Future>(future: F) -> F::Output {
+        actix_web::rt::System::new().block_on(future)
+    }
+
+    #[test]
+    fn checker_verifies_and_fails_unknown_accounts() {
+        let checker = PasswordChecker::start(CheckerSettings {
+            threads: 1,
+            queue: 1,
+        });
+        let hash = hash_password("right password");
+        assert_eq!(
+            block_on(checker.verify("right password".into(), Some(hash.clone()))),
+            Ok(true)
+        );
+        assert_eq!(
+            block_on(checker.verify("wrong password".into(), Some(hash))),
+            Ok(false)
+        );
+        assert_eq!(
+            block_on(checker.verify("not a real password".into(), None)),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn a_full_queue_is_busy_at_once() {
+        let checker = PasswordChecker::start(CheckerSettings {
+            threads: 1,
+            queue: 1,
+        });
+        let hash = hash_password("x");
+        // Queued together: at most one runs, one waits, the others are turned away.
+        let checks: Vec<_> = (0..6)
+            .map(|_| checker.verify("y".into(), Some(hash.clone())))
+            .collect();
+        let results = block_on(async {
+            let mut results = Vec::new();
+            for check in checks {
+                results.push(check.await);
+            }
+            results
+        });
+        assert!(results.contains(&Err(CheckError::Busy)), "{results:?}");
+        assert!(results.contains(&Ok(false)), "{results:?}");
+        assert!(
+            results.iter().filter(|r| r.is_ok()).count() <= 2,
+            "{results:?}"
+        );
+    }
+}
