@@ -70,6 +70,7 @@ class Database:
         return pg_url(self.seed_name if which == "seed" else "deskbench_run")
 
     def ensure_seeded(self):
+        os.makedirs(WORK, exist_ok=True)
         exists = (os.path.exists(self.seed_path) if self.backend == "sqlite"
                   else psql(f"SELECT 1 FROM pg_database WHERE datname = '{self.seed_name}'") == "1")
         if exists:
@@ -164,11 +165,12 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Browser:
     """Signed in as the benchmark administrator, like a browser without JavaScript."""
 
-    def __init__(self):
+    def __init__(self, sign_in=True):
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), NoRedirect)
-        page = self.get("/login")
-        self.post("/login", {"email": ADMIN[0], "password": ADMIN[1], "csrf_token": csrf(page)})
+        if sign_in:
+            page = self.get("/login")
+            self.post("/login", {"email": ADMIN[0], "password": ADMIN[1], "csrf_token": csrf(page)})
 
     def request(self, path, data=None):
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
