@@ -6,6 +6,7 @@ pub mod db;
 pub mod deletion;
 pub mod domain;
 pub mod jobs;
+pub mod maintenance;
 pub mod order_cache;
 pub mod pacing;
 pub mod schema;

@@ -28,8 +28,14 @@ pub enum AppError {
 }
 
 impl From<diesel::result::Error> for AppError {
+    /// A locked, busy or full database, or a lost PostgreSQL connection, is worth retrying:
+    /// 503; anything else is a 500.
     fn from(error: diesel::result::Error) -> Self {
-        Self::Internal(error.into())
+        if super::failures::is_transient_db_error(&error) {
+            Self::Unavailable(error.into())
+        } else {
+            Self::Internal(error.into())
+        }
     }
 }
 
@@ -44,6 +50,9 @@ impl From<actix_web::error::BlockingError> for AppError {
         Self::Internal(anyhow::anyhow!("blocking task failed: {error}"))
     }
 }
+
+/// What a 503 asks the client to wait before trying again.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -103,9 +112,12 @@ impl ErrorPage {
         let body = self
             .render()
             .unwrap_or_else(|_| format!("{} {}", self.status, self.title));
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        response.content_type("text/html; charset=utf-8");
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        response.body(body)
     }
 }
 

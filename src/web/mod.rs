@@ -6,7 +6,10 @@ pub mod auth;
 pub mod customers;
 pub mod deletions;
 pub mod error;
+pub mod failures;
 pub mod health;
+pub mod input_check;
+pub mod local_address;
 pub mod login;
 pub mod selection;
 
@@ -99,6 +102,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     pub user: Option<Agent>,
     pub csrf_token: String,
+    /// The request id, shown on 5xx error pages ("Reference: …") to match a report with the log.
+    pub reference: Option<String>,
 }
 
 impl Layout {
@@ -120,6 +125,7 @@ impl FromRequest for Layout {
                 .get::<auth::CurrentUser>()
                 .map(|u| u.0.clone()),
             csrf_token: auth::csrf_token(&session),
+            reference: None,
         }))
     }
 }
