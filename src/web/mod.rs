@@ -59,6 +59,10 @@ impl FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub text: String,
+    /// A name in `text` (a customer's), shown isolated (`<bdi>`) so that right-to-left text in
+    /// it cannot reorder the message around it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 const FLASH_KEY: &str = "flash";
@@ -68,6 +72,7 @@ impl Flash {
         Self {
             kind: FlashKind::Success,
             text: text.into(),
+            name: None,
         }
     }
 
@@ -75,6 +80,31 @@ impl Flash {
         Self {
             kind: FlashKind::Error,
             text: text.into(),
+            name: None,
+        }
+    }
+
+    /// Marks `name`, which occurs in the text, as a name to isolate when shown.
+    pub fn naming(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The text before the name, the name, and the text after it (all the text before when
+    /// there is no name in it).
+    pub fn parts(&self) -> (&str, Option<&str>, &str) {
+        let found = self
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .and_then(|n| self.text.find(n).map(|at| (at, n.len())));
+        match found {
+            Some((at, len)) => (
+                &self.text[..at],
+                Some(&self.text[at..at + len]),
+                &self.text[at + len..],
+            ),
+            None => (&self.text, None, ""),
         }
     }
 

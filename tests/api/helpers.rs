@@ -442,6 +442,14 @@ pub struct Related {
 }
 
 impl TestApp {
+    /// The database file, on SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match &self._database {
+            TestDatabase::Sqlite(path) => Some(path.clone()),
+            TestDatabase::Postgres { .. } => None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -16,3 +16,4 @@ mod deletion_rules;
 mod profile;
 mod seeding;
 mod single_deletion;
+mod text_input;
