@@ -168,7 +168,8 @@ pub fn render_plain_errors<B: MessageBody + 'static>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
+    // /healthz answers in plain text for load balancers and monitors, errors included.
+    if is_html || response.request().path() == "/healthz" {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

@@ -13,6 +13,7 @@ mod customer_forms;
 mod customers_list;
 mod deletion_jobs;
 mod deletion_rules;
+mod operations;
 mod profile;
 mod seeding;
 mod single_deletion;
