@@ -61,7 +61,7 @@ pub fn is_transient_chain(error: &anyhow::Error) -> bool {
     error.chain().any(|cause| {
         cause
             .downcast_ref::<diesel::result::Error>()
-            .map_or(false, is_transient_db_error)
+            .is_some_and(is_transient_db_error)
             || cause.is::<diesel::r2d2::PoolError>()
             || is_transient_message(&cause.to_string())
     })
@@ -245,5 +245,27 @@ mod tests {
         ] {
             assert!(!is_transient_message(message), "{message}");
         }
+    }
+
+    #[test]
+    fn wrapped_database_errors_are_classified_too() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let locked = Error::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("database is locked".to_owned()),
+        );
+        assert!(is_transient_db_error(&locked));
+        let wrapped = anyhow::Error::from(locked).context("cannot store the selection");
+        assert!(is_transient_chain(&wrapped));
+        let unique = Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new("duplicate key".to_owned()),
+        );
+        assert!(!is_transient_chain(&anyhow::Error::from(unique)));
+        let closed = Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new("server closed".to_owned()),
+        );
+        assert!(is_transient_db_error(&closed));
     }
 }
