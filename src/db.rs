@@ -87,15 +87,38 @@ impl DatabaseUrl {
     }
 }
 
+/// How SQLite connections are prepared (PostgreSQL ignores these).
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    /// How long a statement waits for another writer's lock before "database is locked".
+    pub busy_timeout: Duration,
+    /// `PRAGMA journal_size_limit`: the WAL is cut back to this size after each checkpoint.
+    pub journal_size_limit_bytes: u64,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        Self {
+            busy_timeout: Duration::from_secs(5),
+            journal_size_limit_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
 /// Opens connections of the backend named by the URL and prepares each one.
 #[derive(Debug, Clone)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    sqlite: SqliteOptions,
 }
 
 impl ConnectionManager {
     pub fn new(url: DatabaseUrl) -> Self {
-        Self { url }
+        Self::with_options(url, SqliteOptions::default())
+    }
+
+    pub fn with_options(url: DatabaseUrl, sqlite: SqliteOptions) -> Self {
+        Self { url, sqlite }
     }
 }
 
@@ -110,13 +133,17 @@ impl ManageConnection for ConnectionManager {
                     .map_err(r2d2::Error::ConnectionError)?;
                 // busy_timeout first: the other pragmas may already need to wait for a lock.
                 // foreign_keys is per connection, and without it the cascades silently do
-                // nothing.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000;
+                // nothing. journal_size_limit keeps the WAL from staying large after a
+                // checkpoint (the maintenance thread also truncates it, see maintenance.rs).
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
-                )
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA journal_size_limit = {};",
+                    self.sqlite.busy_timeout.as_millis(),
+                    self.sqlite.journal_size_limit_bytes
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
@@ -145,7 +172,16 @@ impl ManageConnection for ConnectionManager {
 /// Builds the pool, connecting once up front so that a bad URL or password fails at start with
 /// the database's own message.
 pub fn connect_pool(url: &DatabaseUrl, max_size: u32) -> anyhow::Result<DbPool> {
-    let manager = ConnectionManager::new(url.clone());
+    connect_pool_with(url, max_size, SqliteOptions::default())
+}
+
+/// [`connect_pool`] with SQLite options of one's own.
+pub fn connect_pool_with(
+    url: &DatabaseUrl,
+    max_size: u32,
+    sqlite: SqliteOptions,
+) -> anyhow::Result<DbPool> {
+    let manager = ConnectionManager::with_options(url.clone(), sqlite);
     if let Err(error) = manager.connect() {
         anyhow::bail!(
             "cannot open the {} database {}: {error}",

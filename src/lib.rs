@@ -7,6 +7,7 @@ pub mod deletion;
 pub mod domain;
 pub mod jobs;
 pub mod login_throttle;
+pub mod maintenance;
 pub mod order_cache;
 pub mod pacing;
 pub mod passwords;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use customer_desk::accounts::{self, random_token, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
+use customer_desk::maintenance::MaintenanceSettings;
 use customer_desk::startup::{self, ServerSettings};
 use customer_desk::{customers, jobs, login_throttle, seed, session_store};
 
@@ -124,17 +125,18 @@ struct ServeArgs {
     /// A reverse proxy whose X-Forwarded-For is believed (repeat, or separate with commas).
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxy: Vec<std::net::IpAddr>,
+    /// SQLite: the WAL file is checkpointed and truncated when it grows past this many MiB
+    /// (and when the server is idle); also each connection's journal_size_limit.
+    #[arg(long, env = "WAL_BOUND_MIB", default_value_t = 64)]
+    wal_bound_mib: u64,
+    /// Seconds between two writes of the health probe, which /healthz reports.
+    #[arg(long, env = "HEALTH_PROBE_SECONDS", default_value_t = 5)]
+    health_probe_seconds: u64,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&cli.log_level)
-                .context("--log-level / LOG_LEVEL is not a valid filter")?,
-        )
-        .with_target(false)
-        .init();
+    init_logging(&cli.log_level)?;
     let url = DatabaseUrl::parse(&cli.database_url).map_err(anyhow::Error::msg)?;
     match cli.command {
         None => serve(&url, cli.serve),
@@ -192,8 +194,40 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
+/// Logs to standard error, filtered by `filter`. actix-http logs every malformed request it
+/// cannot parse ("stream error: request parse error", with part of the request) at ERROR from
+/// its HTTP/1 dispatcher: anyone can cause that, so those lines are dropped (a client's
+/// malformed request is not our error). Our own code logs a refused request at INFO at most.
+fn init_logging(filter: &str) -> anyhow::Result<()> {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::Layer;
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .context("--log-level / LOG_LEVEL is not a valid filter")?;
+    let not_client_noise = tracing_subscriber::filter::filter_fn(|meta| {
+        !(meta.is_event()
+            && *meta.level() == tracing::Level::ERROR
+            && meta.target().starts_with("actix_http::h1::dispatcher"))
+    });
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_target(false)
+                .with_filter(not_client_noise)
+                .with_filter(filter),
+        )
+        .try_init()
+        .context("set up logging")?;
+    Ok(())
+}
+
 fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
-    let pool = db::connect_pool(url, args.pool_size.max(1))?;
+    let wal_bound = args.wal_bound_mib.max(1) * 1024 * 1024;
+    let sqlite = db::SqliteOptions {
+        journal_size_limit_bytes: wal_bound,
+        ..Default::default()
+    };
+    let pool = db::connect_pool_with(url, args.pool_size.max(1), sqlite)?;
     {
         let mut conn = pool.get()?;
         let applied = db::run_migrations(&mut conn)?;
@@ -246,6 +280,12 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         sign_in: sign_in_settings(&args),
+        maintenance: MaintenanceSettings {
+            every: Duration::from_secs(args.health_probe_seconds.max(1)),
+            stale_after: Duration::from_secs(args.health_probe_seconds.max(1) * 3 + 15),
+            wal_bound_bytes: wal_bound,
+            ..Default::default()
+        },
     };
     println!(
         "Customer Desk on {} ({}): http://{address}/people/customers",
@@ -256,9 +296,14 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         // actix-web stops gracefully on SIGINT and SIGTERM: it stops accepting, lets requests
         // in flight finish (30 s at most), then returns here; the deletion worker then finishes
         // its current batch.
-        let startup::Running { server, worker } = startup::run(listener, pool, settings)?;
+        let startup::Running {
+            server,
+            worker,
+            maintenance,
+        } = startup::run(listener, pool, settings)?;
         let stopped = server.await;
         drop(worker);
+        drop(maintenance);
         stopped
     })?;
     tracing::info!("stopped");

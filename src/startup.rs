@@ -2,12 +2,11 @@
 //! `spawn_app`, so both run exactly the same application.
 
 use std::net::TcpListener;
-use std::time::Instant;
 
 use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_session::SessionMiddleware;
 use actix_web::cookie::{time, Key, SameSite};
-use actix_web::dev::{Server, Service};
+use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
@@ -15,12 +14,14 @@ use actix_web::{web, App, HttpServer};
 use crate::customers::ListCaches;
 use crate::db::DbPool;
 use crate::jobs::{Worker, WorkerSettings};
+use crate::maintenance::{Health, Maintenance, MaintenanceSettings};
 use crate::passwords::PasswordChecker;
 use crate::session_store::DbSessionStore;
 use crate::web::error::{render_plain_errors, ErrorPage};
 use crate::web::login_guard::LoginGuard;
 pub use crate::web::login_guard::SignInSettings;
-use crate::web::{self as routes, auth, AppError};
+use crate::web::{self as routes, auth, failures, input_check, AppError};
+use tracing_actix_web::TracingLogger;
 
 /// Largest form body accepted; a customer form is well under 4 KiB.
 pub const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -41,6 +42,8 @@ pub struct ServerSettings {
     /// Limits on sign-in attempts: password checking threads and queue, per-address limit,
     /// trusted proxies.
     pub sign_in: SignInSettings,
+    /// The health probe and, on SQLite, the WAL bound.
+    pub maintenance: MaintenanceSettings,
 }
 
 impl ServerSettings {
@@ -58,6 +61,12 @@ pub fn run(
 ) -> std::io::Result<Running> {
     let store = DbSessionStore::new(pool.clone());
     let worker = Worker::spawn(pool.clone(), settings.worker.clone());
+    let health = web::Data::new(Health::new(settings.maintenance.stale_after));
+    let maintenance = Maintenance::spawn(
+        pool.clone(),
+        settings.maintenance.clone(),
+        health.clone().into_inner(),
+    );
     let pool = web::Data::new(pool);
     let caches = web::Data::new(ListCaches::default());
     // Shared by all HTTP workers: one set of password checking threads, one per-address limit.
@@ -81,6 +90,11 @@ pub fn run(
             )
             .app_data(web::PayloadConfig::default().limit(MAX_FORM_BYTES))
             // Listed innermost first: a request passes session → sign-in → CSRF → handler.
+            // Listed innermost first. A request passes, outermost first: request id and span →
+            // request log → security and cache headers → readable error pages for error
+            // responses → error pages for errors → refusal of malformed text → session →
+            // sign-in → CSRF → HEAD as GET → routing and the handler.
+            .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
             .wrap(from_fn(auth::require_sign_in))
             .wrap(
@@ -97,38 +111,26 @@ pub fn run(
                     )
                     .build(),
             )
+            .wrap(from_fn(input_check::reject_bad_text))
+            .wrap(from_fn(failures::error_pages))
             .wrap(ErrorHandlers::new().default_handler(render_plain_errors))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
                     .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
                     .add((header::REFERRER_POLICY, "same-origin"))
-                    .add((header::X_FRAME_OPTIONS, "DENY")),
+                    .add((header::X_FRAME_OPTIONS, "DENY"))
+                    // Pages and fragments show customer data: never kept by a browser or proxy.
+                    // Static assets set their own Cache-Control, which DefaultHeaders keeps.
+                    .add((header::CACHE_CONTROL, "no-store")),
             )
-            .wrap_fn(|request, service| {
-                // One log line per request: method, path (no query: it may hold a search for a
-                // person's name), status and time taken.
-                let started = Instant::now();
-                crate::pacing::request_received();
-                let method = request.method().clone();
-                let path = request.path().to_owned();
-                let response = service.call(request);
-                async move {
-                    let response = response.await?;
-                    tracing::info!(
-                        %method,
-                        path,
-                        status = response.status().as_u16(),
-                        ms = started.elapsed().as_secs_f64() * 1000.0,
-                        "request"
-                    );
-                    Ok(response)
-                }
-            })
+            .wrap(from_fn(failures::log_request))
+            .wrap(TracingLogger::<failures::RequestSpan>::new())
             .route(
                 "/",
                 web::get().to(|| async { routes::see_other("/people/customers") }),
             )
+            .app_data(health.clone())
             .route("/healthz", web::get().to(routes::health::healthz))
             .route("/static/{file}", web::get().to(routes::assets::asset))
             .configure(routes::login::routes)
@@ -149,14 +151,17 @@ pub fn run(
     Ok(Running {
         server: server.run(),
         worker,
+        maintenance,
     })
 }
 
-/// A started instance: the HTTP server (a future that ends when it has stopped) and the
-/// deletion worker, which stops after its current batch when this handle is dropped.
+/// A started instance: the HTTP server (a future that ends when it has stopped), the
+/// deletion worker, which stops after its current batch when this handle is dropped, and the
+/// maintenance thread (health probe, WAL checkpoints), which stops when its handle is dropped.
 pub struct Running {
     pub server: Server,
     pub worker: Worker,
+    pub maintenance: Maintenance,
 }
 
 fn form_error(error: actix_web::error::UrlencodedError) -> AppError {

@@ -1,6 +1,7 @@
 //! The add and edit form of a customer: what was typed, and whether it makes a valid customer.
 
 use serde::Deserialize;
+use unicode_normalization::UnicodeNormalization;
 
 pub const MAX_NAME_CHARS: usize = 100;
 pub const MAX_EMAIL_CHARS: usize = 254;
@@ -89,6 +90,13 @@ impl CustomerForm {
             true,
             MAX_EMAIL_CHARS,
         );
+        if errors.get("email").is_none() && email.chars().any(is_format_char) {
+            errors.add(
+                "email",
+                "Email cannot contain invisible characters (such as zero-width spaces): two \
+                 addresses would look the same.",
+            );
+        }
         if errors.get("email").is_none() && !is_plausible_email(&email) {
             errors.add("email", "Enter an email address like name@example.com.");
         }
@@ -149,7 +157,9 @@ fn text_field(
     required: bool,
     max_chars: usize,
 ) -> String {
-    let value = raw.trim().to_owned();
+    // NFC: "é" typed as e + combining accent and as one character is the same text, stored
+    // and compared the same way.
+    let value: String = raw.trim().nfc().collect();
     if required && value.is_empty() {
         errors.add(field, format!("{label} is required."));
     } else if value.chars().count() > max_chars {
@@ -159,8 +169,34 @@ fn text_field(
         );
     } else if value.chars().any(char::is_control) {
         errors.add(field, format!("{label} cannot contain control characters."));
+    } else if value.chars().any(is_bidi_control) {
+        errors.add(
+            field,
+            format!(
+                "{label} cannot contain text-direction control characters (invisible marks that \
+                 change the order in which the text is shown)."
+            ),
+        );
     }
     value
+}
+
+/// Invisible characters that change the display order of text: embeddings and overrides
+/// (U+202A–U+202E), isolates (U+2066–U+2069), and the LRM, RLM and ALM marks.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
+/// Unicode general category Cf (format characters, invisible): soft hyphen, zero-width space
+/// and joiners, word joiner, BOM, bidi controls, tags and the rest of the category (Unicode 15).
+pub fn is_format_char(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
 /// One `@`, something before it, a dotted domain after it, no spaces. Deliverability is the
@@ -224,6 +260,66 @@ mod tests {
         let mut f = form();
         f.phone = "call me maybe".into();
         assert!(f.validate().unwrap_err().get("phone").is_some());
+    }
+
+    #[test]
+    fn text_is_normalised_to_nfc() {
+        let mut f = form();
+        f.first_name = "Rene\u{301}e".into();
+        f.organisation = "Cafe\u{301}".into();
+        let valid = f.validate().unwrap();
+        assert_eq!(valid.first_name, "Ren\u{e9}e");
+        assert_eq!(valid.organisation, "Caf\u{e9}");
+    }
+
+    #[test]
+    fn invisible_characters_in_emails_are_refused() {
+        for bad in [
+            "same.person\u{200B}@example.com",
+            "same\u{200C}person@example.com",
+            "same\u{200D}person@example.com",
+            "same\u{2060}person@example.com",
+            "\u{FEFF}same.person@example.com",
+            "same\u{AD}person@example.com",
+            "same.person@exa\u{200E}mple.com",
+        ] {
+            let mut f = form();
+            f.email = bad.into();
+            let errors = f.validate().unwrap_err();
+            let message = errors.get("email").unwrap_or_default();
+            assert!(
+                message.contains("invisible") || message.contains("text-direction"),
+                "{bad:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn bidi_controls_are_refused_everywhere_but_joiners_stay_in_names() {
+        for (field, value) in [
+            ("first_name", "\u{202E}enilA"),
+            ("last_name", "A\u{2067}b"),
+            ("organisation", "Acme\u{200F}"),
+            ("job_title", "\u{61C}x"),
+        ] {
+            let mut f = form();
+            match field {
+                "first_name" => f.first_name = value.into(),
+                "last_name" => f.last_name = value.into(),
+                "organisation" => f.organisation = value.into(),
+                _ => f.job_title = value.into(),
+            }
+            let errors = f.validate().unwrap_err();
+            assert!(
+                errors.get(field).unwrap().contains("text-direction"),
+                "{field}"
+            );
+        }
+        let mut f = form();
+        // A family emoji (ZWJ) and a Persian name with a ZWNJ.
+        f.first_name = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}".into();
+        f.last_name = "\u{0645}\u{06CC}\u{200C}\u{062E}\u{0648}\u{0627}\u{0647}\u{0645}".into();
+        assert!(f.validate().is_ok());
     }
 
     #[test]

@@ -93,11 +93,7 @@ pub fn sign_out(session: &Session) {
 
 /// A local path to return to after sign-in; anything that could leave the site is dropped.
 pub fn safe_next(next: &str) -> Option<&str> {
-    let is_local = next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\');
-    (is_local && next.len() <= 2048).then_some(next)
+    super::local_address::checked(next)
 }
 
 /// Middleware: everything but the public paths needs a signed-in, still existing account.

@@ -464,15 +464,13 @@ async fn create(
         Ok(valid) => valid,
         Err(errors) => return refused(&new_form_template(layout, &form, errors)),
     };
+    let name = format!("{} {}", valid.first_name, valid.last_name);
     let saved = with_db(&pool, move |conn| customers::create(conn, &valid)).await?;
     match saved {
         Ok(id) => {
-            Flash::success(format!(
-                "Added {} {}.",
-                form.first_name.trim(),
-                form.last_name.trim()
-            ))
-            .set(&session);
+            Flash::success(format!("Added {name}."))
+                .naming(name)
+                .set(&session);
             Ok(see_other(&format!("/people/customers/{id}")))
         }
         Err(SaveError::Invalid(errors)) => refused(&new_form_template(layout, &form, errors)),
@@ -535,13 +533,11 @@ async fn update(
     let stored = stored.ok_or_else(not_found)?;
     let errors = match (valid, saved) {
         (Err(errors), _) => errors,
-        (Ok(_), Some(Ok(()))) => {
-            Flash::success(format!(
-                "Saved {} {}.",
-                form.first_name.trim(),
-                form.last_name.trim()
-            ))
-            .set(&session);
+        (Ok(valid), Some(Ok(()))) => {
+            let name = format!("{} {}", valid.first_name, valid.last_name);
+            Flash::success(format!("Saved {name}."))
+                .naming(name)
+                .set(&session);
             return Ok(see_other(&format!("/people/customers/{id}")));
         }
         (Ok(_), Some(Err(SaveError::Invalid(errors)))) => errors,
@@ -658,6 +654,7 @@ async fn delete(
                 deleted.customer.full(),
                 deleted.counts.associated_data()
             ))
+            .naming(deleted.customer.full())
             .set(&session);
             Ok(see_other("/people/customers"))
         }

@@ -28,8 +28,14 @@ pub enum AppError {
 }
 
 impl From<diesel::result::Error> for AppError {
+    /// A locked, busy or full database, or a lost PostgreSQL connection, is worth retrying:
+    /// 503; anything else is a 500.
     fn from(error: diesel::result::Error) -> Self {
-        Self::Internal(error.into())
+        if super::failures::is_transient_db_error(&error) {
+            Self::Unavailable(error.into())
+        } else {
+            Self::Internal(error.into())
+        }
     }
 }
 
@@ -44,6 +50,9 @@ impl From<actix_web::error::BlockingError> for AppError {
         Self::Internal(anyhow::anyhow!("blocking task failed: {error}"))
     }
 }
+
+/// What a 503 asks the client to wait before trying again.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -103,9 +112,12 @@ impl ErrorPage {
         let body = self
             .render()
             .unwrap_or_else(|_| format!("{} {}", self.status, self.title));
-        HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body)
+        let mut response = HttpResponse::build(status);
+        response.content_type("text/html; charset=utf-8");
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+        }
+        response.body(body)
     }
 }
 
@@ -117,6 +129,11 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // A database error wrapped on the way (a session that could not be read or
+            // written, say) is classified like one met directly.
+            Self::Internal(error) if super::failures::is_transient_chain(error) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -156,7 +173,8 @@ pub fn render_plain_errors<B: MessageBody + 'static>(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
+    // /healthz answers in plain text for load balancers and monitors, errors included.
+    if is_html || response.request().path() == "/healthz" {
         return Ok(ErrorHandlerResponse::Response(
             response.map_into_left_body(),
         ));

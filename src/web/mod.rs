@@ -6,7 +6,10 @@ pub mod auth;
 pub mod customers;
 pub mod deletions;
 pub mod error;
+pub mod failures;
 pub mod health;
+pub mod input_check;
+pub mod local_address;
 pub mod login;
 pub mod login_guard;
 pub mod selection;
@@ -57,6 +60,10 @@ impl FlashKind {
 pub struct Flash {
     pub kind: FlashKind,
     pub text: String,
+    /// A name in `text` (a customer's), shown isolated (`<bdi>`) so that right-to-left text in
+    /// it cannot reorder the message around it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 const FLASH_KEY: &str = "flash";
@@ -66,6 +73,7 @@ impl Flash {
         Self {
             kind: FlashKind::Success,
             text: text.into(),
+            name: None,
         }
     }
 
@@ -73,6 +81,31 @@ impl Flash {
         Self {
             kind: FlashKind::Error,
             text: text.into(),
+            name: None,
+        }
+    }
+
+    /// Marks `name`, which occurs in the text, as a name to isolate when shown.
+    pub fn naming(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The text before the name, the name, and the text after it (all the text before when
+    /// there is no name in it).
+    pub fn parts(&self) -> (&str, Option<&str>, &str) {
+        let found = self
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .and_then(|n| self.text.find(n).map(|at| (at, n.len())));
+        match found {
+            Some((at, len)) => (
+                &self.text[..at],
+                Some(&self.text[at..at + len]),
+                &self.text[at + len..],
+            ),
+            None => (&self.text, None, ""),
         }
     }
 
@@ -100,6 +133,8 @@ pub struct Layout {
     pub flash: Option<Flash>,
     pub user: Option<Agent>,
     pub csrf_token: String,
+    /// The request id, shown on 5xx error pages ("Reference: …") to match a report with the log.
+    pub reference: Option<String>,
 }
 
 impl Layout {
@@ -121,6 +156,7 @@ impl FromRequest for Layout {
                 .get::<auth::CurrentUser>()
                 .map(|u| u.0.clone()),
             csrf_token: auth::csrf_token(&session),
+            reference: None,
         }))
     }
 }

@@ -77,10 +77,9 @@ struct SelectionBarTemplate {
 
 /// A local list address to go back to: only a query string of the list.
 fn list_address(query: &str) -> String {
-    if query.starts_with('?') && !query.contains(['\r', '\n']) && query.len() <= 4096 {
-        format!("/people/customers{query}")
-    } else {
-        "/people/customers".to_owned()
+    match query.starts_with('?') {
+        true => super::local_address::or_fallback(&format!("/people/customers{query}")),
+        false => super::local_address::FALLBACK.to_owned(),
     }
 }
 

@@ -41,11 +41,13 @@ async fn add_customer_saves_and_redirects(backend: Backend) {
 
     app.get(&location)
         .await
-        .assert_contains("Added Ada Lovelace.")
-        .assert_contains("<h1>Ada Lovelace</h1>")
+        .assert_contains("Added <bdi>Ada Lovelace</bdi>.")
+        .assert_contains("<h1><bdi>Ada Lovelace</bdi></h1>")
         .assert_contains("Mathematician");
     // The flash message shows once.
-    app.get(&location).await.assert_lacks("Added Ada Lovelace.");
+    app.get(&location)
+        .await
+        .assert_lacks("Added <bdi>Ada Lovelace</bdi>.");
 }
 
 async fn add_customer_with_errors_comes_back_filled_in(backend: Backend) {
@@ -100,8 +102,8 @@ async fn edit_saves_changes(backend: Backend) {
     );
     app.get(&format!("/people/customers/{id}"))
         .await
-        .assert_contains("Saved Ada Lovelace.")
-        .assert_contains("<h1>Ada Lovelace</h1>")
+        .assert_contains("Saved <bdi>Ada Lovelace</bdi>.")
+        .assert_contains("<h1><bdi>Ada Lovelace</bdi></h1>")
         .assert_contains("ADA@example.com")
         .assert_contains("Analytical Engines");
 }
@@ -130,7 +132,7 @@ async fn edit_validates_and_saves_nothing(backend: Backend) {
         .assert_contains("Delete Customer");
     let profile = app.get(&format!("/people/customers/{id}")).await;
     profile
-        .assert_contains("<h1>Ada Lovelace</h1>")
+        .assert_contains("<h1><bdi>Ada Lovelace</bdi></h1>")
         .assert_contains("ada@example.com");
 
     app.post_form(

@@ -12,6 +12,7 @@ use customer_desk::customers::{self, now};
 use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
 use customer_desk::jobs::{Worker, WorkerSettings};
+use customer_desk::maintenance::{Maintenance, MaintenanceSettings};
 use customer_desk::passwords::CheckerSettings;
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
@@ -144,6 +145,8 @@ pub struct TestApp {
     pub admin: Browser,
     /// Stopped (and its thread joined) when the app is dropped, before its database goes.
     _worker: Worker,
+    /// The health probe and WAL keeper, stopped when the app is dropped.
+    _maintenance: Maintenance,
     _database: TestDatabase,
 }
 
@@ -164,9 +167,16 @@ pub async fn spawn_app_with_worker(backend: Backend, worker: bool) -> TestApp {
     TestApp { admin, ..app }
 }
 
+/// Settings a test can change: SQLite's busy timeout and WAL limit, the maintenance thread.
+#[derive(Default, Clone)]
+pub struct TestOptions {
+    pub sqlite: db::SqliteOptions,
+    pub maintenance: MaintenanceSettings,
+}
+
 /// The app with no account and an anonymous browser.
 pub async fn spawn_app_without_sign_in(backend: Backend, worker: bool) -> TestApp {
-    spawn_app_with_settings(backend, worker, |_| {}).await
+    spawn_app_with_options(backend, worker, TestOptions::default()).await
 }
 
 /// The app with no account, with test settings changed by `adjust` before it starts.
@@ -175,8 +185,36 @@ pub async fn spawn_app_with_settings(
     worker: bool,
     adjust: impl FnOnce(&mut ServerSettings),
 ) -> TestApp {
+    spawn(backend, worker, TestOptions::default(), adjust).await
+}
+
+/// Like [`spawn_app`] (signed in as the administrator), with settings of the test's own.
+pub async fn spawn_signed_in_with_options(backend: Backend, options: TestOptions) -> TestApp {
+    let app = spawn_app_with_options(backend, true, options).await;
+    app.create_account(ADMIN_NAME, ADMIN_EMAIL, Role::Admin)
+        .await;
+    let admin = app.sign_in(ADMIN_EMAIL, PASSWORD).await;
+    TestApp { admin, ..app }
+}
+
+/// The app with no account and an anonymous browser, with settings of the test's own.
+pub async fn spawn_app_with_options(
+    backend: Backend,
+    worker: bool,
+    options: TestOptions,
+) -> TestApp {
+    spawn(backend, worker, options, |_| {}).await
+}
+
+async fn spawn(
+    backend: Backend,
+    worker: bool,
+    options: TestOptions,
+    adjust: impl FnOnce(&mut ServerSettings),
+) -> TestApp {
     let (url, database) = fresh_database(&backend);
-    let pool = db::connect_pool(&url, 4).expect("connect to the test database");
+    let pool =
+        db::connect_pool_with(&url, 4, options.sqlite).expect("connect to the test database");
     db::run_migrations(&mut pool.get().unwrap()).expect("migrate the test database");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().unwrap().port();
@@ -201,6 +239,7 @@ pub async fn spawn_app_with_settings(
             per_minute: 0,
             ..Default::default()
         },
+        maintenance: options.maintenance,
     };
     adjust(&mut settings);
     let running = startup::run(listener, pool.clone(), settings).expect("start the server");
@@ -211,6 +250,7 @@ pub async fn spawn_app_with_settings(
         address,
         pool,
         _worker: running.worker,
+        _maintenance: running.maintenance,
         _database: database,
     }
 }
@@ -432,6 +472,14 @@ pub struct Related {
 }
 
 impl TestApp {
+    /// The database file, on SQLite.
+    pub fn sqlite_path(&self) -> Option<PathBuf> {
+        match &self._database {
+            TestDatabase::Sqlite(path) => Some(path.clone()),
+            TestDatabase::Postgres { .. } => None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -28,7 +28,7 @@ async fn profile_shows_details_and_counts(backend: Backend) {
 
     let page = app.get(&format!("/people/customers/{ada}")).await;
     page.assert_status(200)
-        .assert_contains("<h1>Ada Lovelace</h1>")
+        .assert_contains("<h1><bdi>Ada Lovelace</bdi></h1>")
         .assert_contains("ada@engines.example")
         .assert_contains("Analytical Engines")
         .assert_contains(r#"Tickets <span class="count">7</span>"#)

@@ -52,7 +52,7 @@ async fn confirmation_shows_exactly_what_goes(backend: Backend) {
 
     let page = app.get(&format!("/people/customers/{ada}/delete")).await;
     page.assert_status(200)
-        .assert_contains("Delete Ada Lovelace?")
+        .assert_contains("Delete <bdi>Ada Lovelace</bdi>?")
         .assert_contains("permanent and cannot be undone")
         .assert_contains(
             "7 tickets (2 in the trash), 3 live chat conversations and 1 note will be \
@@ -130,10 +130,10 @@ async fn deleting_removes_exactly_that_customer_and_its_data(backend: Backend) {
     app.get("/people/customers")
         .await
         .assert_contains(
-            "Deleted Ada Lovelace with 7 tickets (2 in the trash), 3 live chat conversations \
+            "Deleted <bdi>Ada Lovelace</bdi> with 7 tickets (2 in the trash), 3 live chat conversations \
              and 1 note.",
         )
-        .assert_lacks("Ada Lovelace</a>")
+        .assert_lacks("Ada Lovelace</bdi></a>")
         .assert_contains("Alan Turing");
     app.get(&format!("/people/customers/{ada}"))
         .await
