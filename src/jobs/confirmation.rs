@@ -8,16 +8,16 @@
 //! Customers that an unfinished deletion job already holds are not candidates: they are being
 //! deleted, and a second job for them would only delete nothing.
 
-use diesel::dsl::{count_star, not, sql};
+use diesel::connection::DefaultLoadingMode;
+use diesel::dsl::not;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
 use sha2::{Digest, Sha256};
 
 use crate::customers::{
     names_where, selection_filter, selection_filter_planned, CustomerFilter, WALK_SORT_INDEX_ABOVE,
 };
 use crate::db::{DbConn, Dialect};
-use crate::deletion::{related_counts, related_sums, RelatedSums};
+use crate::deletion::{related_of, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
@@ -48,11 +48,7 @@ pub fn digest_of(ascending_ids: &[i64]) -> String {
     for id in ascending_ids {
         hasher.update(id.to_be_bytes());
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&hasher.finalize())
 }
 
 /// What the bulk confirmation shows.
@@ -87,63 +83,65 @@ pub(crate) fn candidates(filter: CustomerFilter, busy_jobs: &[i64]) -> CustomerF
 pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPreview> {
     let dialect = Dialect::of(conn);
     let busy = unfinished_jobs(conn)?;
-    // Two statements: a customer added or removed between them makes them disagree, and then
-    // they are read again, so that the counts shown always belong to the digest sent.
-    let mut tries = 0;
-    let (count, related, ids) = loop {
-        let (count, related) = customers::table
-            .filter(candidates(selection_filter(selection, dialect), &busy))
-            .select((count_star(), related_sums()))
-            .get_result::<(i64, RelatedSums)>(conn)?;
-        let ids: Vec<i64> = customers::table
+    // One pass in id order: every customer with what goes with it, hashed and summed as it is
+    // read, so that the counts shown always belong to the digest sent.
+    let confirmed = summed(
+        customers::table
             .filter(candidates(selection_filter(selection, dialect), &busy))
             .order(customers::id.asc())
-            .select(customers::id)
-            .load(conn)?;
-        tries += 1;
-        if ids.len() as i64 == count || tries == 3 {
-            break (count, related, ids);
-        }
-    };
+            .select((customers::id, related_of()))
+            .load_iter::<(i64, RelatedSums), DefaultLoadingMode>(conn)?,
+    )?;
+    let count = confirmed.customers();
     let walk = count > WALK_SORT_INDEX_ABOVE;
     let names = names_where(
         conn,
         candidates(selection_filter_planned(selection, dialect, walk), &busy),
         3,
     )?;
-    Ok(BulkPreview {
-        confirmed: Confirmed {
-            digest: digest_of(&ids),
-            counts: related_counts(count, related),
-        },
-        names,
-    })
+    Ok(BulkPreview { confirmed, names })
 }
 
 /// What a job froze: its items' ids and the counts each customer had at that moment.
 pub(crate) fn frozen(conn: &mut DbConn, job: i64) -> QueryResult<Confirmed> {
-    let (count, related) = deletion_job_items::table
-        .filter(deletion_job_items::job_id.eq(job))
-        .select((count_star(), item_sums()))
-        .get_result::<(i64, RelatedSums)>(conn)?;
-    let ids: Vec<i64> = deletion_job_items::table
-        .filter(deletion_job_items::job_id.eq(job))
-        .order(deletion_job_items::customer_id.asc())
-        .select(deletion_job_items::customer_id)
-        .load(conn)?;
+    summed(
+        deletion_job_items::table
+            .filter(deletion_job_items::job_id.eq(job))
+            .order(deletion_job_items::customer_id.asc())
+            .select((
+                deletion_job_items::customer_id,
+                (
+                    deletion_job_items::tickets,
+                    deletion_job_items::tickets_in_trash,
+                    deletion_job_items::chats,
+                    deletion_job_items::notes,
+                ),
+            ))
+            .load_iter::<(i64, RelatedSums), DefaultLoadingMode>(conn)?,
+    )
+}
+
+/// Customers in ascending id order, each with its counts: their digest and the totals.
+fn summed(rows: impl Iterator<Item = QueryResult<(i64, RelatedSums)>>) -> QueryResult<Confirmed> {
+    let mut hasher = Sha256::new();
+    let mut counts = DeletionCounts::default();
+    for row in rows {
+        let (id, (tickets, tickets_in_trash, chats, notes)) = row?;
+        hasher.update(id.to_be_bytes());
+        counts.customers += 1;
+        counts.tickets += tickets;
+        counts.tickets_in_trash += tickets_in_trash;
+        counts.chats += chats;
+        counts.notes += notes;
+    }
     Ok(Confirmed {
-        digest: digest_of(&ids),
-        counts: related_counts(count, related),
+        digest: hex(&hasher.finalize()),
+        counts,
     })
 }
 
-type Sum = diesel::expression::SqlLiteral<BigInt>;
-
-/// The frozen per-customer counts of items, summed (cast: SUM is NUMERIC on PostgreSQL).
-pub(crate) fn item_sums() -> (Sum, Sum, Sum, Sum) {
-    let [tickets, trashed, chats, notes] = ["tickets", "tickets_in_trash", "chats", "notes"]
-        .map(|column| sql(&format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)")));
-    (tickets, trashed, chats, notes)
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::confirmation::item_sums;
 use crate::customers::now;
 use crate::db::{write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
@@ -161,6 +160,15 @@ pub fn run_batch(
         Err(StepError::LostLease) => Ok(Step::LostLease),
         Err(StepError::Database(error)) => Err(error),
     }
+}
+
+type Sum = diesel::expression::SqlLiteral<diesel::sql_types::BigInt>;
+
+/// The frozen per-customer counts of items, summed (cast: SUM is NUMERIC on PostgreSQL).
+fn item_sums() -> (Sum, Sum, Sum, Sum) {
+    let [tickets, trashed, chats, notes] = ["tickets", "tickets_in_trash", "chats", "notes"]
+        .map(|column| diesel::dsl::sql(&format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)")));
+    (tickets, trashed, chats, notes)
 }
 
 /// What these items of a job had when they were frozen.
