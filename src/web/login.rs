@@ -140,30 +140,47 @@ async fn login(
     let answer = |layout, status, error: String, retry_after| {
         refuse(&request, &guard, layout, &form, status, error, retry_after)
     };
-    if let Err(seconds) = guard.admit_client(&request) {
+    let network_limited = |seconds: u64| {
         let error = format!(
             "Too many sign-in attempts from your network. Try again in {}.",
             minutes(seconds)
         );
-        return answer(layout, StatusCode::TOO_MANY_REQUESTS, error, Some(seconds));
+        (StatusCode::TOO_MANY_REQUESTS, error, Some(seconds))
+    };
+    let device = guard.device(&request);
+    // Over the per-address limit, only a browser that has signed in to this very account
+    // before goes on (its own throttle still applies): a flood from the office's address must
+    // not keep its people out (OWASP's device cookies).
+    let over_limit = guard.admit_client(&request).err();
+    if let (Some(seconds), None) = (over_limit, &device) {
+        let (status, error, retry) = network_limited(seconds);
+        return answer(layout, status, error, retry);
     }
     if !accounts::plausible_credentials(&form.email, &form.password) {
         return answer(layout, StatusCode::UNAUTHORIZED, INVALID.into(), None);
     }
-    let device = guard.device(&request);
     let email = form.email.clone();
-    let found: Found = with_db(&pool, move |conn| -> QueryResult<Found> {
+    let found: Result<Found, ()> = with_db(&pool, move |conn| -> QueryResult<_> {
         let Some((agent, hash)) = accounts::for_sign_in(conn, &email)? else {
-            return Ok(None);
+            return Ok(if over_limit.is_some() {
+                Err(())
+            } else {
+                Ok(None)
+            });
         };
         let key = match device {
             Some((id, nonce)) if id == agent.id => ThrottleKey::Device(nonce),
+            _ if over_limit.is_some() => return Ok(Err(())),
             _ => ThrottleKey::email(&email),
         };
         let reservation = login_throttle::reserve(conn, &key)?;
-        Ok(Some((agent, hash, key, reservation)))
+        Ok(Ok(Some((agent, hash, key, reservation))))
     })
     .await??;
+    let Ok(found) = found else {
+        let (status, error, retry) = network_limited(over_limit.unwrap_or(60));
+        return answer(layout, status, error, retry);
+    };
     let (account, hash) = match found {
         Some((
             _,

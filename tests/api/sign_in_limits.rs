@@ -14,6 +14,7 @@ on_both_backends!(
     concurrent_wrong_passwords_are_checked_at_most_five_times,
     a_flood_of_sign_ins_is_turned_away_not_queued,
     each_client_address_has_a_limited_allowance,
+    a_browser_that_signed_in_before_is_not_kept_out_by_its_address,
 );
 
 struct Answer {
@@ -182,4 +183,57 @@ async fn each_client_address_has_a_limited_allowance(backend: Backend) {
         (429, true)
     );
     assert_eq!(post_from(&app, &browser, Some("203.0.113.2")).await.0, 401);
+}
+
+/// A flood from the office's address spends its allowance; the administrator's own browser
+/// (which signed in to this account before) still signs in, and only to that account.
+async fn a_browser_that_signed_in_before_is_not_kept_out_by_its_address(backend: Backend) {
+    let app = spawn_app_with_settings(backend, false, |settings| {
+        settings.sign_in.per_minute = 1;
+        settings.sign_in.burst = 2;
+    })
+    .await;
+    app.create_account("Ada Admin", "ada@desk.example", Role::Admin)
+        .await;
+    app.create_account("Alan Agent", AGENT_EMAIL, Role::Agent)
+        .await;
+    let own = app.sign_in("ada@desk.example", PASSWORD).await;
+    sign_out(&own).await;
+    // Someone else at the same address uses up what is left, and more.
+    let other = Browser::new(&app.address);
+    assert_eq!(post_from(&app, &other, None).await.0, 401);
+    assert_eq!(post_from(&app, &other, None).await, (429, true));
+    other
+        .post_form(
+            "/login",
+            &[("email", "ada@desk.example"), ("password", PASSWORD)],
+        )
+        .await
+        .assert_status(429);
+    // The administrator's browser: its device cookie names this account.
+    own.forget_csrf();
+    own.post_form(
+        "/login",
+        &[("email", "ada@desk.example"), ("password", PASSWORD)],
+    )
+    .await
+    .assert_status(303);
+    sign_out(&own).await;
+    // It does not open the door to other accounts.
+    own.get("/login").await.assert_status(200);
+    own.post_form("/login", &[("email", AGENT_EMAIL), ("password", PASSWORD)])
+        .await
+        .assert_status(429);
+    own.forget_csrf();
+    own.post_form(
+        "/login",
+        &[("email", "nobody@desk.example"), ("password", "x")],
+    )
+    .await
+    .assert_status(429);
+}
+
+async fn sign_out(browser: &Browser) {
+    browser.get("/people/customers").await.assert_status(200);
+    browser.post_form("/logout", &[]).await.assert_status(303);
 }
