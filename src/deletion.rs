@@ -13,10 +13,9 @@ use diesel::sql_types::BigInt;
 use crate::customers::now;
 use crate::db::{write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
+use crate::domain::related::{self, Counted};
 use crate::order_cache::customers_changed;
-use crate::schema::{
-    chat_conversations, chat_messages, customers, deletion_records, notes, ticket_messages, tickets,
-};
+use crate::schema::{customers, deletion_records};
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -195,61 +194,75 @@ pub fn delete_locked(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCoun
     }
 }
 
-/// Children first, one set-based statement per table (ticket messages, tickets, chat messages,
-/// conversations, notes, then the customers); the counts are the rows the statements deleted.
+/// Children first, one set-based statement per table in [`related::delete_order`], then the
+/// customers; the counts are the rows the statements deleted.
 fn delete_table_by_table(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
-    let their_tickets = tickets::table
-        .filter(tickets::customer_id.eq_any(ids))
-        .select(tickets::id);
-    diesel::delete(ticket_messages::table.filter(ticket_messages::ticket_id.eq_any(their_tickets)))
-        .execute(conn)?;
-    let tickets_in_trash = tickets::table
-        .filter(tickets::customer_id.eq_any(ids))
-        .filter(tickets::trashed_at.is_not_null())
-        .count()
-        .get_result::<i64>(conn)?;
-    let tickets = diesel::delete(tickets::table.filter(tickets::customer_id.eq_any(ids)))
+    // Ids are numbers: written into the statement, they need no quoting.
+    let id_list = format!(
+        "({})",
+        ids.iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (tickets, shown_tickets) = related::shown(Counted::Tickets);
+    let in_trash = shown_tickets
+        .trash
+        .map(|column| {
+            format!(
+                "SELECT COUNT(*) AS n FROM {} WHERE {} AND {column} IS NOT NULL",
+                tickets.table,
+                related::rows_of_customers_sql(tickets, &id_list)
+            )
+        })
+        .map(|count| diesel::sql_query(count).get_result::<Count64>(conn))
+        .transpose()?
+        .map_or(0, |count| count.n);
+    let mut counts = DeletionCounts {
+        tickets_in_trash: in_trash,
+        ..DeletionCounts::default()
+    };
+    for entry in related::delete_order() {
+        let deleted = diesel::sql_query(format!(
+            "DELETE FROM {} WHERE {}",
+            entry.table,
+            related::rows_of_customers_sql(entry, &id_list)
+        ))
         .execute(conn)? as i64;
-    let their_chats = chat_conversations::table
-        .filter(chat_conversations::customer_id.eq_any(ids))
-        .select(chat_conversations::id);
-    diesel::delete(chat_messages::table.filter(chat_messages::conversation_id.eq_any(their_chats)))
-        .execute(conn)?;
-    let chats = diesel::delete(
-        chat_conversations::table.filter(chat_conversations::customer_id.eq_any(ids)),
-    )
-    .execute(conn)? as i64;
-    let notes =
-        diesel::delete(notes::table.filter(notes::customer_id.eq_any(ids))).execute(conn)? as i64;
-    let customers =
+        if let Some(shown) = &entry.shown {
+            *counts.get_mut(shown.count) += deleted;
+        }
+    }
+    counts.customers =
         diesel::delete(customers::table.filter(customers::id.eq_any(ids))).execute(conn)? as i64;
-    Ok(DeletionCounts {
-        customers,
-        tickets,
-        tickets_in_trash,
-        chats,
-        notes,
-    })
+    Ok(counts)
 }
 
-/// What goes with one customer, as index-only subqueries over `customers` (the ticket index
-/// holds `trashed_at`): its tickets, those in the trash, its chat conversations and its notes.
-/// Declared once; summed for a set ([`related_sums`]) or kept per customer ([`related_of`]).
-const RELATED_OF_CUSTOMER: [&str; 4] = [
-    "(SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id)",
-    "(SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id \
-     AND tickets.trashed_at IS NOT NULL)",
-    "(SELECT COUNT(*) FROM chat_conversations \
-     WHERE chat_conversations.customer_id = customers.id)",
-    "(SELECT COUNT(*) FROM notes WHERE notes.customer_id = customers.id)",
-];
+#[derive(QueryableByName)]
+struct Count64 {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// What goes with one customer, as index-only subqueries over `customers`, in the order of
+/// [`RelatedSums`]: its tickets, those in the trash, its chat conversations and its notes (from
+/// [`RELATED`](crate::domain::related::RELATED), which declares each table once).
+fn related_of_customer() -> [String; 4] {
+    let (tickets, _) = related::shown(Counted::Tickets);
+    [
+        related::count_per_customer_sql(tickets, false),
+        related::count_per_customer_sql(tickets, true),
+        related::count_per_customer_sql(related::shown(Counted::Chats).0, false),
+        related::count_per_customer_sql(related::shown(Counted::Notes).0, false),
+    ]
+}
 
 type Count = SqlLiteral<BigInt>;
 
 /// Per customer: tickets, tickets in the trash, chats and notes, as columns over `customers`.
 pub(crate) fn related_of() -> (Count, Count, Count, Count) {
     // COUNT(*) is BIGINT on both backends.
-    let [tickets, trashed, chats, notes] = RELATED_OF_CUSTOMER.map(sql);
+    let [tickets, trashed, chats, notes] = related_of_customer().map(|count| sql(&count));
     (tickets, trashed, chats, notes)
 }
 
@@ -258,8 +271,8 @@ pub(crate) fn related_of() -> (Count, Count, Count, Count) {
 /// [`related_counts`].
 pub(crate) fn related_sums() -> (Count, Count, Count, Count) {
     // SUM over BIGINT is NUMERIC on PostgreSQL: cast back so that both backends give a BIGINT.
-    let [tickets, trashed, chats, notes] =
-        RELATED_OF_CUSTOMER.map(|count| sql(&format!("CAST(COALESCE(SUM({count}), 0) AS BIGINT)")));
+    let [tickets, trashed, chats, notes] = related_of_customer()
+        .map(|count| sql(&format!("CAST(COALESCE(SUM({count}), 0) AS BIGINT)")));
     (tickets, trashed, chats, notes)
 }
 

@@ -1,6 +1,7 @@
 //! What goes with a deletion, and how it is said to the administrator before and after.
 
 use super::plural;
+use super::related::{Counted, Shown, RELATED};
 
 /// The rows that go with a set of customers. Compared field by field to tell whether what is
 /// about to be deleted is still what the administrator confirmed.
@@ -14,52 +15,69 @@ pub struct DeletionCounts {
 }
 
 impl DeletionCounts {
+    pub fn get(&self, count: Counted) -> i64 {
+        match count {
+            Counted::Tickets => self.tickets,
+            Counted::Chats => self.chats,
+            Counted::Notes => self.notes,
+        }
+    }
+
+    pub fn get_mut(&mut self, count: Counted) -> &mut i64 {
+        match count {
+            Counted::Tickets => &mut self.tickets,
+            Counted::Chats => &mut self.chats,
+            Counted::Notes => &mut self.notes,
+        }
+    }
+
+    /// Each shown kind of related row with its count, in the declared order.
+    fn kinds(&self) -> impl Iterator<Item = (&'static Shown, i64)> + '_ {
+        RELATED
+            .iter()
+            .filter_map(|entry| entry.shown.as_ref())
+            .map(|shown| (shown, self.get(shown.count)))
+    }
+
     /// "7 tickets (2 in the trash), 3 live chat conversations and 1 note"
     pub fn associated_data(&self) -> String {
-        let tickets = if self.tickets_in_trash > 0 {
-            format!(
-                "{} ({} in the trash)",
-                plural(self.tickets, "ticket", "tickets"),
-                super::group_thousands(self.tickets_in_trash)
-            )
-        } else {
-            plural(self.tickets, "ticket", "tickets")
-        };
-        format!(
-            "{tickets}, {} and {}",
-            plural(
-                self.chats,
-                "live chat conversation",
-                "live chat conversations"
-            ),
-            plural(self.notes, "note", "notes")
-        )
+        let parts: Vec<String> = self
+            .kinds()
+            .map(|(shown, n)| {
+                let named = plural(n, shown.one, shown.many);
+                match shown.trash {
+                    Some(_) if self.tickets_in_trash > 0 => format!(
+                        "{named} ({} in the trash)",
+                        super::group_thousands(self.tickets_in_trash)
+                    ),
+                    _ => named,
+                }
+            })
+            .collect();
+        and_list(&parts)
     }
 
     /// "1 ticket and 2 notes": only the kinds there are some of (trash aside), or `None`.
     pub fn listed(&self) -> Option<String> {
-        let parts: Vec<String> = [
-            (self.tickets, "ticket", "tickets"),
-            (
-                self.chats,
-                "live chat conversation",
-                "live chat conversations",
-            ),
-            (self.notes, "note", "notes"),
-        ]
-        .into_iter()
-        .filter(|(n, _, _)| *n > 0)
-        .map(|(n, one, many)| plural(n, one, many))
-        .collect();
-        match parts.as_slice() {
-            [] => None,
-            [only] => Some(only.clone()),
-            [first @ .., last] => Some(format!("{} and {last}", first.join(", "))),
-        }
+        let parts: Vec<String> = self
+            .kinds()
+            .filter(|(_, n)| *n > 0)
+            .map(|(shown, n)| plural(n, shown.one, shown.many))
+            .collect();
+        (!parts.is_empty()).then(|| and_list(&parts))
     }
 
     pub fn has_associated_data(&self) -> bool {
-        self.tickets + self.chats + self.notes > 0
+        self.kinds().any(|(_, n)| n > 0)
+    }
+}
+
+/// "a", "a and b", "a, b and c".
+fn and_list(parts: &[String]) -> String {
+    match parts {
+        [] => String::new(),
+        [only] => only.clone(),
+        [first @ .., last] => format!("{} and {last}", first.join(", ")),
     }
 }
 

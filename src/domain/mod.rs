@@ -4,6 +4,7 @@
 pub mod customer_form;
 pub mod deletion_counts;
 pub mod list_query;
+pub mod related;
 pub mod selection;
 
 /// 12345 → "12,345": every count the administrator reads is grouped.
