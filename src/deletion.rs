@@ -117,7 +117,13 @@ pub fn delete_single(
             return Err(DeleteError::NotFound);
         }
         // What the statements deleted; the lock kept it equal to what was shown.
-        let record_id = record(conn, actor, DeletionKind::Single, &counts, &[id], None)?;
+        let record_id = record(
+            conn,
+            Some(actor.id),
+            &actor.name,
+            &counts,
+            RecordOf::Single(id),
+        )?;
         Ok(Deleted {
             customer: preview.customer,
             counts,
@@ -126,30 +132,6 @@ pub fn delete_single(
     })?;
     customers_changed();
     Ok(deleted)
-}
-
-/// The record of a finished bulk deletion; its job's items keep the deleted ids.
-pub fn record_bulk(
-    conn: &mut DbConn,
-    actor_id: Option<i64>,
-    actor_name: &str,
-    counts: &DeletionCounts,
-    job_id: i64,
-) -> QueryResult<i64> {
-    diesel::insert_into(deletion_records::table)
-        .values((
-            deletion_records::created_at.eq(now()),
-            deletion_records::kind.eq(DeletionKind::Bulk.as_str()),
-            deletion_records::customers.eq(counts.customers),
-            deletion_records::tickets.eq(counts.tickets),
-            deletion_records::chats.eq(counts.chats),
-            deletion_records::notes.eq(counts.notes),
-            deletion_records::actor_id.eq(actor_id),
-            deletion_records::actor_name.eq(actor_name),
-            deletion_records::job_id.eq(Some(job_id)),
-        ))
-        .returning(deletion_records::id)
-        .get_result(conn)
 }
 
 /// Of these customers, the ones that still exist, locked until the transaction ends.
@@ -289,16 +271,25 @@ pub(crate) fn related_counts(customers: i64, related: RelatedSums) -> DeletionCo
     }
 }
 
-/// Writes the audit record: counts and ids, never names or emails.
-pub(crate) fn record(
+/// Which customers a deletion record is about: a single deletion keeps the id; a bulk one points
+/// at its job, whose items keep the ids.
+pub enum RecordOf {
+    Single(i64),
+    Bulk { job: i64 },
+}
+
+/// Writes the audit record: who, how, the counts and ids, never names or emails.
+pub fn record(
     conn: &mut DbConn,
-    actor: &Actor,
-    kind: DeletionKind,
+    actor_id: Option<i64>,
+    actor_name: &str,
     counts: &DeletionCounts,
-    ids: &[i64],
-    job_id: Option<i64>,
+    of: RecordOf,
 ) -> QueryResult<i64> {
-    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let (kind, customer_ids, job_id) = match of {
+        RecordOf::Single(id) => (DeletionKind::Single, id.to_string(), None),
+        RecordOf::Bulk { job } => (DeletionKind::Bulk, String::new(), Some(job)),
+    };
     diesel::insert_into(deletion_records::table)
         .values((
             deletion_records::created_at.eq(now()),
@@ -307,9 +298,9 @@ pub(crate) fn record(
             deletion_records::tickets.eq(counts.tickets),
             deletion_records::chats.eq(counts.chats),
             deletion_records::notes.eq(counts.notes),
-            deletion_records::customer_ids.eq(ids.join(",")),
-            deletion_records::actor_id.eq(Some(actor.id)),
-            deletion_records::actor_name.eq(&actor.name),
+            deletion_records::customer_ids.eq(customer_ids),
+            deletion_records::actor_id.eq(actor_id),
+            deletion_records::actor_name.eq(actor_name),
             deletion_records::job_id.eq(job_id),
         ))
         .returning(deletion_records::id)
@@ -322,7 +313,8 @@ pub struct HistoryEntry {
     pub id: i64,
     pub created_at: chrono::NaiveDateTime,
     pub actor_name: String,
-    pub kind: String,
+    #[diesel(deserialize_as = String)]
+    pub kind: DeletionKind,
     pub customers: i64,
     pub tickets: i64,
     pub chats: i64,

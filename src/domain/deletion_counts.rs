@@ -119,6 +119,25 @@ impl DeletionKind {
             Self::Bulk => "bulk",
         }
     }
+
+    /// As the history shows it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Single => "Single",
+            Self::Bulk => "Bulk",
+        }
+    }
+}
+
+impl TryFrom<String> for DeletionKind {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        [Self::Single, Self::Bulk]
+            .into_iter()
+            .find(|kind| kind.as_str() == value)
+            .ok_or_else(|| format!("unknown deletion kind {value:?}"))
+    }
 }
 
 #[cfg(test)]

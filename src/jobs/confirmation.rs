@@ -13,6 +13,7 @@ use diesel::dsl::not;
 use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
+use super::JobStatus;
 use crate::customers::{
     names_where, selection_filter, selection_filter_planned, CustomerFilter, WALK_SORT_INDEX_ABOVE,
 };
@@ -62,7 +63,7 @@ pub struct BulkPreview {
 /// Unfinished jobs: their customers are being deleted already.
 pub(crate) fn unfinished_jobs(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
     deletion_jobs::table
-        .filter(deletion_jobs::status.ne("done"))
+        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
         .select(deletion_jobs::id)
         .load(conn)
 }

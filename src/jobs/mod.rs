@@ -31,13 +31,44 @@ pub use confirmation::{preview, BulkPreview, Confirmed};
 pub use run::{claim, run_batch, Step};
 pub use worker::{Worker, WorkerSettings};
 
+/// Where a job is: queued (frozen, waiting for a worker), running (under a lease), done
+/// (record written). Stored as its `as_str`; the only place these words are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+        }
+    }
+}
+
+impl TryFrom<String> for JobStatus {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        [Self::Queued, Self::Running, Self::Done]
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| format!("unknown job status {value:?}"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = deletion_jobs)]
 pub struct Job {
     pub id: i64,
     pub created_at: NaiveDateTime,
     pub actor_name: String,
-    pub status: String,
+    #[diesel(deserialize_as = String)]
+    pub status: JobStatus,
     pub total: i64,
     pub processed: i64,
     pub customers: i64,
@@ -49,7 +80,7 @@ pub struct Job {
 
 impl Job {
     pub fn is_done(&self) -> bool {
-        self.status == "done"
+        self.status == JobStatus::Done
     }
 
     pub fn counts(&self) -> DeletionCounts {
@@ -106,7 +137,7 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
 /// Jobs not finished yet, oldest first.
 pub fn active(conn: &mut DbConn) -> QueryResult<Vec<Job>> {
     deletion_jobs::table
-        .filter(deletion_jobs::status.ne("done"))
+        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
         .order(deletion_jobs::id.asc())
         .select(Job::as_select())
         .load(conn)
@@ -182,7 +213,7 @@ pub fn start(
                 deletion_jobs::confirmation_token.eq(token),
                 deletion_jobs::actor_id.eq(Some(actor.id)),
                 deletion_jobs::actor_name.eq(&actor.name),
-                deletion_jobs::status.eq("queued"),
+                deletion_jobs::status.eq(JobStatus::Queued.as_str()),
                 deletion_jobs::total.eq(confirmed.customers()),
             ))
             .returning(deletion_jobs::id)

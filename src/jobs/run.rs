@@ -7,6 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
+use super::JobStatus;
 use crate::customers::now;
 use crate::db::{write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
@@ -24,7 +25,7 @@ fn lease_end(lease: Duration) -> NaiveDateTime {
 pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Option<i64>> {
     let at = now();
     let candidates: Vec<i64> = deletion_jobs::table
-        .filter(deletion_jobs::status.ne("done"))
+        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
         .filter(
             deletion_jobs::lease_until
                 .is_null()
@@ -40,7 +41,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
         let claimed = diesel::update(
             deletion_jobs::table
                 .find(job)
-                .filter(deletion_jobs::status.ne("done"))
+                .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
                 .filter(
                     deletion_jobs::lease_until
                         .is_null()
@@ -48,7 +49,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
                 ),
         )
         .set((
-            deletion_jobs::status.eq("running"),
+            deletion_jobs::status.eq(JobStatus::Running.as_str()),
             deletion_jobs::lease_owner.eq(Some(owner)),
             deletion_jobs::lease_until.eq(Some(lease_end(lease))),
         ))
@@ -91,7 +92,7 @@ pub fn run_batch(
             deletion_jobs::table
                 .find(job)
                 .filter(deletion_jobs::lease_owner.eq(owner))
-                .filter(deletion_jobs::status.ne("done")),
+                .filter(deletion_jobs::status.ne(JobStatus::Done.as_str())),
         )
         .set(deletion_jobs::lease_until.eq(Some(lease_end(settings.lease))))
         .execute(conn)?;
@@ -212,10 +213,16 @@ fn finish(conn: &mut DbConn, job: i64) -> QueryResult<()> {
         chats,
         notes,
     };
-    deletion::record_bulk(conn, actor_id, &actor_name, &counts, job)?;
+    deletion::record(
+        conn,
+        actor_id,
+        &actor_name,
+        &counts,
+        deletion::RecordOf::Bulk { job },
+    )?;
     diesel::update(deletion_jobs::table.find(job))
         .set((
-            deletion_jobs::status.eq("done"),
+            deletion_jobs::status.eq(JobStatus::Done.as_str()),
             deletion_jobs::finished_at.eq(Some(now())),
             deletion_jobs::lease_owner.eq(None::<String>),
             deletion_jobs::lease_until.eq(None::<NaiveDateTime>),

@@ -111,11 +111,7 @@ impl HistoryTemplate {
     }
 
     fn how(&self, entry: &HistoryEntry) -> &'static str {
-        if entry.kind == "bulk" {
-            "Bulk"
-        } else {
-            "Single"
-        }
+        entry.kind.label()
     }
 
     fn who<'a>(&self, entry: &'a HistoryEntry) -> &'a str {
