@@ -9,6 +9,49 @@ pub const MAX_PHONE_CHARS: usize = 40;
 pub const MAX_ORGANISATION_CHARS: usize = 200;
 pub const MAX_JOB_TITLE_CHARS: usize = 100;
 
+/// A field of the form: declared once, for the validation and for the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub label: &'static str,
+    /// The HTML input type.
+    pub input_type: &'static str,
+    pub required: bool,
+    pub max_chars: usize,
+}
+
+const fn field(
+    name: &'static str,
+    label: &'static str,
+    input_type: &'static str,
+    required: bool,
+    max_chars: usize,
+) -> FieldSpec {
+    FieldSpec {
+        name,
+        label,
+        input_type,
+        required,
+        max_chars,
+    }
+}
+
+/// The form's fields, in order.
+pub const FIELDS: [FieldSpec; 6] = [
+    field("first_name", "First name", "text", true, MAX_NAME_CHARS),
+    field("last_name", "Last name", "text", true, MAX_NAME_CHARS),
+    field("email", "Email", "email", true, MAX_EMAIL_CHARS),
+    field("phone", "Phone", "tel", false, MAX_PHONE_CHARS),
+    field(
+        "organisation",
+        "Organisation",
+        "text",
+        false,
+        MAX_ORGANISATION_CHARS,
+    ),
+    field("job_title", "Job title", "text", false, MAX_JOB_TITLE_CHARS),
+];
+
 /// Exactly what the administrator typed, kept to fill the form in again when it has errors.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(default)]
@@ -37,9 +80,16 @@ pub struct ValidCustomer {
 pub struct FieldErrors(Vec<(&'static str, String)>);
 
 impl FieldErrors {
+    /// The first message of a field counts; messages stay in the form's order.
     pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
         if self.get(field).is_none() {
-            self.0.push((field, message.into()));
+            let rank = |name: &str| FIELDS.iter().position(|spec| spec.name == name);
+            let at = self
+                .0
+                .iter()
+                .position(|(other, _)| rank(other) > rank(field))
+                .unwrap_or(self.0.len());
+            self.0.insert(at, (field, message.into()));
         }
     }
 
@@ -64,32 +114,31 @@ impl FieldErrors {
 }
 
 impl CustomerForm {
+    /// What was typed in a field of [`FIELDS`].
+    pub fn value(&self, field: &str) -> &str {
+        match field {
+            "first_name" => &self.first_name,
+            "last_name" => &self.last_name,
+            "email" => &self.email,
+            "phone" => &self.phone,
+            "organisation" => &self.organisation,
+            "job_title" => &self.job_title,
+            _ => "",
+        }
+    }
+
     pub fn validate(&self) -> Result<ValidCustomer, FieldErrors> {
         let mut errors = FieldErrors::default();
-        let first_name = text_field(
-            &mut errors,
-            "first_name",
-            "First name",
-            &self.first_name,
-            true,
-            MAX_NAME_CHARS,
-        );
-        let last_name = text_field(
-            &mut errors,
-            "last_name",
-            "Last name",
-            &self.last_name,
-            true,
-            MAX_NAME_CHARS,
-        );
-        let email = text_field(
-            &mut errors,
-            "email",
-            "Email",
-            &self.email,
-            true,
-            MAX_EMAIL_CHARS,
-        );
+        let [first_name, last_name, email, phone, organisation, job_title] = FIELDS.map(|spec| {
+            text_field(
+                &mut errors,
+                spec.name,
+                spec.label,
+                self.value(spec.name),
+                spec.required,
+                spec.max_chars,
+            )
+        });
         if errors.get("email").is_none() && email.chars().any(is_format_char) {
             errors.add(
                 "email",
@@ -100,14 +149,6 @@ impl CustomerForm {
         if errors.get("email").is_none() && !is_plausible_email(&email) {
             errors.add("email", "Enter an email address like name@example.com.");
         }
-        let phone = text_field(
-            &mut errors,
-            "phone",
-            "Phone",
-            &self.phone,
-            false,
-            MAX_PHONE_CHARS,
-        );
         if errors.get("phone").is_none()
             && !phone
                 .chars()
@@ -118,22 +159,6 @@ impl CustomerForm {
                 "Use digits, spaces and + - ( ) . only, like +44 20 7946 0018.",
             );
         }
-        let organisation = text_field(
-            &mut errors,
-            "organisation",
-            "Organisation",
-            &self.organisation,
-            false,
-            MAX_ORGANISATION_CHARS,
-        );
-        let job_title = text_field(
-            &mut errors,
-            "job_title",
-            "Job title",
-            &self.job_title,
-            false,
-            MAX_JOB_TITLE_CHARS,
-        );
         if errors.is_empty() {
             Ok(ValidCustomer {
                 first_name,
@@ -217,6 +242,20 @@ fn is_plausible_email(email: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_come_in_the_order_of_the_fields() {
+        let form = CustomerForm {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "not an email".into(),
+            organisation: "o".repeat(MAX_ORGANISATION_CHARS + 1),
+            ..Default::default()
+        };
+        let errors = form.validate().unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(field, _)| field).collect();
+        assert_eq!(fields, ["email", "organisation"]);
+    }
 
     fn form() -> CustomerForm {
         CustomerForm {

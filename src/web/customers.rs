@@ -339,74 +339,19 @@ struct FormTemplate {
 }
 
 fn field_views(form: &CustomerForm, errors: &FieldErrors) -> Vec<FieldView> {
-    use customer_form::*;
-    let field =
-        |name, label, input_type, autocomplete, required, max_chars, value: &str| FieldView {
-            name,
-            label,
-            input_type,
-            autocomplete,
-            required,
-            max_chars,
-            value: value.to_owned(),
-            error: errors.get(name).map(str::to_owned),
-        };
-    vec![
-        field(
-            "first_name",
-            "First name",
-            "text",
-            "off",
-            true,
-            MAX_NAME_CHARS,
-            &form.first_name,
-        ),
-        field(
-            "last_name",
-            "Last name",
-            "text",
-            "off",
-            true,
-            MAX_NAME_CHARS,
-            &form.last_name,
-        ),
-        field(
-            "email",
-            "Email",
-            "email",
-            "off",
-            true,
-            MAX_EMAIL_CHARS,
-            &form.email,
-        ),
-        field(
-            "phone",
-            "Phone",
-            "tel",
-            "off",
-            false,
-            MAX_PHONE_CHARS,
-            &form.phone,
-        ),
-        field(
-            "organisation",
-            "Organisation",
-            "text",
-            "off",
-            false,
-            MAX_ORGANISATION_CHARS,
-            &form.organisation,
-        ),
-        field(
-            "job_title",
-            "Job title",
-            "text",
-            "off",
-            false,
-            MAX_JOB_TITLE_CHARS,
-            &form.job_title,
-        ),
-    ]
+    customer_form::FIELDS
+        .iter()
+        .map(|spec| FieldView {
+            name: spec.name,
+            label: spec.label,
+            input_type: spec.input_type,
+            autocomplete: "off",
+            required: spec.required,
+            max_chars: spec.max_chars,
+            value: form.value(spec.name).to_owned(),
+            error: errors.get(spec.name).map(str::to_owned),
+        })
+        .collect()
 }
 
 fn new_form_template(layout: Layout, form: &CustomerForm, errors: FieldErrors) -> FormTemplate {
