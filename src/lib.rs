@@ -14,6 +14,7 @@ pub mod passwords;
 pub mod schema;
 pub mod seed;
 pub mod session_store;
+pub mod slow_queries;
 pub mod startup;
 pub mod web;
 

@@ -222,6 +222,7 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
 }
 
 fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
+    customer_desk::slow_queries::log_slow_queries();
     let wal_bound = args.wal_bound_mib.max(1) * 1024 * 1024;
     let sqlite = db::SqliteOptions {
         journal_size_limit_bytes: wal_bound,

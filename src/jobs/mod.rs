@@ -185,6 +185,7 @@ pub fn job_for_digest(
 /// Freezes the selection into a queued job, if it is still exactly what was confirmed: the same
 /// customers (by digest) with the same counts of tickets, chats and notes. Submitting the same
 /// confirmation again returns the job it started.
+#[tracing::instrument(skip_all, fields(actor = actor.id, customers = confirmed.customers()))]
 pub fn start(
     conn: &mut DbConn,
     selection: &Selection,

@@ -80,6 +80,7 @@ enum StepError {
 }
 
 /// Deletes the next batch of a job held by `owner`, all in one transaction.
+#[tracing::instrument(skip(conn, settings))]
 pub fn run_batch(
     conn: &mut DbConn,
     job: i64,
