@@ -65,13 +65,9 @@ async fn confirm_and_submit(app: &TestApp) -> i64 {
     confirmation.assert_status(200);
     let mut fields = bulk_confirmation_fields(&confirmation);
     fields.push(("understood".into(), "yes".into()));
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     job_id(
         &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
+            .post_fields("/people/customers/selection/delete", &fields)
             .await,
     )
 }
@@ -315,21 +311,17 @@ async fn nothing_is_deleted_without_the_checkbox(backend: Backend) {
     let before = app.row_counts().await;
     let confirmation = app.get("/people/customers/selection/delete").await;
     let fields = bulk_confirmation_fields(&confirmation);
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
+        .post_fields("/people/customers/selection/delete", &fields)
         .await
         .assert_status(422)
         .assert_contains("Tick “I understand the consequences” to delete. Nothing was deleted.")
         .assert_contains("Permanently delete 3 customers?");
     // A wrong value is not a tick either.
-    let mut wrong = refs.clone();
-    wrong.push(("understood", "no"));
+    let mut wrong = fields.clone();
+    wrong.push(("understood".into(), "no".into()));
     app.admin
-        .post_form_as_is("/people/customers/selection/delete", &wrong)
+        .post_fields("/people/customers/selection/delete", &wrong)
         .await
         .assert_status(422);
     assert_eq!(app.row_counts().await, before);
@@ -354,12 +346,8 @@ async fn drift_between_confirmation_and_submit_deletes_nothing(backend: Backend)
         .add_customer("Late", "Arrival", "late@acme.example", "Acme")
         .await;
     let before = app.row_counts().await;
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
+        .post_fields("/people/customers/selection/delete", &fields)
         .await
         .assert_status(409)
         .assert_contains("nothing was deleted")
@@ -385,12 +373,8 @@ async fn drift_between_confirmation_and_submit_deletes_nothing(backend: Backend)
     )
     .await
     .assert_status(303);
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
+        .post_fields("/people/customers/selection/delete", &fields)
         .await
         .assert_status(409)
         .assert_contains("Permanently delete 6 customers?");
@@ -419,25 +403,21 @@ async fn a_replayed_confirmation_starts_no_second_job(backend: Backend) {
     let confirmation = app.get("/people/customers/selection/delete").await;
     let mut fields = bulk_confirmation_fields(&confirmation);
     fields.push(("understood".into(), "yes".into()));
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     let first = job_id(
         &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
+            .post_fields("/people/customers/selection/delete", &fields)
             .await,
     );
     let second = job_id(
         &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
+            .post_fields("/people/customers/selection/delete", &fields)
             .await,
     );
     assert_eq!(first, second);
     app.wait_for_job(first).await;
     let third = job_id(
         &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
+            .post_fields("/people/customers/selection/delete", &fields)
             .await,
     );
     assert_eq!(first, third);
