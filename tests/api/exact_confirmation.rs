@@ -89,7 +89,7 @@ async fn confirmation_fields(app: &TestApp) -> Vec<(String, String)> {
 
 async fn submit(app: &TestApp, fields: &[(String, String)]) -> Page {
     app.admin
-        .post_fields("/people/customers/selection/delete", &fields)
+        .post_fields("/people/customers/selection/delete", fields)
         .await
 }
 

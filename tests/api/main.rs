@@ -1,5 +1,5 @@
 //! Integration tests: the real app over HTTP, like a browser without JavaScript, on SQLite and
-//! (with TEST_POSTGRES_URL) PostgreSQL.
+//! PostgreSQL (TEST_POSTGRES_URL, else a throwaway server; see helpers/postgres.rs).
 
 mod helpers;
 
@@ -16,6 +16,7 @@ mod deletion_rules;
 mod exact_confirmation;
 mod operations;
 mod profile;
+mod search_plan;
 mod seeding;
 mod sign_in;
 mod sign_in_limits;

@@ -31,8 +31,14 @@ pub fn throwaway_url() -> Option<String> {
         .clone()
 }
 
-/// The newest `/usr/lib/postgresql/<version>/bin` with `initdb` and `pg_ctl`.
+/// `TEST_POSTGRES_BIN` if set (a directory with `initdb` and `pg_ctl`, e.g. on another
+/// distribution; empty for no throwaway server), else the newest
+/// `/usr/lib/postgresql/<version>/bin` that has both.
 fn server_binaries() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("TEST_POSTGRES_BIN") {
+        let bin = PathBuf::from(dir);
+        return (bin.join("initdb").exists() && bin.join("pg_ctl").exists()).then_some(bin);
+    }
     let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .ok()?
         .flatten()

@@ -49,7 +49,7 @@ extern "C" fn report() {
             err,
             "SKIPPED {postgres} PostgreSQL test variant(s), reported as passed without running: \
              TEST_POSTGRES_URL is unset and no PostgreSQL server binaries were found \
-             (/usr/lib/postgresql/*/bin/initdb and pg_ctl)"
+             (initdb and pg_ctl in /usr/lib/postgresql/*/bin or TEST_POSTGRES_BIN)"
         );
     }
     let browser = BROWSER.load(Ordering::SeqCst);
