@@ -11,7 +11,9 @@ use crate::schema::agents;
 
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 pub enum Role {
     Admin,
     Agent,

@@ -53,8 +53,8 @@ enum Command {
         email: String,
         #[arg(long)]
         password: Option<String>,
-        #[arg(long, value_parser = ["admin", "agent"])]
-        role: String,
+        #[arg(long, value_enum)]
+        role: Role,
         /// Shown in the header and in the deletion history (default: the email's local part).
         #[arg(long, default_value = "")]
         name: String,
@@ -150,7 +150,6 @@ fn main() -> anyhow::Result<()> {
                 Some(password) => password,
                 None => read_password()?,
             };
-            let role = Role::parse(&role).expect("clap allows admin or agent only");
             let pool = db::connect_pool(&url, 1)?;
             let mut conn = pool.get()?;
             db::run_migrations(&mut conn)?;
@@ -228,7 +227,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         journal_size_limit_bytes: wal_bound,
         ..Default::default()
     };
-    let pool = db::connect_pool_with(url, args.pool_size.max(1), sqlite)?;
+    let pool = db::connect_pool_with(url, args.pool_size.max(1), sqlite.clone())?;
     {
         let mut conn = pool.get()?;
         let applied = db::run_migrations(&mut conn)?;
@@ -241,7 +240,11 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
                     customers = DEMO_CUSTOMERS,
                     "empty database: seeding demo data"
                 );
-                seed::seed(&mut conn, DEMO_CUSTOMERS, 1, false)?;
+                // On a connection of its own, closed afterwards: seeding sets bulk-load
+                // pragmas (synchronous = OFF, a 256 MiB cache) that must not reach the
+                // connections that serve requests.
+                let seeding = db::connect_pool_with(url, 1, sqlite.clone())?;
+                seed::seed(&mut *seeding.get()?, DEMO_CUSTOMERS, 1, false)?;
             }
             for (name, email, role) in [
                 ("Demo Administrator", "admin@example.com", Role::Admin),

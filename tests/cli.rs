@@ -26,6 +26,32 @@ fn sqlite_count(database: &std::path::Path, sql: &str) -> i64 {
         .n
 }
 
+/// (first name, last name, email, organisation) of every customer, in id order.
+fn customers_in_order(database: &std::path::Path) -> Vec<(String, String, String, String)> {
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        first_name: String,
+        #[diesel(sql_type = Text)]
+        last_name: String,
+        #[diesel(sql_type = Text)]
+        email: String,
+        #[diesel(sql_type = Text)]
+        organisation: String,
+    }
+    let mut conn = SqliteConnection::establish(&database.to_string_lossy()).unwrap();
+    diesel::sql_query(
+        "SELECT first_name, last_name, email, organisation FROM customers ORDER BY id",
+    )
+    .load::<Row>(&mut conn)
+    .unwrap()
+    .into_iter()
+    .map(|r| (r.first_name, r.last_name, r.email, r.organisation))
+    .collect()
+}
+
 #[test]
 fn migrate_seed_and_create_users() {
     let dir = std::env::temp_dir().join(format!("cd-cli-{}", std::process::id()));
@@ -67,20 +93,26 @@ fn migrate_seed_and_create_users() {
         (100..=300).contains(&tickets),
         "about 5 tickets each, got {tickets}"
     );
-    // The same seed gives the same data.
-    let first_email = |db: &std::path::Path| {
-        sqlite_count(
-            db,
-            "SELECT SUM(LENGTH(email)) AS n FROM customers WHERE id <= 40",
-        )
-    };
+    // The same seed gives the same data: every customer's names, email and organisation, in
+    // order; another seed gives other data.
     let other = dir.join("other.sqlite3");
     let _ = std::fs::remove_file(&other);
-    desk(&other)
-        .args(["seed", "--customers", "40"])
+    let same = desk(&other)
+        .args(["seed", "--customers", "40", "--seed", "1"])
         .output()
         .unwrap();
-    assert_eq!(first_email(&database), first_email(&other));
+    assert!(same.status.success(), "{same:?}");
+    let seeded_customers = customers_in_order(&database);
+    assert_eq!(seeded_customers.len(), 40);
+    assert_eq!(seeded_customers, customers_in_order(&other));
+    let different = dir.join("different.sqlite3");
+    let _ = std::fs::remove_file(&different);
+    let reseeded = desk(&different)
+        .args(["seed", "--customers", "40", "--seed", "2"])
+        .output()
+        .unwrap();
+    assert!(reseeded.status.success(), "{reseeded:?}");
+    assert_ne!(seeded_customers, customers_in_order(&different));
 
     // Password on standard input.
     let mut child = desk(&database)

@@ -14,12 +14,7 @@ on_both_backends!(
     selection_is_kept_across_pages_sorts_and_reloads,
     all_matching_a_search_with_exclusions_deletes_exactly_that,
     selecting_all_costs_the_same_session_space_for_10_and_100000,
-    nothing_is_deleted_without_the_checkbox,
-    drift_between_confirmation_and_submit_deletes_nothing,
-    a_replayed_confirmation_starts_no_second_job,
-    htmx_ticks_update_the_counter_and_open_the_dialog,
     agents_and_forgeries_are_refused_on_every_selection_route,
-    empty_selection_has_nothing_to_confirm,
 );
 
 const SMALL: Related = Related {
@@ -32,7 +27,7 @@ const SMALL: Related = Related {
 };
 
 /// `count` customers "Given{n:02} Family{n:02}" of `org`, each with SMALL's data.
-async fn customers_of(app: &TestApp, org: &str, count: usize) -> Vec<i64> {
+pub(crate) async fn customers_of(app: &TestApp, org: &str, count: usize) -> Vec<i64> {
     let mut ids = Vec::new();
     for n in 0..count {
         let id = app
@@ -49,7 +44,7 @@ async fn customers_of(app: &TestApp, org: &str, count: usize) -> Vec<i64> {
     ids
 }
 
-fn job_id(page: &Page) -> i64 {
+pub(crate) fn job_id(page: &Page) -> i64 {
     page.assert_status(303);
     let location = page.location.as_deref().unwrap();
     location
@@ -60,18 +55,14 @@ fn job_id(page: &Page) -> i64 {
 }
 
 /// Opens the confirmation page, ticks "I understand the consequences" and submits.
-async fn confirm_and_submit(app: &TestApp) -> i64 {
+pub(crate) async fn confirm_and_submit(app: &TestApp) -> i64 {
     let confirmation = app.get("/people/customers/selection/delete").await;
     confirmation.assert_status(200);
     let mut fields = bulk_confirmation_fields(&confirmation);
     fields.push(("understood".into(), "yes".into()));
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     job_id(
         &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
+            .post_fields("/people/customers/selection/delete", &fields)
             .await,
     )
 }
@@ -304,199 +295,6 @@ async fn selecting_all_costs_the_same_session_space_for_10_and_100000(backend: B
     assert!(big_size < 1_000, "{big_size} bytes");
 }
 
-async fn nothing_is_deleted_without_the_checkbox(backend: Backend) {
-    let app = spawn_app(backend).await;
-    customers_of(&app, "Acme", 3).await;
-    let page = app.get("/people/customers").await;
-    ListForm::from_page(&page)
-        .submit(&app.admin, Some(("action", "all")))
-        .await
-        .assert_status(303);
-    let before = app.row_counts().await;
-    let confirmation = app.get("/people/customers/selection/delete").await;
-    let fields = bulk_confirmation_fields(&confirmation);
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
-        .await
-        .assert_status(422)
-        .assert_contains("Tick “I understand the consequences” to delete. Nothing was deleted.")
-        .assert_contains("Permanently delete 3 customers?");
-    // A wrong value is not a tick either.
-    let mut wrong = refs.clone();
-    wrong.push(("understood", "no"));
-    app.admin
-        .post_form_as_is("/people/customers/selection/delete", &wrong)
-        .await
-        .assert_status(422);
-    assert_eq!(app.row_counts().await, before);
-    assert_eq!(app.job_count().await, 0);
-}
-
-async fn drift_between_confirmation_and_submit_deletes_nothing(backend: Backend) {
-    let app = spawn_app(backend).await;
-    customers_of(&app, "Acme", 4).await;
-    let search = app.get("/people/customers?q=acme").await;
-    ListForm::from_page(&search)
-        .submit(&app.admin, Some(("action", "all")))
-        .await
-        .assert_status(303);
-    let confirmation = app.get("/people/customers/selection/delete").await;
-    confirmation.assert_contains("Permanently delete 4 customers?");
-    let mut fields = bulk_confirmation_fields(&confirmation);
-    fields.push(("understood".into(), "yes".into()));
-
-    // Meanwhile a matching customer is added.
-    let late = app
-        .add_customer("Late", "Arrival", "late@acme.example", "Acme")
-        .await;
-    let before = app.row_counts().await;
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
-        .await
-        .assert_status(409)
-        .assert_contains("nothing was deleted")
-        .assert_contains("Permanently delete 5 customers?");
-    assert_eq!(app.row_counts().await, before);
-    assert_eq!(app.job_count().await, 0);
-
-    // An edit that makes another customer match is drift too.
-    let edited = app
-        .add_customer("Eddie", "Edit", "eddie@example.com", "Initech")
-        .await;
-    let confirmation = app.get("/people/customers/selection/delete").await;
-    let mut fields = bulk_confirmation_fields(&confirmation);
-    fields.push(("understood".into(), "yes".into()));
-    app.post_form(
-        &format!("/people/customers/{edited}/edit"),
-        &[
-            ("first_name", "Eddie"),
-            ("last_name", "Edit"),
-            ("email", "eddie@example.com"),
-            ("organisation", "Acme"),
-        ],
-    )
-    .await
-    .assert_status(303);
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
-        .await
-        .assert_status(409)
-        .assert_contains("Permanently delete 6 customers?");
-    assert_eq!(app.job_count().await, 0);
-
-    // Re-confirmed: those 6 go; a customer created after the confirmation is never deleted.
-    let job = confirm_and_submit(&app).await;
-    let later = app
-        .add_customer("After", "Confirm", "after@acme.example", "Acme")
-        .await;
-    app.wait_for_job(job).await;
-    assert_eq!(app.row_counts_of(late).await.customers, 0);
-    assert_eq!(app.row_counts_of(edited).await.customers, 0);
-    assert_eq!(app.row_counts_of(later).await.customers, 1);
-    assert_eq!(app.deletion_records().await[0].1, 6);
-}
-
-async fn a_replayed_confirmation_starts_no_second_job(backend: Backend) {
-    let app = spawn_app(backend).await;
-    customers_of(&app, "Acme", 3).await;
-    let page = app.get("/people/customers").await;
-    ListForm::from_page(&page)
-        .submit(&app.admin, Some(("action", "all")))
-        .await
-        .assert_status(303);
-    let confirmation = app.get("/people/customers/selection/delete").await;
-    let mut fields = bulk_confirmation_fields(&confirmation);
-    fields.push(("understood".into(), "yes".into()));
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let first = job_id(
-        &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
-            .await,
-    );
-    let second = job_id(
-        &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
-            .await,
-    );
-    assert_eq!(first, second);
-    app.wait_for_job(first).await;
-    let third = job_id(
-        &app.admin
-            .post_form_as_is("/people/customers/selection/delete", &refs)
-            .await,
-    );
-    assert_eq!(first, third);
-    assert_eq!(app.job_count().await, 1);
-    assert_eq!(app.deletion_records().await.len(), 1);
-}
-
-async fn htmx_ticks_update_the_counter_and_open_the_dialog(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let ids = customers_of(&app, "Acme", 3).await;
-    let page = app.get("/people/customers").await;
-    let form = ListForm::from_page(&page);
-    let mut fields: Vec<(&str, String)> = form
-        .fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    fields.push(("ids", ids[1].to_string()));
-    let body = serde_urlencoded::to_string(&fields).unwrap();
-    let tick = app
-        .admin
-        .client
-        .post(app.url("/people/customers/selection"))
-        .header("HX-Request", "true")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.clone())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(tick.status().as_u16(), 200);
-    let fragment = tick.text().await.unwrap();
-    assert!(
-        fragment
-            .trim_start()
-            .starts_with(r#"<div id="selection-bar""#),
-        "{fragment}"
-    );
-    assert!(fragment.contains("<strong>1 selected</strong>"));
-    assert!(!fragment.contains("<html"));
-
-    let trash = app
-        .admin
-        .client
-        .post(app.url("/people/customers/selection"))
-        .header("HX-Request", "true")
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("{body}&action=delete"))
-        .send()
-        .await
-        .unwrap();
-    let dialog = trash.text().await.unwrap();
-    assert!(
-        dialog.contains("<dialog class=\"confirm\" data-modal"),
-        "{dialog}"
-    );
-    assert!(dialog.contains("Permanently delete 1 customer?"));
-    assert!(dialog.contains("data-requires=\"understood\""));
-}
-
 async fn agents_and_forgeries_are_refused_on_every_selection_route(backend: Backend) {
     let app = spawn_app(backend).await;
     let ids = customers_of(&app, "Acme", 2).await;
@@ -584,23 +382,4 @@ async fn agents_and_forgeries_are_refused_on_every_selection_route(backend: Back
         .assert_sign_in_redirect();
     assert_eq!(app.row_counts().await, before);
     assert_eq!(app.job_count().await, 1);
-}
-
-async fn empty_selection_has_nothing_to_confirm(backend: Backend) {
-    let app = spawn_app(backend).await;
-    customers_of(&app, "Acme", 1).await;
-    app.get("/people/customers/selection/delete")
-        .await
-        .assert_contains("Nothing is selected");
-    app.get("/people/customers/deletions/abc")
-        .await
-        .assert_status(400);
-    app.get("/people/customers/deletions/999")
-        .await
-        .assert_status(404);
-    // Fields that are not numbers are a bad request.
-    app.post_form("/people/customers/selection", &[("page_ids", "1,abc")])
-        .await
-        .assert_status(400);
-    assert_eq!(app.job_count().await, 0);
 }

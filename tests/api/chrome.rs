@@ -38,16 +38,16 @@ fn find(env: &str, default: &str) -> Option<String> {
 }
 
 /// Starts chromedriver and a headless Chromium (JavaScript on or off). `None` (the test is
-/// skipped) when they are not installed, except under CI, where that is a failure.
+/// skipped, and counted in the line printed at exit) when they are not installed, except under CI, where that is a failure.
 pub async fn chrome(javascript: bool) -> Option<Chrome> {
     let turn = ONE_AT_A_TIME.lock().await;
     let driver_path = find("CHROMEDRIVER", "/usr/bin/chromedriver");
     let browser_path = find("CHROME_BIN", "/usr/bin/chromium");
     let (Some(driver_path), Some(browser_path)) = (driver_path, browser_path) else {
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
+        if crate::helpers::skips::in_ci() {
             panic!("CI=true but chromium or chromedriver is missing: browser tests must run in CI");
         }
-        eprintln!("skipped: install chromium and chromium-driver to run the browser tests");
+        crate::helpers::skips::skip(crate::helpers::skips::Skip::Browser);
         return None;
     };
     let port = TcpListener::bind("127.0.0.1:0")

@@ -2,7 +2,7 @@ use chrono::NaiveDate;
 use customer_desk::schema::customers;
 use diesel::prelude::*;
 
-use crate::helpers::{spawn_app, Backend, TestApp};
+use crate::helpers::{raw_get, spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -218,7 +218,19 @@ async fn root_and_health(backend: Backend) {
     let css = app.get("/static/app.css").await;
     css.assert_status(200);
     app.get("/static/htmx.min.js").await.assert_status(200);
-    app.get("/static/../Cargo.toml").await.assert_status(404);
+    // Sent as written: an HTTP client would normalise it to /Cargo.toml before sending.
+    for path in [
+        "/static/../Cargo.toml",
+        "/static/..%2fCargo.toml",
+        "/static/%2e%2e/Cargo.toml",
+    ] {
+        let (status, body) = raw_get(&app.address, path).await;
+        assert!(
+            status == 404 || status == 400,
+            "{path} answered {status}; body:\n{body}"
+        );
+        assert!(!body.contains("[package]"), "{path} served Cargo.toml");
+    }
 }
 
 /// The search answers from each backend's trigram index (short words by scanning): it must

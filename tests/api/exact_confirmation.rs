@@ -88,12 +88,8 @@ async fn confirmation_fields(app: &TestApp) -> Vec<(String, String)> {
 }
 
 async fn submit(app: &TestApp, fields: &[(String, String)]) -> Page {
-    let refs: Vec<(&str, &str)> = fields
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
     app.admin
-        .post_form_as_is("/people/customers/selection/delete", &refs)
+        .post_fields("/people/customers/selection/delete", fields)
         .await
 }
 

@@ -1,11 +1,12 @@
 //! Integration tests: the real app over HTTP, like a browser without JavaScript, on SQLite and
-//! (with TEST_POSTGRES_URL) PostgreSQL.
+//! PostgreSQL (TEST_POSTGRES_URL, else a throwaway server; see helpers/postgres.rs).
 
 mod helpers;
 
 mod access;
 mod bad_input;
 mod browser;
+mod bulk_confirmation;
 mod bulk_deletion;
 mod chrome;
 mod crash;
@@ -16,7 +17,9 @@ mod deletion_rules;
 mod exact_confirmation;
 mod operations;
 mod profile;
+mod search_plan;
 mod seeding;
+mod sessions;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
