@@ -11,7 +11,7 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use crate::db::{write_transaction, DbConn, Dialect};
+use crate::db::{lower, now, write_transaction, DbConn, Dialect};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
 use crate::domain::selection::{Selection, SelectionSummary};
@@ -20,10 +20,6 @@ use crate::order_cache::{customers_changed, OrderCache};
 use crate::schema::{
     chat_conversations, chat_messages, customers, notes, ticket_messages, tickets,
 };
-
-diesel::define_sql_function!(
-    /// SQL lower(): case-insensitive matching that both backends index.
-    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 type Backend = <DbConn as Connection>::Backend;
 
@@ -752,13 +748,6 @@ pub fn update(conn: &mut DbConn, id: i64, customer: &ValidCustomer) -> Result<()
     })?;
     customers_changed();
     Ok(())
-}
-
-/// Timestamps are stored in UTC without a zone (the one timestamp type both backends share),
-/// to the microsecond so that both backends hold the same value.
-pub fn now() -> NaiveDateTime {
-    let now = chrono::Utc::now().naive_utc();
-    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
 }
 
 #[cfg(test)]

@@ -10,8 +10,7 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::customers::now;
-use crate::db::{write_transaction, DbConn};
+use crate::db::{now, write_transaction, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
 use crate::order_cache::customers_changed;
 use crate::schema::{

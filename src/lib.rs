@@ -15,6 +15,7 @@ pub mod schema;
 pub mod seed;
 pub mod session_store;
 pub mod startup;
+pub mod tokens;
 pub mod web;
 
 /// Locks a mutex even if a holder panicked: what this crate keeps behind mutexes (caches, a

@@ -5,10 +5,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use customer_desk::accounts::{self, random_token, AccountError, Role};
+use customer_desk::accounts::{self, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
 use customer_desk::maintenance::MaintenanceSettings;
 use customer_desk::startup::{self, ServerSettings};
+use customer_desk::tokens::random_token;
 use customer_desk::{customers, jobs, login_throttle, seed, session_store};
 
 const DEMO_CUSTOMERS: u64 = 2_000;

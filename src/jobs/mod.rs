@@ -20,8 +20,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::customers::{now, selection_filter};
-use crate::db::{write_transaction, DbConn, Dialect};
+use crate::customers::selection_filter;
+use crate::db::{now, write_transaction, DbConn, Dialect};
 use crate::deletion::{related_of, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;

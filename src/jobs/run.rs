@@ -7,8 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use crate::customers::now;
-use crate::db::{write_transaction, DbConn};
+use crate::db::{now, write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::order_cache::customers_changed;

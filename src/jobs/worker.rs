@@ -6,10 +6,10 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use super::run::{claim, run_batch, Step};
-use crate::accounts::random_token;
 use crate::db::DbPool;
 use crate::lock;
 use crate::pacing;
+use crate::tokens::random_token;
 
 /// Jobs queued by this process: its idle workers wait on this rather than sleep, so that a
 /// deletion starts at once instead of at the next poll (other instances still find it by

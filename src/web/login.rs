@@ -16,10 +16,11 @@ use serde::Deserialize;
 use super::auth::{safe_next, sign_in, sign_out};
 use super::login_guard::LoginGuard;
 use super::{render, see_other, with_db, AppError, Flash, Layout};
-use crate::accounts::{self, random_token, Agent};
+use crate::accounts::{self, Agent};
 use crate::db::DbPool;
 use crate::login_throttle::{self, Reservation, ThrottleKey};
 use crate::passwords::PasswordChecker;
+use crate::tokens::random_token;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(

@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::auth::Admin;
 use super::{html, is_htmx, render, see_other, with_db, AppError, Flash, Layout};
-use crate::accounts::random_token;
 use crate::customers::{self, search_filter};
 use crate::db::{DbPool, Dialect};
 use crate::deletion::Actor;
@@ -18,6 +17,7 @@ use crate::domain::list_query::Search;
 use crate::domain::selection::{Selection, SelectionSummary};
 use crate::domain::{group_thousands, plural};
 use crate::jobs::{self, BulkPreview, Confirmed, StartError};
+use crate::tokens::random_token;
 
 const SELECTION_KEY: &str = "selection";
 /// Rows a page can have (the largest page size): a longer list is not from our form.

@@ -155,7 +155,7 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
     assert_eq!(b_claim, None);
     // A's lease runs out (as after a crash); B takes over and finishes.
     app.db(move |conn| {
-        let past = customer_desk::customers::now() - chrono::TimeDelta::seconds(1);
+        let past = customer_desk::db::now() - chrono::TimeDelta::seconds(1);
         diesel::update(deletion_jobs::table.find(job))
             .set(deletion_jobs::lease_until.eq(Some(past)))
             .execute(conn)

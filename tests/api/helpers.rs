@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 use customer_desk::accounts::{self, Role};
-use customer_desk::customers::{self, now};
-use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
+use customer_desk::customers;
+use customer_desk::db::{self, now, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
 use customer_desk::jobs::{Worker, WorkerSettings};
 use customer_desk::maintenance::{Maintenance, MaintenanceSettings};
