@@ -10,12 +10,12 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::db::{now, write_transaction, DbConn};
+use crate::db::{now, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
-use crate::order_cache::customers_changed;
 use crate::schema::{
     chat_conversations, chat_messages, customers, deletion_records, notes, ticket_messages, tickets,
 };
+use crate::state::AppState;
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,11 +100,12 @@ pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, Delet
 /// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
 pub fn delete_single(
     conn: &mut DbConn,
+    state: &AppState,
     id: i64,
     confirmed: Option<DeletionCounts>,
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
-    let deleted = write_transaction(conn, |conn| {
+    state.write_customers(conn, |conn| {
         if lock_existing(conn, &[id])?.is_empty() {
             return Err(DeleteError::NotFound);
         }
@@ -123,9 +124,7 @@ pub fn delete_single(
             counts,
             record_id,
         })
-    })?;
-    customers_changed();
-    Ok(deleted)
+    })
 }
 
 /// The record of a finished bulk deletion; its job's items keep the deleted ids.

@@ -1,6 +1,7 @@
 //! Customer Desk: the People › Customers area of a help desk.
 
 pub mod accounts;
+pub mod cache;
 pub mod customers;
 pub mod db;
 pub mod deletion;
@@ -8,13 +9,13 @@ pub mod domain;
 pub mod jobs;
 pub mod login_throttle;
 pub mod maintenance;
-pub mod order_cache;
 pub mod pacing;
 pub mod passwords;
 pub mod schema;
 pub mod seed;
 pub mod session_store;
 pub mod startup;
+pub mod state;
 pub mod tokens;
 pub mod web;
 

@@ -26,6 +26,7 @@ use crate::deletion::{related_of, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
 use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, deletion_jobs};
+use crate::state::AppState;
 
 pub use confirmation::{preview, BulkPreview, Confirmed};
 pub use run::{claim, run_batch, Step};
@@ -156,6 +157,7 @@ pub fn job_for_digest(
 /// confirmation again returns the job it started.
 pub fn start(
     conn: &mut DbConn,
+    state: &AppState,
     selection: &Selection,
     confirmed: &Confirmed,
     token: &str,
@@ -232,7 +234,7 @@ pub fn start(
             _,
         ))) => job_for_token(conn, token)?.ok_or(StartError::Changed),
         Ok(job) => {
-            worker::wake_workers();
+            state.jobs.wake();
             Ok(job)
         }
         other => other,

@@ -10,8 +10,8 @@ use diesel::prelude::*;
 use crate::db::{now, write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
-use crate::order_cache::customers_changed;
 use crate::schema::{deletion_job_items, deletion_jobs};
+use crate::state::AppState;
 
 use super::WorkerSettings;
 
@@ -80,6 +80,7 @@ enum StepError {
 /// Deletes the next batch of a job held by `owner`, all in one transaction.
 pub fn run_batch(
     conn: &mut DbConn,
+    state: &AppState,
     job: i64,
     owner: &str,
     settings: &WorkerSettings,
@@ -152,7 +153,7 @@ pub fn run_batch(
     match step {
         Ok(step) => {
             if matches!(step, Step::Progressed { .. }) {
-                customers_changed();
+                state.customers_changed();
             }
             Ok(step)
         }
