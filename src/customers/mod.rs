@@ -1,7 +1,14 @@
-//! Customers in the database: the list with search, sort and pages ([`list`]); one customer's
-//! profile ([`profile`]); the search and selection as SQL conditions ([`search`]); add and edit
-//! with case-insensitive email uniqueness (here). Knows nothing of HTTP.
-
+//! Customers in the database. Knows nothing of HTTP.
+//!
+//! - `search.rs`: the search and the selection as SQL conditions, each backend answering the
+//!   search from its trigram index;
+//! - `list.rs`: the list (search, sort, deferred-join pages or a slice of a cached listing,
+//!   ticket counts, "show selected") and the selection counter's numbers;
+//! - `screen.rs`: what a screen asks in one call ([`list_screen`], [`selected_among`],
+//!   [`matching_among`]), so that handlers neither build conditions nor work the caches;
+//! - `profile.rs`: one customer's profile;
+//! - here: [`Customer`], [`find`], [`create`] and [`update`] with case-insensitive email
+//!   uniqueness; writes take the [`AppState`], whose list snapshots they make stale.
 mod list;
 mod profile;
 mod screen;
