@@ -12,6 +12,7 @@
 //! than each building their own. Rows are always fetched fresh, so a snapshot can only be late
 //! in who is listed where.
 
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,12 +64,18 @@ impl OrderCache {
         key: ListingKey,
         build: impl FnOnce() -> Result<Vec<i64>, E>,
     ) -> Result<Arc<Vec<i64>>, E> {
+        let built = Cell::new(false);
         let ids = self.listings.get(
             key,
-            || build().map(Arc::new),
+            || {
+                built.set(true);
+                build().map(Arc::new)
+            },
             |_, took| Some(Self::TTL.max(took * Self::KEEP_PER_BUILD_TIME)),
         )?;
-        self.listings.shrink_to(Self::MAX_IDS, |ids| ids.len());
+        if built.get() {
+            self.listings.shrink_to(Self::MAX_IDS, |ids| ids.len());
+        }
         Ok(ids)
     }
 
@@ -81,7 +88,6 @@ impl OrderCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
 
     fn key(search: &str) -> ListingKey {
         (search.to_owned(), SortOrder::Name)
