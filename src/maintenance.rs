@@ -99,6 +99,11 @@ impl Health {
     }
 }
 
+/// Reads nothing but checks that the database answers a read (what `/healthz` itself does).
+pub fn probe_read(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// Writes the probe's row.
 pub fn probe_write(conn: &mut DbConn) -> QueryResult<()> {
     diesel::sql_query(

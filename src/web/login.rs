@@ -10,7 +10,6 @@ use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::QueryResult;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
@@ -153,7 +152,7 @@ async fn login(
     }
     let device = guard.device(&request);
     let email = form.email.clone();
-    let found: Found = with_db(&pool, move |conn| -> QueryResult<Found> {
+    let found: Found = with_db(&pool, move |conn| -> Result<Found, AppError> {
         let Some((agent, hash)) = accounts::for_sign_in(conn, &email)? else {
             return Ok(None);
         };
