@@ -13,8 +13,9 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError};
-use crate::accounts::{self, random_token, Agent};
+use crate::accounts::{self, Agent};
 use crate::db::DbPool;
+use crate::tokens::random_token;
 
 const AGENT_KEY: &str = "agent_id";
 const CSRF_KEY: &str = "csrf";

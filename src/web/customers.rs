@@ -11,15 +11,16 @@ use super::selection::{self, SelectionBar};
 use super::{
     html, is_htmx, parse_customer_id, render, see_other, with_db, AppError, Flash, Layout,
 };
-use crate::customers::{self, selection_filter, Customer, ListCaches, SaveError};
-use crate::db::{DbPool, Dialect};
+use crate::customers::{self, Customer, CustomerSaveError};
+use crate::db::DbPool;
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::customer_form::{self, CustomerForm, FieldErrors};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::group_thousands;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
-use crate::domain::selection::{PageState, Selection};
-use crate::jobs::{self, Job};
+use crate::domain::selection::PageState;
+use crate::jobs::Job;
+use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/people/customers").route(web::get().to(list)))
@@ -99,7 +100,7 @@ impl ListTemplate {
 async fn list(
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    caches: web::Data<ListCaches>,
+    state: web::Data<AppState>,
     session: Session,
     layout: Layout,
 ) -> Result<HttpResponse, AppError> {
@@ -110,34 +111,19 @@ async fn list(
     let is_admin = layout.is_admin();
     // Only administrators select; for agents "Show selected" means nothing.
     query.only_selected &= is_admin;
-    let selection = if is_admin {
-        selection::load(&session)
-    } else {
-        Selection::default()
-    };
+    let selection = is_admin.then(|| selection::load(&session));
     let for_db = query.clone();
-    let (page, selected_on_page, summary, all_count, jobs) = with_db(&pool, move |conn| {
-        let only = for_db.only_selected.then_some(&selection);
-        let page = customers::list(conn, &for_db, only, &caches)?;
-        if !is_admin {
-            return Ok((page, Vec::new(), Default::default(), 0, Vec::new()));
-        }
-        let ids: Vec<i64> = page.rows.iter().map(|r| r.customer.id).collect();
-        let selected = if selection.is_empty() {
-            Vec::new()
-        } else {
-            customers::ids_where(conn, &ids, selection_filter(&selection, Dialect::of(conn)))?
-        };
-        let summary = customers::summarize(conn, &selection, &caches.counts)?;
-        let all_count = if for_db.only_selected {
-            caches.counts.matching(conn, &for_db.search)?
-        } else {
-            page.pagination.total
-        };
-        let jobs = jobs::active(conn)?;
-        Ok::<_, diesel::result::Error>((page, selected, summary, all_count, jobs))
+    let screen = with_db(&pool, move |conn| {
+        customers::list_screen(conn, &for_db, selection.as_ref(), &state.caches)
     })
     .await??;
+    let customers::ListScreen {
+        page,
+        selected_on_page,
+        summary,
+        all_count,
+        jobs,
+    } = screen;
     let p = page.pagination;
     let range_text = if p.total == 0 {
         "No customers".to_owned()
@@ -400,6 +386,7 @@ async fn new_form(layout: Layout) -> Result<HttpResponse, AppError> {
 
 async fn create(
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: Session,
     layout: Layout,
     form: web::Form<CustomerForm>,
@@ -410,7 +397,7 @@ async fn create(
         Err(errors) => return refused(&new_form_template(layout, &form, errors)),
     };
     let name = format!("{} {}", valid.first_name, valid.last_name);
-    let saved = with_db(&pool, move |conn| customers::create(conn, &valid)).await?;
+    let saved = with_db(&pool, move |conn| customers::create(conn, &state, &valid)).await?;
     match saved {
         Ok(id) => {
             Flash::success(format!("Added {name}."))
@@ -418,9 +405,11 @@ async fn create(
                 .set(&session);
             Ok(see_other(&format!("/people/customers/{id}")))
         }
-        Err(SaveError::Invalid(errors)) => refused(&new_form_template(layout, &form, errors)),
-        Err(SaveError::NotFound) => Err(not_found()),
-        Err(SaveError::Database(error)) => Err(error.into()),
+        Err(CustomerSaveError::Invalid(errors)) => {
+            refused(&new_form_template(layout, &form, errors))
+        }
+        Err(CustomerSaveError::NotFound) => Err(not_found()),
+        Err(CustomerSaveError::Database(error)) => Err(error.into()),
     }
 }
 
@@ -456,6 +445,7 @@ async fn edit_form(
 
 async fn update(
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: Session,
     layout: Layout,
     id: web::Path<String>,
@@ -469,10 +459,10 @@ async fn update(
     let (stored, saved) = with_db(&pool, move |conn| {
         let stored = customers::find(conn, id)?;
         let saved = match (&stored, &checked) {
-            (Some(_), Ok(valid)) => Some(customers::update(conn, id, valid)),
+            (Some(_), Ok(valid)) => Some(customers::update(conn, &state, id, valid)),
             _ => None,
         };
-        Ok::<_, diesel::result::Error>((stored, saved))
+        Ok::<_, AppError>((stored, saved))
     })
     .await??;
     let stored = stored.ok_or_else(not_found)?;
@@ -485,9 +475,9 @@ async fn update(
                 .set(&session);
             return Ok(see_other(&format!("/people/customers/{id}")));
         }
-        (Ok(_), Some(Err(SaveError::Invalid(errors)))) => errors,
-        (Ok(_), Some(Err(SaveError::NotFound)) | None) => return Err(not_found()),
-        (Ok(_), Some(Err(SaveError::Database(error)))) => return Err(error.into()),
+        (Ok(_), Some(Err(CustomerSaveError::Invalid(errors)))) => errors,
+        (Ok(_), Some(Err(CustomerSaveError::NotFound)) | None) => return Err(not_found()),
+        (Ok(_), Some(Err(CustomerSaveError::Database(error)))) => return Err(error.into()),
     };
     refused(&edit_form_template(
         layout,
@@ -567,10 +557,13 @@ struct ConfirmedCounts {
     notes: i64,
 }
 
+// Extractors, one per argument: what the handler needs from the request and the app.
+#[allow(clippy::too_many_arguments)]
 async fn delete(
     Admin(admin): Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: Session,
     layout: Layout,
     id: web::Path<String>,
@@ -589,7 +582,7 @@ async fn delete(
         name: admin.name,
     };
     let outcome = with_db(&pool, move |conn| {
-        deletion::delete_single(conn, id, Some(confirmed), &actor)
+        deletion::delete_single(conn, &state, id, Some(confirmed), &actor)
     })
     .await?;
     match outcome {

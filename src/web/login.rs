@@ -10,16 +10,16 @@ use actix_session::Session;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
-use diesel::QueryResult;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
 use super::login_guard::LoginGuard;
 use super::{render, see_other, with_db, AppError, Flash, Layout};
-use crate::accounts::{self, random_token, Agent};
+use crate::accounts::{self, Agent};
 use crate::db::DbPool;
 use crate::login_throttle::{self, Reservation, ThrottleKey};
 use crate::passwords::PasswordChecker;
+use crate::tokens::random_token;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -160,7 +160,7 @@ async fn login(
         return answer(layout, StatusCode::UNAUTHORIZED, INVALID.into(), None);
     }
     let email = form.email.clone();
-    let found: Result<Found, ()> = with_db(&pool, move |conn| -> QueryResult<_> {
+    let found: Result<Found, ()> = with_db(&pool, move |conn| -> Result<_, AppError> {
         let Some((agent, hash)) = accounts::for_sign_in(conn, &email)? else {
             return Ok(if over_limit.is_some() {
                 Err(())

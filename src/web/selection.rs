@@ -8,9 +8,8 @@ use serde::Deserialize;
 
 use super::auth::Admin;
 use super::{html, is_htmx, render, see_other, with_db, AppError, Flash, Layout};
-use crate::accounts::random_token;
-use crate::customers::{self, search_filter};
-use crate::db::{DbPool, Dialect};
+use crate::customers;
+use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::domain::deletion_counts::names_summary;
 use crate::domain::deletion_counts::DeletionCounts;
@@ -18,6 +17,8 @@ use crate::domain::list_query::Search;
 use crate::domain::selection::{Selection, SelectionSummary};
 use crate::domain::{group_thousands, plural};
 use crate::jobs::{self, BulkPreview, Confirmed, StartError};
+use crate::state::AppState;
+use crate::tokens::random_token;
 
 const SELECTION_KEY: &str = "selection";
 /// Rows a page can have (the largest page size): a longer list is not from our form.
@@ -136,7 +137,7 @@ async fn update(
     _admin: Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    caches: web::Data<crate::customers::ListCaches>,
+    state: web::Data<AppState>,
     session: Session,
     layout: Layout,
     form: web::Form<Vec<(String, String)>>,
@@ -149,7 +150,7 @@ async fn update(
             let search = Search::parse(&all.search);
             let page = form.page.clone();
             with_db(&pool, move |conn| {
-                customers::ids_where(conn, &page, search_filter(&search, Dialect::of(conn)))
+                customers::matching_among(conn, &page, &search)
             })
             .await??
         }
@@ -194,9 +195,8 @@ async fn update(
                 .insert_header(("HX-Refresh", "true"))
                 .finish());
         }
-        let caches = caches.into_inner();
         let summary = with_db(&pool, move |conn| {
-            customers::summarize(conn, &selection, &caches.counts)
+            customers::summarize(conn, &selection, &state.caches)
         })
         .await??;
         let bar = SelectionBar::new(&summary, None);
@@ -362,6 +362,7 @@ async fn submit(
     Admin(admin): Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: Session,
     layout: Layout,
     form: web::Form<BulkSubmit>,
@@ -379,7 +380,7 @@ async fn submit(
     let token = form.token.clone();
     let digest = confirmed.digest.clone();
     let (replayed, same_set) = with_db(&pool, move |conn| {
-        Ok::<_, diesel::result::Error>((
+        Ok::<_, AppError>((
             jobs::job_for_token(conn, &token)?,
             jobs::job_for_digest(conn, &digest, None)?,
         ))
@@ -412,7 +413,7 @@ async fn submit(
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
     let started = with_db(&pool, move |conn| {
-        jobs::start(conn, &for_db, &confirmed_for_db, &token, &actor)
+        jobs::start(conn, &state, &for_db, &confirmed_for_db, &token, &actor)
     })
     .await?;
     match started {

@@ -2,7 +2,8 @@
 
 use chrono::NaiveDateTime;
 use customer_desk::accounts::{self, Role};
-use customer_desk::customers::{self, now};
+use customer_desk::customers;
+use customer_desk::db::now;
 use customer_desk::db::DbConn;
 use customer_desk::domain::customer_form::ValidCustomer;
 use customer_desk::schema::{
@@ -44,7 +45,8 @@ impl TestApp {
             organisation: org.into(),
             job_title: String::new(),
         };
-        self.db(move |conn| customers::create(conn, &customer).unwrap())
+        let state = self.state.clone();
+        self.db(move |conn| customers::create(conn, &state, &customer).unwrap())
             .await
     }
 

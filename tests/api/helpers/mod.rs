@@ -7,6 +7,7 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 
 use customer_desk::accounts::Role;
 use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
@@ -14,6 +15,7 @@ use customer_desk::jobs::{Worker, WorkerSettings};
 use customer_desk::maintenance::{Maintenance, MaintenanceSettings};
 use customer_desk::passwords::CheckerSettings;
 use customer_desk::startup::{self, ServerSettings, SignInSettings};
+use customer_desk::state::AppState;
 use diesel::prelude::*;
 
 mod browser;
@@ -153,6 +155,8 @@ pub struct TestApp {
     pub pool: DbPool,
     /// A browser signed in as the administrator [`ADMIN_EMAIL`]; `app.get(…)` and friends use it.
     pub admin: Browser,
+    /// The app's state: writes made by a test directly must reach its caches and its worker.
+    pub state: Arc<AppState>,
     /// Stopped (and its thread joined) when the app is dropped, before its database goes.
     _worker: Worker,
     /// The health probe and WAL keeper, stopped when the app is dropped.
@@ -260,6 +264,7 @@ async fn spawn(
         address,
         pool,
         _worker: running.worker,
+        state: running.state,
         _maintenance: running.maintenance,
         _database: database,
     }
