@@ -139,7 +139,7 @@ impl CustomerForm {
                 spec.max_chars,
             )
         });
-        if errors.get("email").is_none() && email.chars().any(is_format_char) {
+        if errors.get("email").is_none() && email.chars().any(is_invisible) {
             errors.add(
                 "email",
                 "Email cannot contain invisible characters (such as zero-width spaces): two \
@@ -214,6 +214,19 @@ pub fn is_bidi_control(c: char) -> bool {
 
 /// Unicode general category Cf (format characters, invisible): soft hyphen, zero-width space
 /// and joiners, word joiner, BOM, bidi controls, tags and the rest of the category (Unicode 15).
+/// A character that shows nothing, or nothing of its own, where an email is read: format
+/// characters (Cf), Unicode's other default-ignorable code points (variation selectors, the
+/// combining grapheme joiner, Hangul fillers, Mongolian selectors…), the blank Braille pattern,
+/// and white space. Two emails differing only by these would look the same.
+pub fn is_invisible(c: char) -> bool {
+    is_format_char(c)
+        || c.is_whitespace()
+        || matches!(c,
+            '\u{034F}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}' | '\u{2800}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
 pub fn is_format_char(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}'

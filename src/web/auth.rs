@@ -79,6 +79,8 @@ pub fn csrf_token(session: &Session) -> String {
 
 /// Starts a signed-in session: a new key (no fixation) and a new CSRF token.
 pub fn sign_in(session: &Session, agent: &Agent) -> Result<(), AppError> {
+    // Nothing of a session before this sign-in (another account's selection, say) carries over.
+    session.clear();
     session.renew();
     session
         .insert(AGENT_KEY, agent.id)
@@ -165,7 +167,7 @@ async fn provided_token(request: &mut ServiceRequest) -> Result<Option<String>, 
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(super::input_check::is_urlencoded_type);
     if provided.is_some() || !is_form {
         return Ok(provided);
     }

@@ -169,13 +169,26 @@ pub async fn error_pages(
                     error.error_response(),
                 ));
             }
-            let cause = format!("{error:?}").replace('\n', " ");
+            let cause = log_text(&format!("{error:?}"));
             tracing::error!(status = status.as_u16(), error = cause, "request failed");
             let mut page = ErrorPage::for_status(status, None);
             page.layout.reference = reference;
             Ok(ServiceResponse::new(detached_request(), page.response()))
         }
     }
+}
+
+/// An error's causes for the log, on one line: without the backtrace that anyhow appends when
+/// `RUST_BACKTRACE` is set, and at most 2,000 characters.
+fn log_text(debug: &str) -> String {
+    let causes = debug.split("Stack backtrace:").next().unwrap_or_default();
+    causes
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(2_000)
+        .collect()
 }
 
 /// A stand-in request for a response built from an `Err`: the request itself was moved into the

@@ -54,7 +54,17 @@ fn is_urlencoded_form(request: &ServiceRequest) -> bool {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+        .is_some_and(is_urlencoded_type)
+}
+
+/// Whether a Content-Type is a URL-encoded form. Media types are case-insensitive, and actix's
+/// form extractor reads `Application/X-WWW-Form-Urlencoded` as one: so must every check.
+pub fn is_urlencoded_type(content_type: &str) -> bool {
+    content_type.split(';').next().is_some_and(|media| {
+        media
+            .trim()
+            .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
 }
 
 fn refuse(request: ServiceRequest, why: String) -> ServiceResponse<BoxBody> {

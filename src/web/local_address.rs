@@ -18,14 +18,44 @@ pub fn checked(address: &str) -> Option<&str> {
     (is_local && address.len() <= MAX_LEN).then_some(address)
 }
 
-/// `address` if [`checked`] accepts it, else [`FALLBACK`].
+/// `address` if [`checked`] accepts it, else [`FALLBACK`]; characters outside ASCII are
+/// percent-encoded, so that the `Location` header carries ASCII only (a raw U+202E would be
+/// sent as is).
 pub fn or_fallback(address: &str) -> String {
-    checked(address).unwrap_or(FALLBACK).to_owned()
+    ascii(checked(address).unwrap_or(FALLBACK))
+}
+
+/// `address` with every character outside ASCII percent-encoded (as UTF-8), for a header.
+pub fn ascii(address: &str) -> String {
+    let mut encoded = String::with_capacity(address.len());
+    for c in address.chars() {
+        if c.is_ascii() {
+            encoded.push(c);
+        } else {
+            let mut bytes = [0; 4];
+            for byte in c.encode_utf8(&mut bytes).bytes() {
+                encoded.push_str(&format!("%{byte:02X}"));
+            }
+        }
+    }
+    encoded
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn locations_are_ascii() {
+        assert_eq!(
+            or_fallback("/people/customers?q=Jos\u{e9}\u{202E}"),
+            "/people/customers?q=Jos%C3%A9%E2%80%AE"
+        );
+        assert_eq!(
+            or_fallback("/people/customers?q=a"),
+            "/people/customers?q=a"
+        );
+    }
 
     #[test]
     fn local_paths_pass() {

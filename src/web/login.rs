@@ -206,7 +206,8 @@ async fn login(
     let verified = match checker.verify(form.password.clone(), hash).await {
         Ok(verified) => verified,
         Err(busy) => {
-            tracing::warn!(error = %busy, "sign-in refused: password checker busy");
+            // A flood would make this a line per request: debug only (the 503s are counted).
+            tracing::debug!(error = %busy, "sign-in refused: password checker busy");
             if let Some((_, key)) = account {
                 // The attempt was never checked: give it back.
                 with_db(&pool, move |conn| login_throttle::release(conn, &key)).await??;

@@ -164,7 +164,7 @@ impl FromRequest for Layout {
 /// 303 See Other: the browser follows a POST with a GET, so a reload never re-submits.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
+        .insert_header((header::LOCATION, local_address::ascii(location)))
         .finish()
 }
 

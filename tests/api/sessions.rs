@@ -6,7 +6,7 @@ use customer_desk::schema::sessions;
 use diesel::prelude::*;
 
 use crate::access::AGENT_EMAIL;
-use crate::helpers::{spawn_app, Backend, Browser, ADMIN_EMAIL, PASSWORD};
+use crate::helpers::{spawn_app, Backend, Browser, ListForm, ADMIN_EMAIL, PASSWORD};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -15,6 +15,7 @@ on_both_backends!(
     next_parameter_never_leaves_the_site,
     repeated_failures_are_throttled,
     idle_sessions_expire,
+    signing_in_as_someone_else_starts_afresh,
 );
 
 async fn session_key_is_renewed_at_sign_in(backend: Backend) {
@@ -212,4 +213,43 @@ async fn idle_sessions_expire(backend: Backend) {
         })
         .await;
     assert_eq!(left, 0);
+}
+
+/// Signing in to another account from the same browser (without signing out) keeps nothing of
+/// the first account's session: not its selection.
+async fn signing_in_as_someone_else_starts_afresh(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 0..2 {
+        app.add_customer(
+            "Given",
+            &format!("Kept{n}"),
+            &format!("k{n}@kept.example"),
+            "Kept",
+        )
+        .await;
+    }
+    let page = app.get("/people/customers").await;
+    ListForm::from_page(&page)
+        .submit(&app.admin, Some(("action", "all")))
+        .await
+        .assert_status(303);
+    app.get("/people/customers")
+        .await
+        .assert_contains("<strong>2 selected</strong>");
+    app.create_account("Bea Admin", "bea@desk.example", Role::Admin)
+        .await;
+    app.admin.get("/login").await;
+    app.admin
+        .post_form(
+            "/login",
+            &[("email", "bea@desk.example"), ("password", PASSWORD)],
+        )
+        .await
+        .assert_status(303);
+    app.admin.forget_csrf();
+    app.get("/people/customers")
+        .await
+        .assert_status(200)
+        .assert_contains("Bea Admin")
+        .assert_lacks("2 selected");
 }
