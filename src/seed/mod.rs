@@ -80,23 +80,25 @@ impl fmt::Display for SeedReport {
     }
 }
 
-/// PostgreSQL's sequences do not see explicit ids: move them past what was written.
+/// PostgreSQL's sequences do not see explicit ids: move them past what was written (never
+/// back: an id handed out once, even of a customer since deleted, is not handed out again).
 fn advance_sequences(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Pg(pg) = conn {
-        for table in [
-            "customers",
-            "tickets",
-            "ticket_messages",
-            "chat_conversations",
-            "chat_messages",
-            "notes",
-        ] {
-            diesel::sql_query(format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                 COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-            ))
-            .execute(pg)?;
-        }
+    if !matches!(conn, DbConn::Pg(_)) {
+        return Ok(());
+    }
+    for table in [
+        "customers",
+        "tickets",
+        "ticket_messages",
+        "chat_conversations",
+        "chat_messages",
+        "notes",
+    ] {
+        let next = realistic::next_id_after(conn, table)?;
+        diesel::sql_query(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), {next}, false)"
+        ))
+        .execute(conn)?;
     }
     Ok(())
 }

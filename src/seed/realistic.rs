@@ -3,7 +3,6 @@
 //! reading ids back.
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
-use diesel::dsl::max;
 use diesel::prelude::*;
 
 use super::words::{
@@ -89,39 +88,61 @@ pub(super) struct NextIds {
     pub(super) note: i64,
 }
 
+/// The next free id of each table: after every id the table has ever handed out, not only
+/// after the rows there are now, so that a seed never gives a deleted customer's id to someone
+/// new (a bulk confirmation names its customers by their ids).
 pub(super) fn next_ids(conn: &mut DbConn) -> QueryResult<NextIds> {
     Ok(NextIds {
-        customer: customers::table
-            .select(max(customers::id))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)
-            + 1,
-        ticket: tickets::table
-            .select(max(tickets::id))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)
-            + 1,
-        ticket_message: ticket_messages::table
-            .select(max(ticket_messages::id))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)
-            + 1,
-        chat: chat_conversations::table
-            .select(max(chat_conversations::id))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)
-            + 1,
-        chat_message: chat_messages::table
-            .select(max(chat_messages::id))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)
-            + 1,
-        note: notes::table
-            .select(max(notes::id))
-            .first::<Option<i64>>(conn)?
-            .unwrap_or(0)
-            + 1,
+        customer: next_id_after(conn, "customers")?,
+        ticket: next_id_after(conn, "tickets")?,
+        ticket_message: next_id_after(conn, "ticket_messages")?,
+        chat: next_id_after(conn, "chat_conversations")?,
+        chat_message: next_id_after(conn, "chat_messages")?,
+        note: next_id_after(conn, "notes")?,
     })
+}
+
+#[derive(QueryableByName)]
+struct Highest {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// One more than the highest of the table's ids and of what its id generator has handed out
+/// (SQLite's AUTOINCREMENT counter, PostgreSQL's sequence).
+pub(super) fn next_id_after(conn: &mut DbConn, table: &str) -> QueryResult<i64> {
+    let rows = diesel::sql_query(format!("SELECT COALESCE(MAX(id), 0) AS id FROM {table}"))
+        .get_result::<Highest>(conn)?
+        .id;
+    Ok(highest_issued(conn, table)?.max(rows) + 1)
+}
+
+#[derive(QueryableByName)]
+struct SequenceName {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    name: String,
+}
+
+/// The highest id the table's generator has handed out (0 if none).
+pub(super) fn highest_issued(conn: &mut DbConn, table: &str) -> QueryResult<i64> {
+    let query = match conn {
+        DbConn::Sqlite(_) => format!(
+            "SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0) AS id"
+        ),
+        DbConn::Pg(_) => {
+            let sequence = diesel::sql_query(format!(
+                "SELECT pg_get_serial_sequence('{table}', 'id') AS name"
+            ))
+            .get_result::<SequenceName>(conn)?
+            .name;
+            // Before its first nextval (or after setval(…, false)) last_value is the next id.
+            format!(
+                "SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS id \
+                 FROM {sequence}"
+            )
+        }
+    };
+    Ok(diesel::sql_query(query).get_result::<Highest>(conn)?.id)
 }
 
 #[derive(Default)]

@@ -9,7 +9,10 @@ use diesel::prelude::*;
 use crate::helpers::{orphans, row_counts, spawn_app, Backend, RowCounts};
 use crate::on_both_backends;
 
-on_both_backends!(bench_shape_matches_the_django_seed);
+on_both_backends!(
+    bench_shape_matches_the_django_seed,
+    a_seed_never_reuses_the_id_of_a_deleted_customer,
+);
 
 fn at(text: &str) -> NaiveDateTime {
     NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").unwrap()
@@ -146,5 +149,48 @@ async fn bench_shape_matches_the_django_seed(backend: Backend) {
     assert_eq!(
         chat_message.1,
         "[12/0] Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor i"
+    );
+}
+
+/// Ids name customers in bulk confirmations (and their digests): a customer deleted must never
+/// see its id given to someone new, by a seed or by the app afterwards.
+async fn a_seed_never_reuses_the_id_of_a_deleted_customer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let highest = app
+        .db(|conn| {
+            seed_shaped(conn, 5, 1, Shape::Realistic, false).unwrap();
+            let highest: i64 = customers::table
+                .select(diesel::dsl::max(customers::id))
+                .first::<Option<i64>>(conn)
+                .unwrap()
+                .unwrap();
+            diesel::delete(customers::table.filter(customers::id.ge(highest - 1)))
+                .execute(conn)
+                .unwrap();
+            seed_shaped(conn, 2, 2, Shape::Realistic, false).unwrap();
+            highest
+        })
+        .await;
+    let added = app
+        .add_customer("New", "Comer", "new.comer@example.com", "")
+        .await;
+    let ids: Vec<i64> = app
+        .db(|conn| {
+            customers::table
+                .select(customers::id)
+                .order(customers::id.asc())
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(ids.len(), 6);
+    let reused: Vec<&i64> = ids
+        .iter()
+        .filter(|id| (highest - 1..=highest).contains(*id))
+        .collect();
+    assert!(reused.is_empty(), "ids {reused:?} were used again: {ids:?}");
+    assert!(
+        added > highest + 2,
+        "the app's next id {added} is not past the seed's"
     );
 }
