@@ -122,9 +122,86 @@ pub fn purge_expired(conn: &mut DbConn) -> QueryResult<usize> {
         .execute(conn)
 }
 
+/// The same throttle for emails that belong to no account, kept in memory: an anonymous
+/// visitor's attempts write nothing, and yet an unknown email is refused after
+/// [`MAX_ATTEMPTS`] in a window exactly as a real one is, so that the throttle does not tell
+/// which emails have an account. Per instance; bounded to [`UnknownEmails::MAX_KEPT`] emails.
+#[derive(Debug, Default)]
+pub struct UnknownEmails {
+    windows: std::sync::Mutex<std::collections::HashMap<String, (NaiveDateTime, i64)>>,
+}
+
+impl UnknownEmails {
+    pub const MAX_KEPT: usize = 100_000;
+
+    /// As [`reserve`], for an email with no account.
+    pub fn reserve(&self, email: &str) -> Reservation {
+        self.reserve_at(email, now())
+    }
+
+    /// As [`release`]: an attempt that was never checked.
+    pub fn release(&self, email: &str) {
+        if let Some((_, attempts)) =
+            crate::lock(&self.windows).get_mut(&ThrottleKey::email(email).as_key())
+        {
+            *attempts = (*attempts - 1).max(0);
+        }
+    }
+
+    fn reserve_at(&self, email: &str, at: NaiveDateTime) -> Reservation {
+        let window = TimeDelta::minutes(WINDOW_MINUTES);
+        let mut windows = crate::lock(&self.windows);
+        if windows.len() >= Self::MAX_KEPT {
+            windows.retain(|_, (start, _)| *start + window > at);
+            if windows.len() >= Self::MAX_KEPT {
+                // A flood of distinct emails: forget the lot rather than grow.
+                windows.clear();
+            }
+        }
+        let (start, attempts) = windows
+            .entry(ThrottleKey::email(email).as_key())
+            .or_insert((at, 0));
+        if *start + window <= at {
+            *start = at;
+            *attempts = 0;
+        }
+        *attempts += 1;
+        if *attempts <= MAX_ATTEMPTS {
+            Reservation::Allowed
+        } else {
+            Reservation::Refused {
+                retry_after_seconds: (*start + window - at).num_seconds().max(1),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_emails_are_refused_like_real_ones() {
+        let unknown = UnknownEmails::default();
+        let at = now();
+        for _ in 0..MAX_ATTEMPTS {
+            assert_eq!(
+                unknown.reserve_at("Nobody@x.test", at),
+                Reservation::Allowed
+            );
+        }
+        assert_eq!(
+            unknown.reserve_at("nobody@x.test ", at),
+            Reservation::Refused {
+                retry_after_seconds: WINDOW_MINUTES * 60
+            }
+        );
+        let later = at + TimeDelta::minutes(WINDOW_MINUTES);
+        assert_eq!(
+            unknown.reserve_at("nobody@x.test", later),
+            Reservation::Allowed
+        );
+    }
 
     #[test]
     fn keys_are_prefixed_and_emails_lowercased() {

@@ -6,8 +6,8 @@
 //! glibc would otherwise keep freed buffers in an arena per blocking-pool thread) and the waiting:
 //! when the queue is full the caller is told so at once instead of queueing without end.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
 
 use argon2::password_hash::rand_core::OsRng;
@@ -125,11 +125,39 @@ struct Job {
     reply: oneshot::Sender<bool>,
 }
 
+/// Which queue a check waits in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// A browser that has signed in to this account before (its device cookie): checked before
+    /// anyone else, in a queue of its own, so that a flood cannot keep the account's owner out.
+    KnownDevice,
+    Anyone,
+}
+
+#[derive(Default)]
+struct Queues {
+    known_devices: VecDeque<Job>,
+    anyone: VecDeque<Job>,
+    stopped: bool,
+}
+
+struct Shared {
+    queues: Mutex<Queues>,
+    ready: Condvar,
+}
+
 /// Verifies passwords on its own threads. Cheap to share (`web::Data`); the threads end when the
 /// checker is dropped.
 pub struct PasswordChecker {
-    jobs: SyncSender<Job>,
+    shared: Arc<Shared>,
     settings: CheckerSettings,
+}
+
+impl Drop for PasswordChecker {
+    fn drop(&mut self) {
+        crate::lock(&self.shared.queues).stopped = true;
+        self.shared.ready.notify_all();
+    }
 }
 
 impl PasswordChecker {
@@ -138,16 +166,18 @@ impl PasswordChecker {
             threads: settings.threads.max(1),
             queue: settings.queue.max(1),
         };
-        let (jobs, receiver) = sync_channel::<Job>(settings.queue);
-        let receiver = Arc::new(Mutex::new(receiver));
+        let shared = Arc::new(Shared {
+            queues: Mutex::new(Queues::default()),
+            ready: Condvar::new(),
+        });
         for n in 0..settings.threads {
-            let receiver = receiver.clone();
+            let shared = shared.clone();
             thread::Builder::new()
                 .name(format!("password-check-{n}"))
-                .spawn(move || work(&receiver))
+                .spawn(move || work(&shared))
                 .expect("cannot start a password checking thread");
         }
-        Self { jobs, settings }
+        Self { shared, settings }
     }
 
     pub fn settings(&self) -> CheckerSettings {
@@ -157,24 +187,35 @@ impl PasswordChecker {
     /// Whether `password` matches `hash`; with `None`, verifies against a dummy hash (so that an
     /// unknown email costs as long as a wrong password) and answers false. The job is queued
     /// when this is called, not when the future is first polled; the answer is
-    /// [`CheckError::Busy`] at once when the queue is full.
+    /// [`CheckError::Busy`] at once when its lane's queue is full (`queue` checks for anyone,
+    /// as many as there are threads for known devices).
     pub fn verify(
         &self,
         password: String,
         hash: Option<String>,
+        lane: Lane,
     ) -> impl std::future::Future<Output = Result<bool, CheckError>> {
         let (reply, answer) = oneshot::channel();
-        let queued = self
-            .jobs
-            .try_send(Job {
-                password,
-                hash,
-                reply,
-            })
-            .map_err(|error| match error {
-                TrySendError::Full(_) => CheckError::Busy,
-                TrySendError::Disconnected(_) => CheckError::Stopped,
-            });
+        let queued = {
+            let mut queues = crate::lock(&self.shared.queues);
+            let (queue, room) = match lane {
+                Lane::KnownDevice => (&mut queues.known_devices, self.settings.threads),
+                Lane::Anyone => (&mut queues.anyone, self.settings.queue),
+            };
+            if queue.len() >= room {
+                Err(CheckError::Busy)
+            } else {
+                queue.push_back(Job {
+                    password,
+                    hash,
+                    reply,
+                });
+                Ok(())
+            }
+        };
+        if queued.is_ok() {
+            self.shared.ready.notify_one();
+        }
         async move {
             queued?;
             answer.await.map_err(|_| CheckError::Stopped)
@@ -182,23 +223,31 @@ impl PasswordChecker {
     }
 }
 
-fn work(receiver: &Mutex<Receiver<Job>>) {
+fn work(shared: &Shared) {
     // This thread's argon2 memory, allocated at the first check and reused by every other.
     let mut memory = Vec::new();
     loop {
         // The lock is held only while waiting for the next job, not while verifying.
-        let job = match receiver.lock() {
-            Ok(receiver) => receiver.recv(),
-            Err(_) => return,
+        let job = {
+            let mut queues = crate::lock(&shared.queues);
+            loop {
+                if let Some(job) = queues.known_devices.pop_front() {
+                    break job;
+                }
+                if let Some(job) = queues.anyone.pop_front() {
+                    break job;
+                }
+                if queues.stopped {
+                    return;
+                }
+                queues = shared.ready.wait(queues).unwrap_or_else(|e| e.into_inner());
+            }
         };
-        let Ok(Job {
+        let Job {
             password,
             hash,
             reply,
-        }) = job
-        else {
-            return; // the checker was dropped
-        };
+        } = job;
         let verified = match hash {
             Some(hash) => verify_with_memory(&password, &hash, &mut memory),
             None => {
@@ -249,15 +298,15 @@ mod tests {
         });
         let hash = hash_password("right password");
         assert_eq!(
-            block_on(checker.verify("right password".into(), Some(hash.clone()))),
+            block_on(checker.verify("right password".into(), Some(hash.clone()), Lane::Anyone)),
             Ok(true)
         );
         assert_eq!(
-            block_on(checker.verify("wrong password".into(), Some(hash))),
+            block_on(checker.verify("wrong password".into(), Some(hash), Lane::Anyone)),
             Ok(false)
         );
         assert_eq!(
-            block_on(checker.verify("not a real password".into(), None)),
+            block_on(checker.verify("not a real password".into(), None, Lane::Anyone)),
             Ok(false)
         );
     }
@@ -271,7 +320,7 @@ mod tests {
         let hash = hash_password("x");
         // Queued together: at most one runs, one waits, the others are turned away.
         let checks: Vec<_> = (0..6)
-            .map(|_| checker.verify("y".into(), Some(hash.clone())))
+            .map(|_| checker.verify("y".into(), Some(hash.clone()), Lane::Anyone))
             .collect();
         let results = block_on(async {
             let mut results = Vec::new();
@@ -286,5 +335,28 @@ mod tests {
             results.iter().filter(|r| r.is_ok()).count() <= 2,
             "{results:?}"
         );
+    }
+
+    #[test]
+    fn a_known_device_is_not_turned_away_by_a_full_queue() {
+        let checker = PasswordChecker::start(CheckerSettings {
+            threads: 1,
+            queue: 1,
+        });
+        let hash = hash_password("x");
+        let flood: Vec<_> = (0..6)
+            .map(|_| checker.verify("y".into(), Some(hash.clone()), Lane::Anyone))
+            .collect();
+        let owner = checker.verify("x".into(), Some(hash.clone()), Lane::KnownDevice);
+        let (owner, flood) = block_on(async {
+            let owner = owner.await;
+            let mut flood_results = Vec::new();
+            for check in flood {
+                flood_results.push(check.await);
+            }
+            (owner, flood_results)
+        });
+        assert!(flood.contains(&Err(CheckError::Busy)), "{flood:?}");
+        assert_eq!(owner, Ok(true));
     }
 }

@@ -18,7 +18,7 @@ use super::{render, see_other, with_db, AppError, Flash, Layout};
 use crate::accounts::{self, Agent};
 use crate::db::DbPool;
 use crate::login_throttle::{self, Reservation, ThrottleKey};
-use crate::passwords::PasswordChecker;
+use crate::passwords::{Lane, PasswordChecker};
 use crate::tokens::random_token;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -152,9 +152,20 @@ async fn login(
     // before goes on (its own throttle still applies): a flood from the office's address must
     // not keep its people out (OWASP's device cookies).
     let over_limit = guard.admit_client(&request).err();
-    if let (Some(seconds), None) = (over_limit, &device) {
-        let (status, error, retry) = network_limited(seconds);
-        return answer(layout, status, error, retry);
+    match (over_limit, &device) {
+        (Some(seconds), None) => {
+            let (status, error, retry) = network_limited(seconds);
+            return answer(layout, status, error, retry);
+        }
+        // Let through, but with the same allowance per device as per address: an account
+        // holder signing in in a loop is not a way around the limit.
+        (Some(_), Some((_, nonce))) => {
+            if let Err(seconds) = guard.admit_device(nonce) {
+                let (status, error, retry) = network_limited(seconds);
+                return answer(layout, status, error, retry);
+            }
+        }
+        (None, _) => {}
     }
     if !accounts::plausible_credentials(&form.email, &form.password) {
         return answer(layout, StatusCode::UNAUTHORIZED, INVALID.into(), None);
@@ -181,15 +192,19 @@ async fn login(
         let (status, error, retry) = network_limited(over_limit.unwrap_or(60));
         return answer(layout, status, error, retry);
     };
-    let (account, hash) = match found {
-        Some((
-            _,
-            _,
+    // An email without an account is throttled the same way (in memory, nothing written), so
+    // that a 429 does not tell which emails have one.
+    let reservation = match &found {
+        Some((_, _, _, reservation)) => *reservation,
+        None => guard.unknown_emails.reserve(&form.email),
+    };
+    let (account, hash) = match (found, reservation) {
+        (
             _,
             Reservation::Refused {
                 retry_after_seconds,
             },
-        )) => {
+        ) => {
             let seconds = retry_after_seconds.unsigned_abs();
             let error = format!(
                 "Too many failed sign-ins for this email. For your security, sign-in is paused: \
@@ -198,19 +213,27 @@ async fn login(
             );
             return answer(layout, StatusCode::TOO_MANY_REQUESTS, error, Some(seconds));
         }
-        Some((agent, hash, key, Reservation::Allowed)) => (Some((agent, key)), Some(hash)),
+        (Some((agent, hash, key, _)), Reservation::Allowed) => (Some((agent, key)), Some(hash)),
         // Unknown email: checked against a dummy hash all the same, and nothing is written.
-        None => (None, None),
+        (None, Reservation::Allowed) => (None, None),
+    };
+    // A browser that signed in to this account before goes first when many are waiting.
+    let lane = match &account {
+        Some((_, ThrottleKey::Device(_))) => Lane::KnownDevice,
+        _ => Lane::Anyone,
     };
     // No connection is held while the password is checked.
-    let verified = match checker.verify(form.password.clone(), hash).await {
+    let verified = match checker.verify(form.password.clone(), hash, lane).await {
         Ok(verified) => verified,
         Err(busy) => {
             // A flood would make this a line per request: debug only (the 503s are counted).
             tracing::debug!(error = %busy, "sign-in refused: password checker busy");
-            if let Some((_, key)) = account {
-                // The attempt was never checked: give it back.
-                with_db(&pool, move |conn| login_throttle::release(conn, &key)).await??;
+            // The attempt was never checked: give it back.
+            match account {
+                Some((_, key)) => {
+                    with_db(&pool, move |conn| login_throttle::release(conn, &key)).await??
+                }
+                None => guard.unknown_emails.release(&form.email),
             }
             let error = "Many people are signing in right now. Try again in a moment.".into();
             return answer(layout, StatusCode::SERVICE_UNAVAILABLE, error, Some(1));

@@ -15,6 +15,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
+use crate::login_throttle::UnknownEmails;
+
 use crate::passwords::CheckerSettings;
 use crate::tokens::random_token;
 
@@ -51,6 +53,7 @@ impl Default for SignInSettings {
 }
 
 type Limiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
+type DeviceLimiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
 
 pub struct LoginGuard {
     csrf_key: Key,
@@ -58,6 +61,10 @@ pub struct LoginGuard {
     secure: bool,
     trusted_proxies: Vec<IpAddr>,
     limiter: Option<Limiter>,
+    /// The same allowance per device cookie, for browsers let through over their address's.
+    devices: Option<DeviceLimiter>,
+    /// The per-account throttle's twin for emails without an account.
+    pub unknown_emails: UnknownEmails,
     last_forgotten: Mutex<Instant>,
 }
 
@@ -68,16 +75,20 @@ fn derive(session_key: &Key, purpose: &str) -> Key {
 
 impl LoginGuard {
     pub fn new(session_key: &Key, secure_cookies: bool, settings: &SignInSettings) -> Self {
-        let limiter = NonZeroU32::new(settings.per_minute).map(|rate| {
+        let quota = NonZeroU32::new(settings.per_minute).map(|rate| {
             let burst = NonZeroU32::new(settings.burst).unwrap_or(NonZeroU32::MIN);
-            RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst))
+            Quota::per_minute(rate).allow_burst(burst)
         });
+        let limiter = quota.map(RateLimiter::keyed);
+        let devices = quota.map(RateLimiter::keyed);
         Self {
             csrf_key: derive(session_key, "desk_login_csrf"),
             device_key: derive(session_key, "desk_device"),
             secure: secure_cookies,
             trusted_proxies: settings.trusted_proxies.clone(),
             limiter,
+            devices,
+            unknown_emails: UnknownEmails::default(),
             last_forgotten: Mutex::new(Instant::now()),
         }
     }
@@ -120,9 +131,13 @@ impl LoginGuard {
         };
         if let Ok(mut last) = self.last_forgotten.try_lock() {
             if last.elapsed() >= FORGET_EVERY {
-                // Addresses back to a full allowance are indistinguishable from new ones.
+                // Keys back to a full allowance are indistinguishable from new ones.
                 limiter.retain_recent();
                 limiter.shrink_to_fit();
+                if let Some(devices) = &self.devices {
+                    devices.retain_recent();
+                    devices.shrink_to_fit();
+                }
                 *last = Instant::now();
             }
         }
@@ -130,6 +145,18 @@ impl LoginGuard {
             return Ok(());
         };
         limiter.check_key(&rate_key(address)).map_err(|not_until| {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    }
+
+    /// Counts an attempt of a browser holding a device cookie (`nonce`) that its address's
+    /// allowance would refuse; `Err(seconds)` when that device is over the same allowance too.
+    pub fn admit_device(&self, nonce: &str) -> Result<(), u64> {
+        let Some(devices) = &self.devices else {
+            return Ok(());
+        };
+        devices.check_key(&nonce.to_owned()).map_err(|not_until| {
             let wait = not_until.wait_time_from(DefaultClock::default().now());
             wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
         })

@@ -174,15 +174,27 @@ async fn repeated_failures_are_throttled(backend: Backend) {
         .assert_status(429)
         .assert_contains("Too many failed sign-ins for this email")
         .assert_contains("try again in 15 minutes");
-    // An unknown email gets the same answer as a wrong password.
+    // An unknown email gets the same answers as a real one: 401, then after five, the same 429
+    // (or the throttle would tell which emails have an account).
+    for _ in 0..5 {
+        browser
+            .post_form(
+                "/login",
+                &[("email", "nobody@desk.example"), ("password", PASSWORD)],
+            )
+            .await
+            .assert_status(401)
+            .assert_contains("That email and password don&#39;t match an account.");
+    }
     browser
         .post_form(
             "/login",
-            &[("email", "nobody@desk.example"), ("password", PASSWORD)],
+            &[("email", "Nobody@desk.example"), ("password", PASSWORD)],
         )
         .await
-        .assert_status(401)
-        .assert_contains("That email and password don&#39;t match an account.");
+        .assert_status(429)
+        .assert_contains("Too many failed sign-ins for this email")
+        .assert_contains("try again in 15 minutes");
     // Others are not affected.
     app.sign_in(ADMIN_EMAIL, PASSWORD).await;
 }

@@ -231,6 +231,16 @@ async fn a_browser_that_signed_in_before_is_not_kept_out_by_its_address(backend:
     )
     .await
     .assert_status(429);
+    // And the device has the same allowance as an address: signing in in a loop with it is no
+    // way around the limit (its two attempts are spent).
+    own.get("/login").await.assert_status(200);
+    own.post_form(
+        "/login",
+        &[("email", "ada@desk.example"), ("password", PASSWORD)],
+    )
+    .await
+    .assert_status(429)
+    .assert_contains("Too many sign-in attempts from your network");
 }
 
 async fn sign_out(browser: &Browser) {
