@@ -9,7 +9,7 @@ use crate::db::DbPool;
 use crate::maintenance::Health;
 
 pub async fn healthz(pool: web::Data<DbPool>, health: web::Data<Health>) -> HttpResponse {
-    let read = match super::with_db(&pool, |conn| conn.batch_execute("SELECT 1")).await {
+    let read = match super::with_conn(&pool, |conn| conn.batch_execute("SELECT 1")).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(format!("reads failing: {error}")),
         Err(error) => Err(format!("reads failing: {error}")),
