@@ -1,11 +1,9 @@
 //! People who work the desk: accounts, roles and passwords (hashing and checking are in
 //! `passwords.rs`, sign-in throttling in `login_throttle.rs`). Knows nothing of HTTP.
 
-use argon2::password_hash::rand_core::{OsRng, RngCore};
 use diesel::prelude::*;
 
-use crate::customers::{lower, now};
-use crate::db::{write_transaction, DbConn};
+use crate::db::{lower, now, write_transaction, DbConn};
 pub use crate::passwords::hash_password;
 use crate::schema::agents;
 
@@ -64,13 +62,6 @@ pub enum AccountError {
     EmailTaken(String),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-/// A random token of `bytes` random bytes, hex-encoded (session keys, CSRF tokens, passwords).
-pub fn random_token(bytes: usize) -> String {
-    let mut buffer = vec![0u8; bytes];
-    OsRng.fill_bytes(&mut buffer);
-    buffer.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn row_to_agent((id, name, email, role): (i64, String, String, String)) -> Agent {
@@ -190,14 +181,6 @@ mod tests {
             &"x".repeat(1025)
         ));
         assert!(!plausible_credentials("  ", "x"));
-    }
-
-    #[test]
-    fn tokens_are_random_hex() {
-        let a = random_token(32);
-        assert_eq!(a.len(), 64);
-        assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
-        assert_ne!(a, random_token(32));
     }
 
     #[test]

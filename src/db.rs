@@ -234,6 +234,17 @@ where
     }
 }
 
+diesel::define_sql_function!(
+    /// SQL lower(): case-insensitive matching that both backends index.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Timestamps are stored in UTC without a zone (the one timestamp type both backends share),
+/// to the microsecond so that both backends hold the same value.
+pub fn now() -> chrono::NaiveDateTime {
+    let now = chrono::Utc::now().naive_utc();
+    chrono::DurationRound::duration_trunc(now, chrono::TimeDelta::microseconds(1)).unwrap_or(now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

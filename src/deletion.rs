@@ -10,12 +10,11 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::customers::now;
-use crate::db::{write_transaction, DbConn};
+use crate::db::{now, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
 use crate::domain::related::{self, Counted};
-use crate::order_cache::customers_changed;
 use crate::schema::{customers, deletion_records};
+use crate::state::AppState;
 
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,14 +97,15 @@ pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, Delet
 /// Deletes one customer with every ticket (trashed ones too) and its messages, every chat
 /// conversation and its messages, and every note, and records the deletion, all in one
 /// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
-#[tracing::instrument(skip(conn, confirmed, actor), fields(actor = actor.id))]
+#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = actor.id))]
 pub fn delete_single(
     conn: &mut DbConn,
+    state: &AppState,
     id: i64,
     confirmed: Option<DeletionCounts>,
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
-    let deleted = write_transaction(conn, |conn| {
+    state.write_customers(conn, |conn| {
         if lock_existing(conn, &[id])?.is_empty() {
             return Err(DeleteError::NotFound);
         }
@@ -130,9 +130,7 @@ pub fn delete_single(
             counts,
             record_id,
         })
-    })?;
-    customers_changed();
-    Ok(deleted)
+    })
 }
 
 /// Of these customers, the ones that still exist, locked until the transaction ends.

@@ -1,6 +1,7 @@
 //! Customer Desk: the People › Customers area of a help desk.
 
 pub mod accounts;
+pub mod cache;
 pub mod customers;
 pub mod db;
 pub mod deletion;
@@ -8,7 +9,6 @@ pub mod domain;
 pub mod jobs;
 pub mod login_throttle;
 pub mod maintenance;
-pub mod order_cache;
 pub mod pacing;
 pub mod passwords;
 pub mod schema;
@@ -16,6 +16,8 @@ pub mod seed;
 pub mod session_store;
 pub mod slow_queries;
 pub mod startup;
+pub mod state;
+pub mod tokens;
 pub mod web;
 
 /// Locks a mutex even if a holder panicked: what this crate keeps behind mutexes (caches, a

@@ -13,8 +13,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel::upsert::excluded;
 
-use crate::customers::now;
-use crate::db::DbConn;
+use crate::db::{now, DbConn};
 use crate::schema::login_throttle;
 
 /// Password checks allowed per key within the window.

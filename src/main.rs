@@ -5,11 +5,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use customer_desk::accounts::{self, random_token, AccountError, Role};
+use customer_desk::accounts::{self, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
 use customer_desk::maintenance::MaintenanceSettings;
 use customer_desk::startup::{self, ServerSettings};
-use customer_desk::{customers, jobs, login_throttle, seed, session_store};
+use customer_desk::tokens::random_token;
+use customer_desk::{customers, jobs, seed};
 
 const DEMO_CUSTOMERS: u64 = 2_000;
 
@@ -256,7 +257,6 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             }
         }
     }
-    spawn_purger(pool.clone());
     let session_key = match args.session_key.as_deref() {
         Some(key) if key.len() >= 64 => actix_web::cookie::Key::derive_from(key.as_bytes()),
         Some(_) => anyhow::bail!("SESSION_KEY must be at least 64 characters long"),
@@ -301,10 +301,13 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             server,
             worker,
             maintenance,
+            purger,
+            state: _,
         } = startup::run(listener, pool, settings)?;
         let stopped = server.await;
         drop(worker);
         drop(maintenance);
+        drop(purger);
         stopped
     })?;
     tracing::info!("stopped");
@@ -337,24 +340,4 @@ fn read_password() -> anyhow::Result<String> {
     let password = line.trim_end_matches(['\r', '\n']).to_owned();
     anyhow::ensure!(!password.is_empty(), "no password given on standard input");
     Ok(password)
-}
-
-/// Every 10 minutes: forget expired sessions and sign-in throttling windows that have passed.
-fn spawn_purger(pool: db::DbPool) {
-    std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_secs(600));
-        let purged = pool
-            .get()
-            .map_err(anyhow::Error::from)
-            .and_then(|mut conn| {
-                let sessions = session_store::purge_expired(&mut conn)?;
-                login_throttle::purge_expired(&mut conn)?;
-                Ok(sessions)
-            });
-        match purged {
-            Ok(0) => {}
-            Ok(sessions) => tracing::info!(sessions, "purged expired sessions"),
-            Err(error) => tracing::warn!(error = format!("{error:#}"), "purge failed"),
-        }
-    });
 }

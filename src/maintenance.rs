@@ -12,6 +12,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::db::{DbConn, DbPool};
+use crate::state::AppState;
+use crate::{login_throttle, session_store};
 
 /// How the maintenance thread works.
 #[derive(Debug, Clone)]
@@ -97,6 +99,11 @@ impl Health {
     }
 }
 
+/// Reads nothing but checks that the database answers a read (what `/healthz` itself does).
+pub fn probe_read(conn: &mut DbConn) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
+}
+
 /// Writes the probe's row.
 pub fn probe_write(conn: &mut DbConn) -> QueryResult<()> {
     diesel::sql_query(
@@ -125,14 +132,19 @@ impl Drop for Maintenance {
 impl Maintenance {
     /// Probes once before returning (so that `/healthz` is right from the first request),
     /// then starts the thread.
-    pub fn spawn(pool: DbPool, settings: MaintenanceSettings, health: Arc<Health>) -> Self {
+    pub fn spawn(
+        pool: DbPool,
+        settings: MaintenanceSettings,
+        health: Arc<Health>,
+        state: Arc<AppState>,
+    ) -> Self {
         health.record(probe(&pool));
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("maintenance".into())
             .spawn(move || {
                 let mut wal = WalKeeper::default();
-                let mut requests = crate::pacing::requests_received();
+                let mut requests = state.arrivals.requests_received();
                 let mut quiet_since = Instant::now();
                 loop {
                     match stopped.recv_timeout(settings.every) {
@@ -140,7 +152,7 @@ impl Maintenance {
                         _ => return,
                     }
                     health.record(probe(&pool));
-                    let now_requests = crate::pacing::requests_received();
+                    let now_requests = state.arrivals.requests_received();
                     if now_requests != requests {
                         requests = now_requests;
                         quiet_since = Instant::now();
@@ -154,6 +166,60 @@ impl Maintenance {
             stop: Some(stop),
             thread: Some(thread),
         }
+    }
+}
+
+/// The purger thread: every 10 minutes it forgets expired sessions and sign-in throttling
+/// windows that have passed. Stops (and is joined) when dropped.
+pub struct Purger {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Purger {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Purger {
+    pub const EVERY: Duration = Duration::from_secs(600);
+
+    pub fn spawn(pool: DbPool) -> Self {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("purger".into())
+            .spawn(move || loop {
+                match stopped.recv_timeout(Self::EVERY) {
+                    Err(RecvTimeoutError::Timeout) => {}
+                    _ => return,
+                }
+                purge(&pool);
+            })
+            .expect("start the purger thread");
+        Self {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+fn purge(pool: &DbPool) {
+    let purged = pool
+        .get()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut conn| {
+            let sessions = session_store::purge_expired(&mut conn)?;
+            login_throttle::purge_expired(&mut conn)?;
+            Ok(sessions)
+        });
+    match purged {
+        Ok(0) => {}
+        Ok(sessions) => tracing::info!(sessions, "purged expired sessions"),
+        Err(error) => tracing::warn!(error = format!("{error:#}"), "purge failed"),
     }
 }
 

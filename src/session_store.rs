@@ -9,10 +9,9 @@ use actix_web::web;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::accounts::random_token;
-use crate::customers::now;
-use crate::db::{DbConn, DbPool};
+use crate::db::{now, DbConn, DbPool};
 use crate::schema::sessions;
+use crate::tokens::random_token;
 
 type SessionState = HashMap<String, String>;
 

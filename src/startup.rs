@@ -2,6 +2,7 @@
 //! `spawn_app`, so both run exactly the same application.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_session::config::{CookieContentSecurity, PersistentSession, TtlExtensionPolicy};
 use actix_session::SessionMiddleware;
@@ -11,12 +12,12 @@ use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 
-use crate::customers::ListCaches;
 use crate::db::DbPool;
 use crate::jobs::{Worker, WorkerSettings};
-use crate::maintenance::{Health, Maintenance, MaintenanceSettings};
+use crate::maintenance::{Health, Maintenance, MaintenanceSettings, Purger};
 use crate::passwords::PasswordChecker;
 use crate::session_store::DbSessionStore;
+use crate::state::AppState;
 use crate::web::error::{render_plain_errors, ErrorPage};
 use crate::web::login_guard::LoginGuard;
 pub use crate::web::login_guard::SignInSettings;
@@ -60,15 +61,23 @@ pub fn run(
     settings: ServerSettings,
 ) -> std::io::Result<Running> {
     let store = DbSessionStore::new(pool.clone());
-    let worker = Worker::spawn(pool.clone(), settings.worker.clone());
+    // The caches, the worker's wake-up signal and the count of arrivals: one per instance.
+    let state = web::Data::new(AppState::default());
+    let worker = Worker::spawn(
+        pool.clone(),
+        settings.worker.clone(),
+        state.clone().into_inner(),
+    );
     let health = web::Data::new(Health::new(settings.maintenance.stale_after));
     let maintenance = Maintenance::spawn(
         pool.clone(),
         settings.maintenance.clone(),
         health.clone().into_inner(),
+        state.clone().into_inner(),
     );
+    let purger = Purger::spawn(pool.clone());
     let pool = web::Data::new(pool);
-    let caches = web::Data::new(ListCaches::default());
+    let shared = state.clone();
     // Shared by all HTTP workers: one set of password checking threads, one per-address limit.
     let checker = web::Data::new(PasswordChecker::start(settings.sign_in.checker));
     let guard = web::Data::new(LoginGuard::new(
@@ -80,7 +89,7 @@ pub fn run(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(pool.clone())
-            .app_data(caches.clone())
+            .app_data(shared.clone())
             .app_data(checker.clone())
             .app_data(guard.clone())
             .app_data(
@@ -142,16 +151,22 @@ pub fn run(
         server: server.run(),
         worker,
         maintenance,
+        purger,
+        state: state.into_inner(),
     })
 }
 
 /// A started instance: the HTTP server (a future that ends when it has stopped), the
-/// deletion worker, which stops after its current batch when this handle is dropped, and the
-/// maintenance thread (health probe, WAL checkpoints), which stops when its handle is dropped.
+/// deletion worker, which stops after its current batch when this handle is dropped, the
+/// maintenance thread (health probe, WAL checkpoints) and the purger of expired sessions and
+/// throttling windows, which stop when their handles are dropped, and the instance's state
+/// (for writes made outside its requests: they must reach its caches and its worker).
 pub struct Running {
     pub server: Server,
     pub worker: Worker,
     pub maintenance: Maintenance,
+    pub purger: Purger,
+    pub state: Arc<AppState>,
 }
 
 fn form_error(error: actix_web::error::UrlencodedError) -> AppError {

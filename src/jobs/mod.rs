@@ -20,12 +20,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::customers::{now, selection_filter};
-use crate::db::{write_transaction, DbConn, Dialect};
+use crate::customers::selection_filter;
+use crate::db::{now, write_transaction, DbConn, Dialect};
 use crate::deletion::{related_of, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::selection::Selection;
 use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, deletion_jobs};
+use crate::state::AppState;
 
 pub use confirmation::{preview, BulkPreview, Confirmed};
 pub use run::{claim, run_batch, Step};
@@ -188,6 +189,7 @@ pub fn job_for_digest(
 #[tracing::instrument(skip_all, fields(actor = actor.id, customers = confirmed.customers()))]
 pub fn start(
     conn: &mut DbConn,
+    state: &AppState,
     selection: &Selection,
     confirmed: &Confirmed,
     token: &str,
@@ -264,7 +266,7 @@ pub fn start(
             _,
         ))) => job_for_token(conn, token)?.ok_or(StartError::Changed),
         Ok(job) => {
-            worker::wake_workers();
+            state.jobs.wake();
             Ok(job)
         }
         other => other,

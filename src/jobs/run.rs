@@ -8,12 +8,11 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::JobStatus;
-use crate::customers::now;
-use crate::db::{write_transaction, DbConn};
+use crate::db::{now, write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
-use crate::order_cache::customers_changed;
 use crate::schema::{deletion_job_items, deletion_jobs};
+use crate::state::AppState;
 
 use super::WorkerSettings;
 
@@ -80,9 +79,10 @@ enum StepError {
 }
 
 /// Deletes the next batch of a job held by `owner`, all in one transaction.
-#[tracing::instrument(skip(conn, settings))]
+#[tracing::instrument(skip(conn, state, settings))]
 pub fn run_batch(
     conn: &mut DbConn,
+    state: &AppState,
     job: i64,
     owner: &str,
     settings: &WorkerSettings,
@@ -155,7 +155,7 @@ pub fn run_batch(
     match step {
         Ok(step) => {
             if matches!(step, Step::Progressed { .. }) {
-                customers_changed();
+                state.customers_changed();
             }
             Ok(step)
         }

@@ -2,33 +2,14 @@
 //! resting while pages are busy.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::run::{claim, run_batch, Step};
-use crate::accounts::random_token;
 use crate::db::DbPool;
-use crate::lock;
 use crate::pacing;
-
-/// Jobs queued by this process: its idle workers wait on this rather than sleep, so that a
-/// deletion starts at once instead of at the next poll (other instances still find it by
-/// polling).
-static JOBS_QUEUED: Mutex<u64> = Mutex::new(0);
-static JOB_QUEUED: Condvar = Condvar::new();
-
-pub(crate) fn wake_workers() {
-    *lock(&JOBS_QUEUED) += 1;
-    JOB_QUEUED.notify_all();
-}
-
-/// Waits up to `poll` for a job queued after the worker last saw `seen` of them.
-fn wait_for_job(seen: u64, poll: Duration) {
-    let queued = lock(&JOBS_QUEUED);
-    if *queued == seen {
-        let _ = JOB_QUEUED.wait_timeout(queued, poll);
-    }
-}
+use crate::state::AppState;
+use crate::tokens::random_token;
 
 /// How a worker works jobs.
 #[derive(Debug, Clone)]
@@ -62,6 +43,7 @@ impl Default for WorkerSettings {
 /// batch and waits for its thread, so that nothing is left using the database once it is gone.
 pub struct Worker {
     stop: Arc<AtomicBool>,
+    state: Arc<AppState>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -69,7 +51,7 @@ impl Drop for Worker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         // Wakes it if it is waiting for work.
-        wake_workers();
+        self.state.jobs.wake();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -77,22 +59,30 @@ impl Drop for Worker {
 }
 
 impl Worker {
-    pub fn spawn(pool: DbPool, settings: WorkerSettings) -> Self {
+    /// Starts the worker of the instance whose state is `state`: jobs queued through it wake
+    /// the worker, and the worker rests while its pages are busy.
+    pub fn spawn(pool: DbPool, settings: WorkerSettings, state: Arc<AppState>) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         if !settings.enabled {
-            return Self { stop, thread: None };
+            return Self {
+                stop,
+                state,
+                thread: None,
+            };
         }
         let stopping = stop.clone();
+        let shared = state.clone();
         let owner = format!("{}-{}", std::process::id(), random_token(6));
         let thread = std::thread::Builder::new()
             .name("deletion-worker".into())
             .spawn(move || {
                 lower_priority();
-                worker_loop(&pool, &owner, &settings, &stopping)
+                worker_loop(&pool, &shared, &owner, &settings, &stopping)
             })
             .expect("start the deletion worker thread");
         Self {
             stop,
+            state,
             thread: Some(thread),
         }
     }
@@ -111,9 +101,15 @@ fn lower_priority() {
     }
 }
 
-fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &AtomicBool) {
+fn worker_loop(
+    pool: &DbPool,
+    state: &AppState,
+    owner: &str,
+    settings: &WorkerSettings,
+    stop: &AtomicBool,
+) {
     while !stop.load(Ordering::Relaxed) {
-        let seen = *lock(&JOBS_QUEUED);
+        let seen = state.jobs.seen();
         let worked = pool
             .get()
             .map_err(anyhow::Error::from)
@@ -127,13 +123,13 @@ fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &Ato
                         return Ok(true);
                     }
                     let started = Instant::now();
-                    let requests = pacing::requests_received();
-                    match run_batch(&mut conn, job, owner, settings)? {
+                    let requests = state.arrivals.requests_received();
+                    match run_batch(&mut conn, state, job, owner, settings)? {
                         Step::Progressed { processed } => {
                             tracing::debug!(job, processed, "deletion batch done");
                             let busy = pacing::rest_after(
                                 started.elapsed(),
-                                pacing::requests_received() - requests,
+                                state.arrivals.requests_received() - requests,
                             );
                             let rest = settings.pause.max(busy);
                             if !rest.is_zero() {
@@ -153,10 +149,12 @@ fn worker_loop(pool: &DbPool, owner: &str, settings: &WorkerSettings, stop: &Ato
             });
         match worked {
             Ok(true) => {}
-            Ok(false) => wait_for_job(seen, settings.poll),
+            Ok(false) => state.jobs.wait(seen, settings.poll),
             Err(error) => {
                 tracing::warn!(error = format!("{error:#}"), "deletion worker: will retry");
-                wait_for_job(seen, Duration::from_secs(1).max(settings.poll));
+                state
+                    .jobs
+                    .wait(seen, Duration::from_secs(1).max(settings.poll));
             }
         }
     }

@@ -12,8 +12,9 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError, TypedSession};
-use crate::accounts::{self, random_token, Agent};
+use crate::accounts::{self, Agent};
 use crate::db::DbPool;
+use crate::tokens::random_token;
 
 pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";

@@ -46,7 +46,7 @@ pub async fn progress(
 ) -> Result<Either<JobFragmentTemplate, JobPageTemplate>, AppError> {
     let id = super::parse_id(&job, "deletion")?;
     let (job, added) = with_db(&pool, move |conn| {
-        Ok::<_, diesel::result::Error>((
+        Ok::<_, AppError>((
             jobs::find(conn, id)?,
             jobs::added_after_confirmation(conn, id)?,
         ))

@@ -124,7 +124,9 @@ pub async fn log_request(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    crate::pacing::request_received();
+    if let Some(state) = request.app_data::<actix_web::web::Data<crate::state::AppState>>() {
+        state.arrivals.request_received();
+    }
     let id = request_id(request.request());
     let mut response = match next.call(request).await {
         Ok(response) => response.map_into_boxed_body(),

@@ -3,13 +3,12 @@
 //! writes itself, so anonymous requests cannot make the server write.
 
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
 
 use crate::db::DbPool;
-use crate::maintenance::Health;
+use crate::maintenance::{self, Health};
 
 pub async fn healthz(pool: web::Data<DbPool>, health: web::Data<Health>) -> HttpResponse {
-    let read = match super::with_conn(&pool, |conn| conn.batch_execute("SELECT 1")).await {
+    let read = match super::with_conn(&pool, maintenance::probe_read).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(format!("reads failing: {error}")),
         Err(error) => Err(format!("reads failing: {error}")),

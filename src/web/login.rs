@@ -11,17 +11,17 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, CustomizeResponder, Either, HttpRequest, HttpResponse, Responder};
 use askama::Template;
 use askama_web::WebTemplate;
-use diesel::QueryResult;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
 use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError, Flash, Layout, TypedSession};
-use crate::accounts::{self, random_token, Agent};
+use crate::accounts::{self, Agent};
 use crate::db::DbPool;
 use crate::domain::first_value;
 use crate::login_throttle::{self, Reservation, ThrottleKey};
 use crate::passwords::PasswordChecker;
+use crate::tokens::random_token;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
@@ -155,7 +155,7 @@ pub async fn login(
         return answer(layout, StatusCode::UNAUTHORIZED, INVALID.into(), None);
     }
     let email = form.email.clone();
-    let found: Result<Found, ()> = with_db(&pool, move |conn| -> QueryResult<_> {
+    let found: Result<Found, ()> = with_db(&pool, move |conn| -> Result<_, AppError> {
         let Some((agent, hash)) = accounts::for_sign_in(conn, &email)? else {
             return Ok(if over_limit.is_some() {
                 Err(())

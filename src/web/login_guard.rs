@@ -15,8 +15,8 @@ use governor::clock::{Clock, DefaultClock};
 use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 
-use crate::accounts::random_token;
 use crate::passwords::CheckerSettings;
+use crate::tokens::random_token;
 
 pub const LOGIN_CSRF_COOKIE: &str = "desk_login_csrf";
 pub const DEVICE_COOKIE: &str = "desk_device";

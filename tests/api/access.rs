@@ -470,7 +470,7 @@ async fn deletion_history_shows_who_and_how_much_but_no_personal_data(backend: B
 async fn idle_sessions_expire(backend: Backend) {
     let app = spawn_app(backend).await;
     app.get("/people/customers").await.assert_status(200);
-    let past = customer_desk::customers::now() - chrono::TimeDelta::hours(9);
+    let past = customer_desk::db::now() - chrono::TimeDelta::hours(9);
     app.db(move |conn| {
         diesel::update(sessions::table)
             .set(sessions::expires_at.eq(past))

@@ -63,9 +63,10 @@ fn explicit(ids: &[i64]) -> Selection {
 
 async fn start(app: &TestApp, selection: Selection, token: &str, by: Actor) -> i64 {
     let token = token.to_owned();
+    let state = app.state.clone();
     app.db(move |conn| {
         let confirmed = jobs::preview(conn, &selection).unwrap().confirmed;
-        jobs::start(conn, &selection, &confirmed, &token, &by).unwrap()
+        jobs::start(conn, &state, &selection, &confirmed, &token, &by).unwrap()
     })
     .await
 }
@@ -80,6 +81,7 @@ async fn an_idle_worker_starts_a_new_job_at_once(backend: Backend) {
             poll: std::time::Duration::from_secs(60),
             ..settings()
         },
+        app.state.clone(),
     );
     // Let it find nothing to do and go to sleep.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -118,11 +120,12 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
     .await;
 
     // Worker A claims the job, deletes two batches, then dies (stops without a word).
+    let state = app.state.clone();
     let (claimed, steps) = app
         .db(move |conn| {
             let claimed = jobs::claim(conn, "worker-a", settings().lease).unwrap();
-            let first = jobs::run_batch(conn, job, "worker-a", &settings()).unwrap();
-            let second = jobs::run_batch(conn, job, "worker-a", &settings()).unwrap();
+            let first = jobs::run_batch(conn, &state, job, "worker-a", &settings()).unwrap();
+            let second = jobs::run_batch(conn, &state, job, "worker-a", &settings()).unwrap();
             (claimed, [first, second])
         })
         .await;
@@ -155,13 +158,14 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
     assert_eq!(b_claim, None);
     // A's lease runs out (as after a crash); B takes over and finishes.
     app.db(move |conn| {
-        let past = customer_desk::customers::now() - chrono::TimeDelta::seconds(1);
+        let past = customer_desk::db::now() - chrono::TimeDelta::seconds(1);
         diesel::update(deletion_jobs::table.find(job))
             .set(deletion_jobs::lease_until.eq(Some(past)))
             .execute(conn)
             .unwrap()
     })
     .await;
+    let state = app.state.clone();
     let finished = app
         .db(move |conn| {
             assert_eq!(
@@ -170,11 +174,11 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
             );
             // A wakes up: the job is no longer its own.
             assert_eq!(
-                jobs::run_batch(conn, job, "worker-a", &settings()).unwrap(),
+                jobs::run_batch(conn, &state, job, "worker-a", &settings()).unwrap(),
                 Step::LostLease
             );
             loop {
-                match jobs::run_batch(conn, job, "worker-b", &settings()).unwrap() {
+                match jobs::run_batch(conn, &state, job, "worker-b", &settings()).unwrap() {
                     Step::Progressed { .. } => continue,
                     Step::Finished => break true,
                     Step::LostLease => break false,
@@ -283,13 +287,14 @@ async fn overlapping_jobs_delete_every_customer_once(backend: Backend) {
     let mut workers = Vec::new();
     for owner in ["worker-1", "worker-2"] {
         let pool = app.pool.clone();
+        let state = app.state.clone();
         workers.push(std::thread::spawn(move || {
             let mut conn = pool.get().unwrap();
             let job = jobs::claim(&mut conn, owner, settings().lease)
                 .unwrap()
                 .expect("a job each");
             loop {
-                match jobs::run_batch(&mut conn, job, owner, &settings()).unwrap() {
+                match jobs::run_batch(&mut conn, &state, job, owner, &settings()).unwrap() {
                     Step::Progressed { .. } => {}
                     Step::Finished => return job,
                     Step::LostLease => panic!("lost the lease"),

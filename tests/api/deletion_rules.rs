@@ -79,8 +79,9 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
         tickets: 1,
         ..Default::default()
     };
+    let state = app.state.clone();
     let refused = app
-        .db(move |conn| deletion::delete_single(conn, ada, Some(stale), &actor()))
+        .db(move |conn| deletion::delete_single(conn, &state, ada, Some(stale), &actor()))
         .await;
     match refused {
         Err(DeleteError::Changed(preview)) => {
@@ -91,14 +92,16 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
     }
     assert_eq!(app.row_counts().await, before);
 
+    let state = app.state.clone();
     let deleted = app
-        .db(move |conn| deletion::delete_single(conn, ada, None, &actor()))
+        .db(move |conn| deletion::delete_single(conn, &state, ada, None, &actor()))
         .await
         .unwrap();
     assert_eq!(deleted.counts.tickets, 2);
     assert_eq!(app.row_counts().await, RowCounts::default());
+    let state = app.state.clone();
     let again = app
-        .db(move |conn| deletion::delete_single(conn, ada, None, &actor()))
+        .db(move |conn| deletion::delete_single(conn, &state, ada, None, &actor()))
         .await;
     assert!(matches!(again, Err(DeleteError::NotFound)));
     assert_eq!(app.deletion_records().await.len(), 1);

@@ -244,6 +244,7 @@ async fn data_arriving_while_the_job_runs_goes_with_its_customer_and_is_reported
             poll: std::time::Duration::from_millis(20),
             ..Default::default()
         },
+        app.state.clone(),
     );
     app.wait_for_job(job).await;
     drop(worker);

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDateTime;
 use customer_desk::accounts::{self, Role};
-use customer_desk::customers::{self, now};
-use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
+use customer_desk::customers;
+use customer_desk::db::{self, now, DatabaseUrl, DbConn, DbPool};
 use customer_desk::domain::customer_form::ValidCustomer;
 use customer_desk::jobs::{Worker, WorkerSettings};
 use customer_desk::maintenance::{Maintenance, MaintenanceSettings};
@@ -19,6 +19,7 @@ use customer_desk::schema::{
     ticket_messages, tickets,
 };
 use customer_desk::startup::{self, ServerSettings, SignInSettings};
+use customer_desk::state::AppState;
 use diesel::dsl::{exists, not};
 use diesel::prelude::*;
 use reqwest::cookie::{CookieStore, Jar};
@@ -143,6 +144,8 @@ pub struct TestApp {
     pub pool: DbPool,
     /// A browser signed in as the administrator [`ADMIN_EMAIL`]; `app.get(…)` and friends use it.
     pub admin: Browser,
+    /// The app's state: writes made by a test directly must reach its caches and its worker.
+    pub state: Arc<AppState>,
     /// Stopped (and its thread joined) when the app is dropped, before its database goes.
     _worker: Worker,
     /// The health probe and WAL keeper, stopped when the app is dropped.
@@ -249,6 +252,7 @@ async fn spawn(
         admin: Browser::new(&address),
         address,
         pool,
+        state: running.state,
         _worker: running.worker,
         _maintenance: running.maintenance,
         _database: database,
@@ -543,7 +547,8 @@ impl TestApp {
             organisation: org.into(),
             job_title: String::new(),
         };
-        self.db(move |conn| customers::create(conn, &customer).unwrap())
+        let state = self.state.clone();
+        self.db(move |conn| customers::create(conn, &state, &customer).unwrap())
             .await
     }
 

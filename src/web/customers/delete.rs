@@ -11,6 +11,7 @@ use super::not_found;
 use crate::db::DbPool;
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::deletion_counts::DeletionCounts;
+use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::{
     is_htmx, parse_customer_id, see_other, with_conn, AppError, Flash, Layout, TypedSession,
@@ -84,10 +85,13 @@ pub struct ConfirmedCounts {
     notes: i64,
 }
 
+// Extractors, one per argument: what the handler needs from the request and the app.
+#[allow(clippy::too_many_arguments)]
 pub async fn delete(
     Admin(admin): Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: TypedSession,
     layout: Layout,
     id: web::Path<String>,
@@ -106,7 +110,7 @@ pub async fn delete(
         name: admin.name,
     };
     let outcome = with_conn(&pool, move |conn| {
-        deletion::delete_single(conn, id, Some(confirmed), &actor)
+        deletion::delete_single(conn, &state, id, Some(confirmed), &actor)
     })
     .await?;
     match outcome {

@@ -6,10 +6,11 @@ use askama::Template;
 use askama_web::WebTemplate;
 
 use super::not_found;
-use crate::customers::{self, Customer, SaveError};
+use crate::customers::{self, Customer, CustomerSaveError as SaveError};
 use crate::db::DbPool;
 use crate::domain::customer_form::{self, CustomerForm, FieldErrors, ValidCustomer};
 use crate::domain::full_name;
+use crate::state::AppState;
 use crate::web::{
     parse_customer_id, see_other, with_conn, with_db, AppError, Flash, Layout, TypedSession,
 };
@@ -106,6 +107,7 @@ pub async fn new_form(layout: Layout) -> FormTemplate {
 
 pub async fn create(
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: TypedSession,
     layout: Layout,
     form: web::Form<CustomerForm>,
@@ -116,7 +118,7 @@ pub async fn create(
         Err(errors) => return Ok(refused(new_form_template(layout, &form, errors))),
     };
     let for_db = valid.clone();
-    match with_conn(&pool, move |conn| customers::create(conn, &for_db)).await? {
+    match with_conn(&pool, move |conn| customers::create(conn, &state, &for_db)).await? {
         Ok(id) => Ok(saved(&session, id, "Added", &valid)),
         Err(SaveError::Invalid(errors)) => Ok(refused(new_form_template(layout, &form, errors))),
         Err(SaveError::NotFound) => Err(not_found()),
@@ -155,6 +157,7 @@ pub async fn edit_form(
 
 pub async fn update(
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: TypedSession,
     layout: Layout,
     id: web::Path<String>,
@@ -168,10 +171,10 @@ pub async fn update(
     let (stored, saved_now) = with_db(&pool, move |conn| {
         let stored = customers::find(conn, id)?;
         let saved = match (&stored, &checked) {
-            (Some(_), Ok(valid)) => Some(customers::update(conn, id, valid)),
+            (Some(_), Ok(valid)) => Some(customers::update(conn, &state, id, valid)),
             _ => None,
         };
-        Ok::<_, diesel::result::Error>((stored, saved))
+        Ok::<_, AppError>((stored, saved))
     })
     .await?;
     let stored = stored.ok_or_else(not_found)?;

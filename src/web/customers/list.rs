@@ -4,11 +4,12 @@ use actix_web::{web, HttpRequest};
 use askama::Template;
 use askama_web::WebTemplate;
 
-use crate::customers::{self, selection_filter, ListCaches};
-use crate::db::{DbPool, Dialect};
+use crate::customers::{self, ListScreen};
+use crate::db::DbPool;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
-use crate::domain::selection::{PageState, Selection};
-use crate::jobs::{self, Job};
+use crate::domain::selection::PageState;
+use crate::jobs::Job;
+use crate::state::AppState;
 use crate::web::filters::{self, day, iso};
 use crate::web::selection::{all_label, SelectionBar};
 use crate::web::{with_db, AppError, Layout, TypedSession};
@@ -54,7 +55,7 @@ pub struct ListTemplate {
 pub async fn list(
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    caches: web::Data<ListCaches>,
+    state: web::Data<AppState>,
     session: TypedSession,
     layout: Layout,
 ) -> Result<ListTemplate, AppError> {
@@ -65,32 +66,16 @@ pub async fn list(
     let is_admin = layout.is_admin();
     // Only administrators select; for agents "Show selected" means nothing.
     query.only_selected &= is_admin;
-    let selection = if is_admin {
-        session.selection()
-    } else {
-        Selection::default()
-    };
+    let selection = is_admin.then(|| session.selection());
     let for_db = query.clone();
-    let (page, selected_on_page, summary, all_count, jobs) = with_db(&pool, move |conn| {
-        let only = for_db.only_selected.then_some(&selection);
-        let page = customers::list(conn, &for_db, only, &caches)?;
-        if !is_admin {
-            return Ok((page, Vec::new(), Default::default(), 0, Vec::new()));
-        }
-        let ids: Vec<i64> = page.rows.iter().map(|r| r.customer.id).collect();
-        let selected = if selection.is_empty() {
-            Vec::new()
-        } else {
-            customers::ids_where(conn, &ids, selection_filter(&selection, Dialect::of(conn)))?
-        };
-        let summary = customers::summarize(conn, &selection, &caches.counts)?;
-        let all_count = if for_db.only_selected {
-            caches.counts.matching(conn, &for_db.search)?
-        } else {
-            page.pagination.total
-        };
-        let jobs = jobs::active(conn)?;
-        Ok::<_, diesel::result::Error>((page, selected, summary, all_count, jobs))
+    let ListScreen {
+        page,
+        selected_on_page,
+        summary,
+        all_count,
+        jobs,
+    } = with_db(&pool, move |conn| {
+        customers::list_screen(conn, &for_db, selection.as_ref(), &state.caches)
     })
     .await?;
     let p = page.pagination;

@@ -8,13 +8,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
-use crate::accounts::random_token;
 use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
 use crate::domain::plural;
 use crate::domain::selection::Selection;
 use crate::jobs::{self, BulkPreview, Confirmed, StartError};
+use crate::state::AppState;
+use crate::tokens::random_token;
 use crate::web::auth::Admin;
 use crate::web::error::ErrorPage;
 use crate::web::{is_htmx, see_other, with_conn, with_db, AppError, Layout, TypedSession};
@@ -223,10 +224,13 @@ fn already_deleted(layout: Layout, by_job: Option<i64>) -> Submitted {
     Either::Right(Either::Right((page, StatusCode::CONFLICT)))
 }
 
+// Extractors, one per argument: what the handler needs from the request and the app.
+#[allow(clippy::too_many_arguments)]
 pub async fn submit(
     Admin(admin): Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
     session: TypedSession,
     layout: Layout,
     form: web::Form<BulkSubmit>,
@@ -244,7 +248,7 @@ pub async fn submit(
     let token = form.token.clone();
     let digest = confirmed.digest.clone();
     let (replayed, same_set) = with_db(&pool, move |conn| {
-        Ok::<_, diesel::result::Error>((
+        Ok::<_, AppError>((
             jobs::job_for_token(conn, &token)?,
             jobs::job_for_digest(conn, &digest, None)?,
         ))
@@ -273,7 +277,7 @@ pub async fn submit(
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
     let started = with_conn(&pool, move |conn| {
-        jobs::start(conn, &for_db, &confirmed_for_db, &token, &actor)
+        jobs::start(conn, &state, &for_db, &confirmed_for_db, &token, &actor)
     })
     .await?;
     match started {

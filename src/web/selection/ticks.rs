@@ -6,10 +6,11 @@ use askama_web::WebTemplate;
 
 use super::bulk::{bulk_confirmation, BulkNotice, BulkPage};
 use super::SelectionBar;
-use crate::customers::{self, search_filter, ListCaches};
-use crate::db::{DbPool, Dialect};
+use crate::customers;
+use crate::db::DbPool;
 use crate::domain::first_value;
 use crate::domain::list_query::Search;
+use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::{is_htmx, see_other, with_db, AppError, Flash, Layout, TypedSession};
 
@@ -115,7 +116,7 @@ pub async fn update(
     _admin: Admin,
     request: HttpRequest,
     pool: web::Data<DbPool>,
-    caches: web::Data<ListCaches>,
+    state: web::Data<AppState>,
     session: TypedSession,
     layout: Layout,
     form: web::Form<Vec<(String, String)>>,
@@ -128,7 +129,7 @@ pub async fn update(
             let search = Search::parse(&all.search);
             let page = form.page.clone();
             with_db(&pool, move |conn| {
-                customers::ids_where(conn, &page, search_filter(&search, Dialect::of(conn)))
+                customers::matching_among(conn, &page, &search)
             })
             .await?
         }
@@ -178,9 +179,8 @@ pub async fn update(
                     .finish(),
             ));
         }
-        let caches = caches.into_inner();
         let summary = with_db(&pool, move |conn| {
-            customers::summarize(conn, &selection, &caches.counts)
+            customers::summarize(conn, &selection, &state.caches)
         })
         .await?;
         let bar = SelectionBar::new(&summary, None);

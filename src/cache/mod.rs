@@ -1,0 +1,17 @@
+//! The list caches of an app instance: totals of large searches ([`CountCache`]) and big
+//! listings in order ([`OrderCache`]), both built on one single-flight core. Pure: they know
+//! nothing of HTTP or SQL.
+
+pub mod count;
+pub mod order;
+mod single_flight;
+
+pub use count::CountCache;
+pub use order::{ListingKey, OrderCache};
+
+/// The list caches a page is read with, shared by the whole instance (in `AppState`).
+#[derive(Debug, Default)]
+pub struct ListCaches {
+    pub counts: CountCache,
+    pub orders: OrderCache,
+}

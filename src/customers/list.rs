@@ -1,0 +1,260 @@
+//! The customers list: search, sort, pages (deferred joins, or a slice of a cached listing),
+//! ticket counts, "show selected", and the selection counter's numbers.
+
+use diesel::dsl::{count_star, not};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use super::search::{
+    search_filter, search_filter_planned, selection_filter, CustomerFilter, WALK_SORT_INDEX_ABOVE,
+};
+use super::{count_for, Backend, Customer};
+use crate::cache::{CountCache, ListCaches, OrderCache};
+use crate::db::{DbConn, Dialect};
+use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
+use crate::domain::selection::{Selection, SelectionSummary};
+use crate::schema::{customers, tickets};
+
+/// One row of the customers list.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub customer: Customer,
+    pub tickets: i64,
+}
+
+pub struct ListPage {
+    pub pagination: Pagination,
+    pub rows: Vec<ListRow>,
+}
+
+/// The list's rows: the search, and with `only` just the customers it holds ("Show selected").
+fn listed(
+    search: &Search,
+    only: Option<&Selection>,
+    dialect: Dialect,
+) -> customers::BoxedQuery<'static, Backend> {
+    listed_planned(search, only, dialect, false)
+}
+
+fn listed_planned(
+    search: &Search,
+    only: Option<&Selection>,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> customers::BoxedQuery<'static, Backend> {
+    let query = customers::table.into_boxed().filter(search_filter_planned(
+        search,
+        dialect,
+        walk_sort_index,
+    ));
+    match only {
+        Some(selection) => query.filter(selection_filter(selection, dialect)),
+        None => query,
+    }
+}
+
+/// The number of customers matching the search, from the cache when fresh.
+pub fn matching(conn: &mut DbConn, search: &Search, counts: &CountCache) -> QueryResult<i64> {
+    counts.total(search.as_str(), || count_matching(conn, search))
+}
+
+pub fn count_matching(conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
+    listed(search, None, Dialect::of(conn))
+        .select(count_star())
+        .get_result(conn)
+}
+
+/// From this many rows in, a page of the plain list is read from an [`OrderCache`] snapshot
+/// rather than by walking the sort index up to its offset.
+pub const SNAPSHOT_FROM_OFFSET: i64 = 1_000;
+
+pub fn list(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    only: Option<&Selection>,
+    caches: &ListCaches,
+) -> QueryResult<ListPage> {
+    let dialect = Dialect::of(conn);
+    let key = (query.search.as_str().to_owned(), query.sort);
+    let held = only.is_none() && caches.orders.holds(&key);
+    let total = match only {
+        _ if held => 0, // the listing's length is the total
+        None => matching(conn, &query.search, &caches.counts)?,
+        Some(_) => listed(&query.search, only, dialect)
+            .select(count_star())
+            .get_result(conn)?,
+    };
+    let mut pagination = Pagination::new(total, query.page, query.per_page);
+    let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
+    // Many matches, or deep in the list: read the page from the listing in order, so that its
+    // cost does not grow with the number of matches or the depth.
+    let ids: Vec<i64> = if held
+        || (only.is_none() && reads_from_listing(total, many_matches, pagination.offset()))
+    {
+        let listing = caches.orders.ids(key, || {
+            ordered(listed(&query.search, None, dialect), query.sort)
+                .select(customers::id)
+                .load::<i64>(conn)
+        })?;
+        pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
+        listing
+            .iter()
+            .skip(pagination.offset() as usize)
+            .take(pagination.per_page as usize)
+            .copied()
+            .collect()
+    } else {
+        // Deferred join: find the page's ids first (an index-only walk over the sort index),
+        // then fetch just those rows.
+        ordered(
+            listed_planned(&query.search, only, dialect, many_matches),
+            query.sort,
+        )
+        .select(customers::id)
+        .limit(pagination.per_page)
+        .offset(pagination.offset())
+        .load(conn)?
+    };
+    page_rows(conn, pagination, ids)
+}
+
+/// Whether a page of the plain list (no "show selected") is read from an [`OrderCache`]
+/// snapshot: with many matches or deep in the list, unless the listing is too big to keep (it
+/// would be dropped as soon as built, and rebuilt by every page).
+fn reads_from_listing(total: i64, many_matches: bool, offset: i64) -> bool {
+    total <= OrderCache::MAX_IDS as i64 && (many_matches || offset >= SNAPSHOT_FROM_OFFSET)
+}
+
+fn ordered(
+    rows: customers::BoxedQuery<'static, Backend>,
+    sort: SortOrder,
+) -> customers::BoxedQuery<'static, Backend> {
+    match sort {
+        SortOrder::Name => rows.order((
+            customers::last_name.asc(),
+            customers::first_name.asc(),
+            customers::id.asc(),
+        )),
+        SortOrder::NameDesc => rows.order((
+            customers::last_name.desc(),
+            customers::first_name.desc(),
+            customers::id.desc(),
+        )),
+        SortOrder::Created => rows.order((customers::created_at.desc(), customers::id.desc())),
+        SortOrder::CreatedAsc => rows.order((customers::created_at.asc(), customers::id.asc())),
+    }
+}
+
+/// The rows of a page whose ids (in order) are known.
+fn page_rows(conn: &mut DbConn, pagination: Pagination, ids: Vec<i64>) -> QueryResult<ListPage> {
+    let mut page: Vec<Customer> = customers::table
+        .filter(customers::id.eq_any(&ids))
+        .select(Customer::as_select())
+        .load(conn)?;
+    page.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
+    let ticket_counts: Vec<(i64, i64)> = tickets::table
+        .filter(tickets::customer_id.eq_any(&ids))
+        .group_by(tickets::customer_id)
+        .select((tickets::customer_id, count_star()))
+        .load(conn)?;
+    let rows = page
+        .into_iter()
+        .map(|customer| {
+            let tickets = count_for(&ticket_counts, customer.id);
+            ListRow { customer, tickets }
+        })
+        .collect();
+    Ok(ListPage { pagination, rows })
+}
+
+/// The counter's numbers for a selection. With "All", the matching total comes from the cache
+/// and the rest from primary-key lookups, so a big "All" costs no scan per page view.
+pub fn summarize(
+    conn: &mut DbConn,
+    selection: &Selection,
+    caches: &ListCaches,
+) -> QueryResult<SelectionSummary> {
+    if selection.is_empty() {
+        return Ok(SelectionSummary::default());
+    }
+    let picked: Vec<i64> = selection.ids.iter().copied().collect();
+    let Some(all) = &selection.all else {
+        let selected = ids_where(conn, &picked, Box::new(true.into_sql::<Bool>()))?.len() as i64;
+        return Ok(SelectionSummary {
+            selected,
+            picked: picked.len(),
+            ..Default::default()
+        });
+    };
+    let search = Search::parse(&all.search);
+    let matching = matching(conn, &search, &caches.counts)?;
+    let excluded: Vec<i64> = all.excluded.iter().copied().collect();
+    let excluded_matching =
+        ids_where(conn, &excluded, search_filter(&search, Dialect::of(conn)))?.len() as i64;
+    let picked_outside = ids_where(
+        conn,
+        &picked,
+        Box::new(not(search_filter(&search, Dialect::of(conn)))),
+    )?
+    .len() as i64;
+    Ok(SelectionSummary {
+        selected: matching - excluded_matching + picked_outside,
+        all: Some((search.as_str().to_owned(), matching)),
+        excluded: excluded.len(),
+        picked: picked.len(),
+    })
+}
+
+/// Of these ids, the ones the filter holds.
+pub fn ids_where(conn: &mut DbConn, ids: &[i64], filter: CustomerFilter) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    customers::table
+        .into_boxed()
+        .filter(customers::id.eq_any(ids.to_vec()))
+        .filter(filter)
+        .select(customers::id)
+        .load(conn)
+}
+
+/// The first few names of the customers the filter holds, by name.
+pub fn names_where(
+    conn: &mut DbConn,
+    filter: CustomerFilter,
+    limit: i64,
+) -> QueryResult<Vec<String>> {
+    let rows: Vec<(String, String)> = ordered(
+        customers::table.into_boxed().filter(filter),
+        SortOrder::Name,
+    )
+    .limit(limit)
+    .select((customers::first_name, customers::last_name))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|(f, l)| format!("{f} {l}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_or_deep_listings_are_read_from_a_snapshot_unless_too_big_to_keep() {
+        assert!(
+            !reads_from_listing(100_000, false, 0),
+            "page 1 of the plain list"
+        );
+        assert!(!reads_from_listing(
+            100_000,
+            false,
+            SNAPSHOT_FROM_OFFSET - 50
+        ));
+        assert!(reads_from_listing(100_000, false, SNAPSHOT_FROM_OFFSET));
+        assert!(
+            reads_from_listing(100_000, true, 0),
+            "page 1 of many matches"
+        );
+        let too_big = OrderCache::MAX_IDS as i64 + 1;
+        assert!(!reads_from_listing(too_big, true, 75_000));
+    }
+}

@@ -1,0 +1,81 @@
+//! What the customers screens ask of the database, one question per request: a handler calls
+//! one of these once (one trip to the blocking pool, one connection) and never builds a
+//! condition or works a cache itself.
+
+use diesel::prelude::*;
+
+use super::list::{ids_where, list, matching, summarize, ListPage};
+use super::search::{search_filter, selection_filter};
+use crate::cache::ListCaches;
+use crate::db::{DbConn, Dialect};
+use crate::domain::list_query::{ListQuery, Search};
+use crate::domain::selection::{Selection, SelectionSummary};
+use crate::jobs::{self, Job};
+
+/// Everything the customers list shows.
+pub struct ListScreen {
+    pub page: ListPage,
+    /// The customers of the page that the selection holds (ticked).
+    pub selected_on_page: Vec<i64>,
+    /// The selection counter's numbers.
+    pub summary: SelectionSummary,
+    /// How many customers match the search: the "All (N)" of the selection menu.
+    pub all_count: i64,
+    /// Deletion jobs not finished yet.
+    pub jobs: Vec<Job>,
+}
+
+/// The list page for `query`, and for an administrator (who has a `selection`; agents do not
+/// select) what the selection makes of it. With `query.only_selected`, the page lists only the
+/// customers the selection holds.
+pub fn list_screen(
+    conn: &mut DbConn,
+    query: &ListQuery,
+    selection: Option<&Selection>,
+    caches: &ListCaches,
+) -> QueryResult<ListScreen> {
+    let only = selection.filter(|_| query.only_selected);
+    let page = list(conn, query, only, caches)?;
+    let Some(selection) = selection else {
+        return Ok(ListScreen {
+            page,
+            selected_on_page: Vec::new(),
+            summary: SelectionSummary::default(),
+            all_count: 0,
+            jobs: Vec::new(),
+        });
+    };
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.customer.id).collect();
+    let selected_on_page = selected_among(conn, &ids, selection)?;
+    let summary = summarize(conn, selection, caches)?;
+    let all_count = if query.only_selected {
+        matching(conn, &query.search, &caches.counts)?
+    } else {
+        page.pagination.total
+    };
+    let jobs = jobs::active(conn)?;
+    Ok(ListScreen {
+        page,
+        selected_on_page,
+        summary,
+        all_count,
+        jobs,
+    })
+}
+
+/// Of these ids, the customers the selection holds.
+pub fn selected_among(
+    conn: &mut DbConn,
+    ids: &[i64],
+    selection: &Selection,
+) -> QueryResult<Vec<i64>> {
+    if selection.is_empty() {
+        return Ok(Vec::new());
+    }
+    ids_where(conn, ids, selection_filter(selection, Dialect::of(conn)))
+}
+
+/// Of these ids, the customers the search matches.
+pub fn matching_among(conn: &mut DbConn, ids: &[i64], search: &Search) -> QueryResult<Vec<i64>> {
+    ids_where(conn, ids, search_filter(search, Dialect::of(conn)))
+}

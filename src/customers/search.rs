@@ -1,0 +1,126 @@
+//! The search and the selection as SQL conditions on customers, each backend answering the
+//! search from its own trigram index.
+
+use diesel::dsl::{not, sql};
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+
+use super::Backend;
+use crate::db::{lower, Dialect};
+use crate::domain::list_query::Search;
+use crate::domain::selection::Selection;
+use crate::schema::customers;
+
+/// A condition on customers.
+pub type CustomerFilter = Box<dyn BoxableExpression<customers::table, Backend, SqlType = Bool>>;
+
+/// What the search looks in, as PostgreSQL's trigram index has it (migrations/postgres,
+/// `customers_search_trgm_idx`): the expression must stay the same for the index to be used.
+pub(crate) const PG_SEARCH_TEXT: &str =
+    "lower(customers.first_name || ' ' || customers.last_name || ' ' || \
+     customers.email || ' ' || customers.organisation)";
+/// The SQLite trigram table (migrations/sqlite) finds words of at least this many characters.
+pub(crate) const TRIGRAM: usize = 3;
+
+/// Every word must appear in the first name, last name, email or organisation
+/// (case-insensitively). The fields are joined by spaces and words have none, so a word never
+/// matches across two fields. Each backend answers from its trigram index; words too short for
+/// it are matched by scanning.
+pub fn search_filter(search: &Search, dialect: Dialect) -> CustomerFilter {
+    search_filter_planned(search, dialect, false)
+}
+
+/// Above this many matches, a page of search results walks the sort index and checks each
+/// customer against the search (stopping after the page), rather than fetching and sorting
+/// every match. PostgreSQL's planner makes that choice itself; SQLite's is told.
+pub const WALK_SORT_INDEX_ABOVE: i64 = 2_000;
+
+/// `walk_sort_index`: on SQLite, keep the trigram table from driving the query (the `+`
+/// makes `customers.id` unusable as an index key), so that the sort index does.
+pub(crate) fn search_filter_planned(
+    search: &Search,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> CustomerFilter {
+    let words = search.words();
+    let mut filter: CustomerFilter = Box::new(true.into_sql::<Bool>());
+    let and = |filter: CustomerFilter, next: CustomerFilter| -> CustomerFilter {
+        Box::new(filter.and(next))
+    };
+    match dialect {
+        Dialect::Postgres => {
+            for word in &words {
+                let word_matches = sql::<Text>(PG_SEARCH_TEXT)
+                    .like(Search::like_pattern(word))
+                    .escape('\\');
+                filter = and(filter, Box::new(word_matches));
+            }
+        }
+        Dialect::Sqlite => {
+            let (indexed, short): (Vec<&String>, Vec<&String>) =
+                words.iter().partition(|w| w.chars().count() >= TRIGRAM);
+            if !indexed.is_empty() {
+                // FTS5 phrases, quoted (a quote doubled): "acme" AND "bob".
+                let query = indexed
+                    .iter()
+                    .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let in_index = sql::<Bool>(if walk_sort_index {
+                    "+customers.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH "
+                } else {
+                    "customers.id IN (SELECT rowid FROM customer_search WHERE customer_search MATCH "
+                })
+                .bind::<Text, _>(query)
+                .sql(")");
+                filter = and(filter, Box::new(in_index));
+            }
+            for word in short {
+                let pattern = Search::like_pattern(word);
+                let word_matches = lower(customers::first_name)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(customers::last_name)
+                        .like(pattern.clone())
+                        .escape('\\'))
+                    .or(lower(customers::email).like(pattern.clone()).escape('\\'))
+                    .or(lower(customers::organisation).like(pattern).escape('\\'));
+                filter = and(filter, Box::new(word_matches));
+            }
+        }
+    }
+    filter
+}
+
+/// The customers a selection holds, as one SQL condition: (matching the "All" search and not
+/// excluded) or ticked one by one.
+pub fn selection_filter(selection: &Selection, dialect: Dialect) -> CustomerFilter {
+    selection_filter_planned(selection, dialect, false)
+}
+
+/// The selection's condition, planned as [`search_filter_planned`] for reading it in sort order.
+pub fn selection_filter_planned(
+    selection: &Selection,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> CustomerFilter {
+    let all: Option<CustomerFilter> = selection.all.as_ref().map(|all| {
+        let matching = search_filter_planned(&Search::parse(&all.search), dialect, walk_sort_index);
+        if all.excluded.is_empty() {
+            matching
+        } else {
+            let excluded: Vec<i64> = all.excluded.iter().copied().collect();
+            Box::new(matching.and(not(customers::id.eq_any(excluded)))) as CustomerFilter
+        }
+    });
+    let picked: Option<CustomerFilter> = (!selection.ids.is_empty()).then(|| {
+        let ids: Vec<i64> = selection.ids.iter().copied().collect();
+        Box::new(customers::id.eq_any(ids)) as CustomerFilter
+    });
+    match (all, picked) {
+        (Some(all), Some(picked)) => Box::new(all.or(picked)),
+        (Some(only), None) | (None, Some(only)) => only,
+        (None, None) => Box::new(false.into_sql::<Bool>()),
+    }
+}

@@ -1,0 +1,75 @@
+//! What one app instance shares between its requests, its deletion worker and its maintenance
+//! thread: the list caches, the signal that wakes the worker when a job is queued, and the
+//! count of arrived requests the worker paces itself by. Built once in `startup::run`; handlers
+//! get it as `web::Data<AppState>`.
+//!
+//! Every function that writes customers takes the `AppState`, and does its writing through
+//! [`AppState::write_customers`] (or calls [`AppState::customers_changed`] after committing), so
+//! that the list's snapshots of this instance never outlive a write made through it.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use crate::cache::ListCaches;
+use crate::db::{write_transaction, DbConn};
+use crate::lock;
+use crate::pacing::Arrivals;
+
+#[derive(Debug, Default)]
+pub struct AppState {
+    pub caches: ListCaches,
+    pub jobs: JobSignal,
+    pub arrivals: Arrivals,
+}
+
+impl AppState {
+    /// Runs `write`, which writes customers, in a write transaction; once it has committed, the
+    /// list's snapshots of customers in order are stale.
+    pub fn write_customers<T, E>(
+        &self,
+        conn: &mut DbConn,
+        write: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        let written = write_transaction(conn, write)?;
+        self.customers_changed();
+        Ok(written)
+    }
+
+    /// Call after committing any insert, update or delete of customers made otherwise.
+    pub fn customers_changed(&self) {
+        self.caches.orders.customers_changed();
+    }
+}
+
+/// Jobs queued through this instance: its idle worker waits on this rather than sleeps, so that
+/// a deletion starts at once instead of at the next poll (other instances still find it by
+/// polling).
+#[derive(Debug, Default)]
+pub struct JobSignal {
+    queued: Mutex<u64>,
+    changed: Condvar,
+}
+
+impl JobSignal {
+    /// Wakes the waiting worker: a job was queued (or the worker is stopping).
+    pub fn wake(&self) {
+        *lock(&self.queued) += 1;
+        self.changed.notify_all();
+    }
+
+    /// How many wake-ups so far: what [`JobSignal::wait`] compares with.
+    pub fn seen(&self) -> u64 {
+        *lock(&self.queued)
+    }
+
+    /// Waits up to `poll` for a wake-up after the caller last saw `seen` of them.
+    pub fn wait(&self, seen: u64, poll: Duration) {
+        let queued = lock(&self.queued);
+        if *queued == seen {
+            let _ = self.changed.wait_timeout(queued, poll);
+        }
+    }
+}
