@@ -18,7 +18,10 @@ pub mod login_guard;
 pub mod selection;
 pub mod session;
 
+use std::sync::LazyLock;
+
 use actix_web::body::BoxBody;
+use actix_web::dev::ResourceDef;
 use actix_web::guard::{self, GuardContext};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,7 +32,7 @@ pub use layout::Layout;
 pub use session::{Flash, FlashKind, TypedSession};
 
 /// Every route of the application. Order does not matter: the customer id routes refuse the
-/// literal segments of the other customer routes (see [`customer_id_segment`]).
+/// paths of the other customer screens (see [`not_a_screen`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{get, post, resource};
     cfg.service(resource("/").route(get().to(|| async { see_other("/people/customers") })))
@@ -45,52 +48,60 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // People › Customers.
         .service(resource("/people/customers").route(get().to(customers::list::list)))
         .service(
-            resource("/people/customers/new")
+            resource(NEW_CUSTOMER)
                 .route(get().to(customers::form::new_form))
                 .route(post().to(customers::form::create)),
         )
         .service(
             resource("/people/customers/{id}")
-                .guard(guard::fn_guard(customer_id_segment))
+                .guard(guard::fn_guard(not_a_screen))
                 .route(get().to(customers::profile::profile)),
         )
         .service(
             resource("/people/customers/{id}/edit")
-                .guard(guard::fn_guard(customer_id_segment))
+                .guard(guard::fn_guard(not_a_screen))
                 .route(get().to(customers::form::edit_form))
                 .route(post().to(customers::form::update)),
         )
         .service(
             resource("/people/customers/{id}/delete")
-                .guard(guard::fn_guard(customer_id_segment))
+                .guard(guard::fn_guard(not_a_screen))
                 .route(get().to(customers::delete::confirm_delete))
                 .route(post().to(customers::delete::delete)),
         )
         // The selection and bulk deletion (administrators).
-        .service(resource("/people/customers/selection").route(post().to(selection::ticks::update)))
+        .service(resource(SELECTION).route(post().to(selection::ticks::update)))
         .service(
-            resource("/people/customers/selection/delete")
+            resource(BULK_DELETE)
                 .route(get().to(selection::bulk::confirm))
                 .route(post().to(selection::bulk::submit)),
         )
         // The deletion history and a bulk deletion's progress (administrators).
-        .service(resource("/people/customers/deletions").route(get().to(deletions::history)))
-        .service(
-            resource("/people/customers/deletions/{job}").route(get().to(deletions::progress)),
-        );
+        .service(resource(DELETIONS).route(get().to(deletions::history)))
+        .service(resource(DELETION).route(get().to(deletions::progress)));
 }
 
-/// Segments under `/people/customers/` that name a screen, never a customer.
-const NOT_CUSTOMER_IDS: [&str; 3] = ["new", "selection", "deletions"];
+// The customer screens that are not a customer's; `/people/customers/{id}…` must never take
+// their paths.
+const NEW_CUSTOMER: &str = "/people/customers/new";
+const SELECTION: &str = "/people/customers/selection";
+const BULK_DELETE: &str = "/people/customers/selection/delete";
+const DELETIONS: &str = "/people/customers/deletions";
+const DELETION: &str = "/people/customers/deletions/{job}";
 
-/// Guard of the `{id}` routes: the segment after `/people/customers/` is not one of the
-/// literal screens, so that `/people/customers/deletions` is never read as a customer id,
-/// whatever the registration order. Anything else (`abc` included) is the handler's to refuse
-/// with 400 or 404.
-fn customer_id_segment(ctx: &GuardContext<'_>) -> bool {
-    let segment = ctx.head().uri.path().split('/').nth(3).unwrap_or_default();
-    let segment = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-    !NOT_CUSTOMER_IDS.contains(&segment.as_ref())
+static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
+    [NEW_CUSTOMER, SELECTION, BULK_DELETE, DELETIONS, DELETION]
+        .into_iter()
+        .map(ResourceDef::new)
+        .collect()
+});
+
+/// Guard of the `{id}` routes: the path is not one of the other customer screens, so that
+/// `/people/customers/deletions` is never read as a customer id, whatever the registration
+/// order. Anything else (`abc`, `new/edit`) is the handler's to refuse with 400 or 404.
+fn not_a_screen(ctx: &GuardContext<'_>) -> bool {
+    let path = percent_encoding::percent_decode_str(ctx.head().uri.path()).decode_utf8_lossy();
+    !SCREENS.iter().any(|screen| screen.is_match(&path))
 }
 
 /// Runs database work on the blocking thread pool, never on the async workers; its error
@@ -177,7 +188,7 @@ mod tests {
 
     fn read_as_customer_id(path: &str) -> bool {
         let request = TestRequest::with_uri(path).to_srv_request();
-        customer_id_segment(&request.guard_ctx())
+        not_a_screen(&request.guard_ctx())
     }
 
     #[test]
@@ -188,6 +199,7 @@ mod tests {
             "/people/customers/selection/delete",
             "/people/customers/deletions",
             "/people/customers/deletions/7",
+            "/people/customers/deletions/edit",
             "/people/customers/%6Eew",
         ] {
             assert!(!read_as_customer_id(path), "{path}");
@@ -197,6 +209,8 @@ mod tests {
             "/people/customers/42/edit",
             "/people/customers/abc",
             "/people/customers/newer/delete",
+            "/people/customers/new/edit",
+            "/people/customers/selection/edit",
         ] {
             assert!(read_as_customer_id(path), "{path}");
         }
