@@ -97,7 +97,7 @@ pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, Delet
 /// Deletes one customer with every ticket (trashed ones too) and its messages, every chat
 /// conversation and its messages, and every note, and records the deletion, all in one
 /// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
-#[tracing::instrument(skip(conn, confirmed, actor), fields(actor = actor.id))]
+#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = actor.id))]
 pub fn delete_single(
     conn: &mut DbConn,
     state: &AppState,

@@ -135,18 +135,8 @@ pub fn run(
             )
             .wrap(from_fn(failures::log_request))
             .wrap(TracingLogger::<failures::RequestSpan>::new())
-            .route(
-                "/",
-                web::get().to(|| async { routes::see_other("/people/customers") }),
-            )
             .app_data(health.clone())
-            .route("/healthz", web::get().to(routes::health::healthz))
-            .route("/static/{file}", web::get().to(routes::assets::asset))
-            .configure(routes::login::routes)
-            // Before the customer routes, so that "deletions" is not read as a customer id.
-            .configure(routes::deletions::routes)
-            .configure(routes::selection::routes)
-            .configure(routes::customers::routes)
+            .configure(routes::configure)
             .default_service(web::to(|| async {
                 ErrorPage::for_status(actix_web::http::StatusCode::NOT_FOUND, None).response()
             }))

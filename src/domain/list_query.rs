@@ -132,12 +132,7 @@ impl Default for ListQuery {
 impl ListQuery {
     /// From decoded query-string pairs; the first of repeated keys wins, unknown keys are ignored.
     pub fn from_pairs(pairs: &[(String, String)]) -> Self {
-        let get = |key: &str| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |key: &str| super::first_value(pairs, key);
         let mut query = Self::default();
         if let Some(q) = get("q") {
             query.search = Search::parse(q);
@@ -233,6 +228,19 @@ impl Pagination {
         (self.offset() + self.per_page).min(self.total)
     }
 
+    /// "1–50 of 12,345", or `empty` when there is nothing at all.
+    pub fn range_text(&self, empty: &str) -> String {
+        if self.total == 0 {
+            return empty.to_owned();
+        }
+        format!(
+            "{}–{} of {}",
+            super::group_thousands(self.first_row()),
+            super::group_thousands(self.last_row()),
+            super::group_thousands(self.total)
+        )
+    }
+
     pub fn previous(&self) -> Option<i64> {
         (self.page > 1).then(|| self.page - 1)
     }
@@ -266,6 +274,15 @@ impl Pagination {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn range_text() {
+        assert_eq!(Pagination::new(0, 1, 50).range_text("None"), "None");
+        assert_eq!(
+            Pagination::new(12345, 2, 50).range_text("None"),
+            "51–100 of 12,345"
+        );
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

@@ -23,6 +23,19 @@ pub fn group_thousands(n: i64) -> String {
     out
 }
 
+/// The first value of `key` in decoded query or form pairs (later repeats are ignored).
+pub fn first_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// A person's name as the desk writes it: "first last".
+pub fn full_name(first: &str, last: &str) -> String {
+    format!("{first} {last}")
+}
+
 /// "1 ticket", "7 tickets", "1,234 customers".
 pub fn plural(n: i64, one: &str, many: &str) -> String {
     format!("{} {}", group_thousands(n), if n == 1 { one } else { many })
@@ -31,6 +44,16 @@ pub fn plural(n: i64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn first_value_wins() {
+        let pairs = vec![
+            ("page".to_owned(), "2".to_owned()),
+            ("page".to_owned(), "3".to_owned()),
+        ];
+        assert_eq!(first_value(&pairs, "page"), Some("2"));
+        assert_eq!(first_value(&pairs, "q"), None);
+    }
 
     #[test]
     fn groups_thousands() {

@@ -79,7 +79,7 @@ enum StepError {
 }
 
 /// Deletes the next batch of a job held by `owner`, all in one transaction.
-#[tracing::instrument(skip(conn, settings))]
+#[tracing::instrument(skip(conn, state, settings))]
 pub fn run_batch(
     conn: &mut DbConn,
     state: &AppState,

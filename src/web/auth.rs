@@ -4,7 +4,6 @@
 
 use std::future::{ready, Ready};
 
-use actix_session::{Session, SessionExt};
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method};
@@ -12,13 +11,11 @@ use actix_web::middleware::Next;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::login_guard::LoginGuard;
-use super::{see_other, with_db, AppError};
+use super::{see_other, with_db, AppError, TypedSession};
 use crate::accounts::{self, Agent};
 use crate::db::DbPool;
 use crate::tokens::random_token;
 
-const AGENT_KEY: &str = "agent_id";
-const CSRF_KEY: &str = "csrf";
 pub const CSRF_FIELD: &str = "csrf_token";
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
@@ -66,31 +63,15 @@ impl FromRequest for Admin {
     }
 }
 
-/// The session's CSRF token, which [`sign_in`] sets; empty for anonymous visitors, so that an
-/// anonymous page view never writes a session (the sign-in form has its own, cookie-based token:
-/// see `login_guard.rs`).
-pub fn csrf_token(session: &Session) -> String {
-    session
-        .get::<String>(CSRF_KEY)
-        .ok()
-        .flatten()
-        .unwrap_or_default()
-}
-
-/// Starts a signed-in session: a new key (no fixation) and a new CSRF token.
-pub fn sign_in(session: &Session, agent: &Agent) -> Result<(), AppError> {
-    // Nothing of a session before this sign-in (another account's selection, say) carries over.
-    session.clear();
-    session.renew();
-    session
-        .insert(AGENT_KEY, agent.id)
-        .and_then(|_| session.insert(CSRF_KEY, random_token(32)))
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write the session: {e}")))?;
-    Ok(())
+/// Starts a signed-in session: a new key (no fixation) and a new CSRF token. An anonymous
+/// visitor has no session token (the sign-in form has its own, cookie-based token: see
+/// `login_guard.rs`), so an anonymous page view never writes a session.
+pub fn sign_in(session: &TypedSession, agent: &Agent) -> Result<(), AppError> {
+    session.sign_in(agent.id, random_token(32))
 }
 
 /// Ends the session everywhere: the server-side state is deleted, so an old cookie finds nothing.
-pub fn sign_out(session: &Session) {
+pub fn sign_out(session: &TypedSession) {
     session.purge();
 }
 
@@ -107,12 +88,10 @@ pub async fn require_sign_in(
     if is_public(request.path()) {
         return Ok(next.call(request).await?.map_into_boxed_body());
     }
-    let session = request.get_session();
-    let agent_id = session.get::<i64>(AGENT_KEY).ok().flatten();
+    let session = TypedSession::of_service(&request);
+    let agent_id = session.agent_id();
     let agent = match (agent_id, request.app_data::<web::Data<DbPool>>()) {
-        (Some(id), Some(pool)) => with_db(pool, move |conn| accounts::find(conn, id))
-            .await?
-            .map_err(AppError::from)?,
+        (Some(id), Some(pool)) => with_db(pool, move |conn| accounts::find(conn, id)).await?,
         _ => None,
     };
     match agent {
@@ -205,7 +184,7 @@ pub async fn verify_csrf(
                     && guard.login_csrf_matches(request.request(), provided.as_deref())
             })
     } else {
-        let expected = request.get_session().get::<String>(CSRF_KEY).ok().flatten();
+        let expected = TypedSession::of_service(&request).csrf_token();
         matches!((&expected, &provided),
             (Some(e), Some(p)) if constant_time_eq(e.as_bytes(), p.as_bytes()))
     };

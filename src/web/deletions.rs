@@ -1,25 +1,22 @@
 //! The deletion history (administrators only).
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, Either, HttpRequest};
 use askama::Template;
+use askama_web::WebTemplate;
 
 use super::auth::Admin;
-use super::{html, is_htmx, render, with_db, AppError, Layout};
+use super::filters;
+use super::{is_htmx, with_db, AppError, Layout};
 use crate::db::DbPool;
 use crate::deletion::{self, HistoryEntry};
-use crate::domain::{group_thousands, plural};
+use crate::domain::{first_value, group_thousands, plural};
 use crate::jobs::{self, Job};
 
 pub const HISTORY_PAGE_SIZE: i64 = 50;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/people/customers/deletions").route(web::get().to(history)))
-        .service(web::resource("/people/customers/deletions/{job}").route(web::get().to(progress)));
-}
-
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "customers/job.html")]
-struct JobPageTemplate {
+pub struct JobPageTemplate {
     layout: Layout,
     job: Job,
     total_text: String,
@@ -28,9 +25,9 @@ struct JobPageTemplate {
     already_gone: String,
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "customers/job_progress.html")]
-struct JobFragmentTemplate {
+pub struct JobFragmentTemplate {
     job: Job,
     total_text: String,
     progress_text: String,
@@ -40,13 +37,13 @@ struct JobFragmentTemplate {
 
 /// A bulk deletion's progress: polled by htmx, refreshed by a meta tag without JavaScript, and
 /// its summary once done.
-async fn progress(
+pub async fn progress(
     _admin: Admin,
     request: HttpRequest,
     layout: Layout,
     pool: web::Data<DbPool>,
     job: web::Path<String>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Either<JobFragmentTemplate, JobPageTemplate>, AppError> {
     let id = super::parse_id(&job, "deletion")?;
     let (job, added) = with_db(&pool, move |conn| {
         Ok::<_, AppError>((
@@ -54,8 +51,8 @@ async fn progress(
             jobs::added_after_confirmation(conn, id)?,
         ))
     })
-    .await??;
-    let job = job.ok_or_else(|| AppError::NotFound("There is no such deletion.".into()))?;
+    .await?;
+    let job = job.ok_or_else(|| AppError::not_found("There is no such deletion."))?;
     let total_text = plural(job.total, "customer", "customers");
     let progress_text = format!(
         "{} of {} deleted",
@@ -77,27 +74,27 @@ async fn progress(
         group_thousands(job.already_gone())
     );
     if is_htmx(&request) {
-        return Ok(html(render(&JobFragmentTemplate {
+        return Ok(Either::Left(JobFragmentTemplate {
             job,
             total_text,
             progress_text,
             summary,
             already_gone,
-        })?));
+        }));
     }
-    Ok(html(render(&JobPageTemplate {
+    Ok(Either::Right(JobPageTemplate {
         layout,
         job,
         total_text,
         progress_text,
         summary,
         already_gone,
-    })?))
+    }))
 }
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "customers/deletions.html")]
-struct HistoryTemplate {
+pub struct HistoryTemplate {
     layout: Layout,
     entries: Vec<HistoryEntry>,
     range_text: String,
@@ -105,61 +102,26 @@ struct HistoryTemplate {
     next_href: Option<String>,
 }
 
-impl HistoryTemplate {
-    fn when(&self, entry: &HistoryEntry) -> String {
-        entry.created_at.format("%-d %b %Y, %H:%M UTC").to_string()
-    }
-
-    fn how(&self, entry: &HistoryEntry) -> &'static str {
-        entry.kind.label()
-    }
-
-    fn who<'a>(&self, entry: &'a HistoryEntry) -> &'a str {
-        if entry.actor_name.is_empty() {
-            "(unknown)"
-        } else {
-            &entry.actor_name
-        }
-    }
-
-    fn n(&self, value: &i64) -> String {
-        group_thousands(*value)
-    }
-}
-
-async fn history(
+pub async fn history(
     _admin: Admin,
     request: HttpRequest,
     layout: Layout,
     pool: web::Data<DbPool>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<HistoryTemplate, AppError> {
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
-    let page = pairs
-        .iter()
-        .find(|(k, _)| k == "page")
-        .and_then(|(_, v)| v.parse::<i64>().ok())
+    let page = first_value(&pairs, "page")
+        .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(1);
     let (pagination, entries) = with_db(&pool, move |conn| {
         deletion::history(conn, page, HISTORY_PAGE_SIZE)
     })
-    .await??;
-    let range_text = if pagination.total == 0 {
-        "No deletions yet".to_owned()
-    } else {
-        format!(
-            "{}–{} of {}",
-            group_thousands(pagination.first_row()),
-            group_thousands(pagination.last_row()),
-            group_thousands(pagination.total)
-        )
-    };
-    let template = HistoryTemplate {
+    .await?;
+    Ok(HistoryTemplate {
         layout,
         entries,
-        range_text,
+        range_text: pagination.range_text("No deletions yet"),
         previous_href: pagination.previous().map(|p| format!("?page={p}")),
         next_href: pagination.next().map(|p| format!("?page={p}")),
-    };
-    Ok(html(render(&template)?))
+    })
 }

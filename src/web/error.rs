@@ -7,14 +7,17 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
+use askama_web::WebTemplate;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("not found: {0}")]
-    NotFound(String),
-    /// The thing existed and is gone: a second delete of the same customer.
-    #[error("already deleted")]
-    AlreadyDeleted,
+    /// 404, with what to tell the person and, when the page deserves one, a title of its own
+    /// ("Already deleted" for a second delete of the same customer).
+    #[error("not found: {message}")]
+    NotFound {
+        title: Option<&'static str>,
+        message: String,
+    },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("forbidden: {0}")]
@@ -25,6 +28,25 @@ pub enum AppError {
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound {
+            title: None,
+            message: message.into(),
+        }
+    }
+
+    /// The customer existed and is gone: a second delete of the same customer.
+    pub fn already_deleted() -> Self {
+        Self::NotFound {
+            title: Some("Already deleted"),
+            message: "This customer no longer exists: they have already been deleted, together \
+                      with their tickets, chats and notes. Nothing else was changed."
+                .to_owned(),
+        }
+    }
 }
 
 impl From<diesel::result::Error> for AppError {
@@ -54,7 +76,7 @@ impl From<actix_web::error::BlockingError> for AppError {
 /// What a 503 asks the client to wait before trying again.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub layout: super::Layout,
@@ -107,24 +129,27 @@ impl ErrorPage {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// The page as a response built without a request (from an error): a 503 asks to retry.
     pub fn response(&self) -> HttpResponse {
-        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = self
-            .render()
-            .unwrap_or_else(|_| format!("{} {}", self.status, self.title));
-        let mut response = HttpResponse::build(status);
-        response.content_type("text/html; charset=utf-8");
+        let status = self.status();
+        let mut response = super::rendered(self, status);
         if status == StatusCode::SERVICE_UNAVAILABLE {
-            response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECONDS.to_string()));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
         }
-        response.body(body)
+        response
     }
 }
 
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::NotFound(_) | Self::AlreadyDeleted => StatusCode::NOT_FOUND,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -141,12 +166,7 @@ impl ResponseError for AppError {
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let message = match self {
-            Self::NotFound(what) => Some(what.clone()),
-            Self::AlreadyDeleted => Some(
-                "This customer no longer exists: they have already been deleted, together with \
-                 their tickets, chats and notes. Nothing else was changed."
-                    .to_owned(),
-            ),
+            Self::NotFound { message, .. } => Some(message.clone()),
             Self::BadRequest(why) => Some(format!("{why} Nothing was changed.")),
             Self::Forbidden(why) => Some(why.clone()),
             Self::Unavailable(error) | Self::Internal(error) => {
@@ -156,8 +176,11 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge => None,
         };
         let mut page = ErrorPage::for_status(status, message);
-        if matches!(self, Self::AlreadyDeleted) {
-            page.title = "Already deleted".to_owned();
+        if let Self::NotFound {
+            title: Some(title), ..
+        } = self
+        {
+            page.title = (*title).to_owned();
         }
         page.response()
     }

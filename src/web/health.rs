@@ -8,7 +8,7 @@ use crate::db::DbPool;
 use crate::maintenance::{self, Health};
 
 pub async fn healthz(pool: web::Data<DbPool>, health: web::Data<Health>) -> HttpResponse {
-    let read = match super::with_db(&pool, maintenance::probe_read).await {
+    let read = match super::with_conn(&pool, maintenance::probe_read).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(format!("reads failing: {error}")),
         Err(error) => Err(format!("reads failing: {error}")),

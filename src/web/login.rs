@@ -6,33 +6,26 @@
 //! on the bounded [`PasswordChecker`] with no connection held, then a second visit to clear the
 //! throttle after a success. Nothing is stored for an anonymous visitor until a sign-in succeeds.
 
-use actix_session::Session;
+use actix_web::cookie::Cookie;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, CustomizeResponder, Either, HttpRequest, HttpResponse, Responder};
 use askama::Template;
+use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
 use super::login_guard::LoginGuard;
-use super::{render, see_other, with_db, AppError, Flash, Layout};
+use super::{see_other, with_db, AppError, Flash, Layout, TypedSession};
 use crate::accounts::{self, Agent};
 use crate::db::DbPool;
+use crate::domain::first_value;
 use crate::login_throttle::{self, Reservation, ThrottleKey};
 use crate::passwords::{Lane, PasswordChecker};
 use crate::tokens::random_token;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/login")
-            .route(web::get().to(login_form))
-            .route(web::post().to(login)),
-    )
-    .service(web::resource("/logout").route(web::post().to(logout)));
-}
-
-#[derive(Template)]
+#[derive(Template, WebTemplate)]
 #[template(path = "login.html")]
-struct LoginTemplate {
+pub struct LoginTemplate {
     layout: Layout,
     csrf_token: String,
     email: String,
@@ -45,22 +38,30 @@ fn pairs(request: &HttpRequest) -> Vec<(String, String)> {
     serde_urlencoded::from_str(request.query_string()).unwrap_or_default()
 }
 
-fn query_value(pairs: &[(String, String)], key: &str) -> Option<String> {
-    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+/// The sign-in page with the headers it carries: its status, the login CSRF cookie when it is
+/// new, `Retry-After` when refused for a while.
+type LoginPage = CustomizeResponder<LoginTemplate>;
+
+fn with_cookie(page: LoginPage, cookie: Option<Cookie<'static>>) -> LoginPage {
+    match cookie {
+        Some(cookie) => page.append_header((header::SET_COOKIE, cookie.to_string())),
+        None => page,
+    }
 }
 
-async fn login_form(
+pub async fn login_form(
     request: HttpRequest,
     guard: web::Data<LoginGuard>,
     layout: Layout,
-) -> Result<HttpResponse, AppError> {
+) -> Either<HttpResponse, LoginPage> {
     if layout.user.is_some() {
-        return Ok(see_other("/people/customers"));
+        return Either::Left(see_other("/people/customers"));
     }
     let pairs = pairs(&request);
-    let next = query_value(&pairs, "next")
+    let next = first_value(&pairs, "next")
         .filter(|n| safe_next(n).is_some())
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .to_owned();
     let (csrf_token, cookie) = guard.login_csrf(&request);
     let template = LoginTemplate {
         layout,
@@ -68,17 +69,13 @@ async fn login_form(
         email: String::new(),
         next,
         error: None,
-        signed_out: query_value(&pairs, "signed_out").is_some(),
+        signed_out: first_value(&pairs, "signed_out").is_some(),
     };
-    let mut response = super::html(render(&template)?);
-    if let Some(cookie) = cookie {
-        response.add_cookie(&cookie).map_err(anyhow::Error::from)?;
-    }
-    Ok(response)
+    Either::Right(with_cookie(template.customize(), cookie))
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub struct LoginForm {
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -98,7 +95,7 @@ fn refuse(
     status: StatusCode,
     error: String,
     retry_after: Option<u64>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Either<HttpResponse, LoginPage>, AppError> {
     let (csrf_token, cookie) = guard.login_csrf(request);
     let template = LoginTemplate {
         layout,
@@ -108,15 +105,11 @@ fn refuse(
         error: Some(error),
         signed_out: false,
     };
-    let mut response = HttpResponse::build(status);
-    response.content_type("text/html; charset=utf-8");
+    let mut page = template.customize().with_status(status);
     if let Some(seconds) = retry_after {
-        response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        page = page.insert_header((header::RETRY_AFTER, seconds.to_string()));
     }
-    if let Some(cookie) = cookie {
-        response.cookie(cookie);
-    }
-    Ok(response.body(render(&template)?))
+    Ok(Either::Right(with_cookie(page, cookie)))
 }
 
 fn minutes(seconds: u64) -> String {
@@ -127,15 +120,17 @@ fn minutes(seconds: u64) -> String {
 /// An account found for the email, and whether its throttle lets this attempt through.
 type Found = Option<(Agent, String, ThrottleKey, Reservation)>;
 
-async fn login(
+// Extractors, one per argument: what the handler needs from the request and the app.
+#[allow(clippy::too_many_arguments)]
+pub async fn login(
     request: HttpRequest,
     pool: web::Data<DbPool>,
     checker: web::Data<PasswordChecker>,
     guard: web::Data<LoginGuard>,
-    session: Session,
+    session: TypedSession,
     layout: Layout,
     form: web::Form<LoginForm>,
-) -> Result<HttpResponse, AppError> {
+) -> Result<Either<HttpResponse, LoginPage>, AppError> {
     let form = form.into_inner();
     let answer = |layout, status, error: String, retry_after| {
         refuse(&request, &guard, layout, &form, status, error, retry_after)
@@ -187,7 +182,7 @@ async fn login(
         let reservation = login_throttle::reserve(conn, &key)?;
         Ok(Ok(Some((agent, hash, key, reservation))))
     })
-    .await??;
+    .await?;
     let Ok(found) = found else {
         let (status, error, retry) = network_limited(over_limit.unwrap_or(60));
         return answer(layout, status, error, retry);
@@ -231,7 +226,7 @@ async fn login(
             // The attempt was never checked: give it back.
             match account {
                 Some((_, key)) => {
-                    with_db(&pool, move |conn| login_throttle::release(conn, &key)).await??
+                    with_db(&pool, move |conn| login_throttle::release(conn, &key)).await?
                 }
                 None => guard.unknown_emails.release(&form.email),
             }
@@ -246,10 +241,10 @@ async fn login(
         ThrottleKey::Device(nonce) => nonce.clone(),
         ThrottleKey::Email(_) => random_token(16),
     };
-    with_db(&pool, move |conn| login_throttle::clear(conn, &key)).await??;
+    with_db(&pool, move |conn| login_throttle::clear(conn, &key)).await?;
     sign_in(&session, &agent)?;
     tracing::info!(agent = agent.id, "signed in");
-    Flash::success(format!("Signed in as {}.", agent.name)).set(&session);
+    session.set_flash(Flash::success(format!("Signed in as {}.", agent.name)));
     let target = safe_next(&form.next).unwrap_or("/people/customers");
     let mut response = see_other(target);
     for cookie in [
@@ -258,10 +253,10 @@ async fn login(
     ] {
         response.add_cookie(&cookie).map_err(anyhow::Error::from)?;
     }
-    Ok(response)
+    Ok(Either::Left(response))
 }
 
-async fn logout(session: Session) -> HttpResponse {
+pub async fn logout(session: TypedSession) -> HttpResponse {
     sign_out(&session);
     see_other("/login?signed_out=1")
 }

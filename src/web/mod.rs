@@ -1,5 +1,6 @@
 //! The HTTP side: thin handlers that parse requests into domain types, call the domain, and
-//! render templates. Nothing here decides what a deletion takes with it.
+//! return templates (askama_web makes them responders). Nothing here decides what a deletion
+//! takes with it. Every route of the app is listed in [`configure`].
 
 pub mod assets;
 pub mod auth;
@@ -7,27 +8,116 @@ pub mod customers;
 pub mod deletions;
 pub mod error;
 pub mod failures;
+pub mod filters;
 pub mod health;
 pub mod input_check;
+pub mod layout;
 pub mod local_address;
 pub mod login;
 pub mod login_guard;
 pub mod selection;
+pub mod session;
 
-use std::future::{ready, Ready};
+use std::sync::LazyLock;
 
-use actix_session::{Session, SessionExt};
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse};
-use serde::{Deserialize, Serialize};
+use actix_web::body::BoxBody;
+use actix_web::dev::ResourceDef;
+use actix_web::guard::{self, GuardContext};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::accounts::Agent;
 use crate::db::{DbConn, DbPool};
 pub use error::AppError;
+pub use layout::Layout;
+pub use session::{Flash, FlashKind, TypedSession};
 
-/// Runs database work on the blocking thread pool, never on the async workers.
-pub async fn with_db<T, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
+/// Every route of the application. Order does not matter: the customer id routes refuse the
+/// paths of the other customer screens (see [`not_a_screen`]).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    use web::{get, post, resource};
+    cfg.service(resource("/").route(get().to(|| async { see_other("/people/customers") })))
+        .service(resource("/healthz").route(get().to(health::healthz)))
+        .service(resource("/static/{file}").route(get().to(assets::asset)))
+        // Sign-in and sign-out.
+        .service(
+            resource("/login")
+                .route(get().to(login::login_form))
+                .route(post().to(login::login)),
+        )
+        .service(resource("/logout").route(post().to(login::logout)))
+        // People › Customers.
+        .service(resource("/people/customers").route(get().to(customers::list::list)))
+        .service(
+            resource(NEW_CUSTOMER)
+                .route(get().to(customers::form::new_form))
+                .route(post().to(customers::form::create)),
+        )
+        .service(
+            resource("/people/customers/{id}")
+                .guard(guard::fn_guard(not_a_screen))
+                .route(get().to(customers::profile::profile)),
+        )
+        .service(
+            resource("/people/customers/{id}/edit")
+                .guard(guard::fn_guard(not_a_screen))
+                .route(get().to(customers::form::edit_form))
+                .route(post().to(customers::form::update)),
+        )
+        .service(
+            resource("/people/customers/{id}/delete")
+                .guard(guard::fn_guard(not_a_screen))
+                .route(get().to(customers::delete::confirm_delete))
+                .route(post().to(customers::delete::delete)),
+        )
+        // The selection and bulk deletion (administrators).
+        .service(resource(SELECTION).route(post().to(selection::ticks::update)))
+        .service(
+            resource(BULK_DELETE)
+                .route(get().to(selection::bulk::confirm))
+                .route(post().to(selection::bulk::submit)),
+        )
+        // The deletion history and a bulk deletion's progress (administrators).
+        .service(resource(DELETIONS).route(get().to(deletions::history)))
+        .service(resource(DELETION).route(get().to(deletions::progress)));
+}
+
+// The customer screens that are not a customer's; `/people/customers/{id}…` must never take
+// their paths.
+const NEW_CUSTOMER: &str = "/people/customers/new";
+const SELECTION: &str = "/people/customers/selection";
+const BULK_DELETE: &str = "/people/customers/selection/delete";
+const DELETIONS: &str = "/people/customers/deletions";
+const DELETION: &str = "/people/customers/deletions/{job}";
+
+static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
+    [NEW_CUSTOMER, SELECTION, BULK_DELETE, DELETIONS, DELETION]
+        .into_iter()
+        .map(ResourceDef::new)
+        .collect()
+});
+
+/// Guard of the `{id}` routes: the path is not one of the other customer screens, so that
+/// `/people/customers/deletions` is never read as a customer id, whatever the registration
+/// order. Anything else (`abc`, `new/edit`) is the handler's to refuse with 400 or 404.
+fn not_a_screen(ctx: &GuardContext<'_>) -> bool {
+    let path = percent_encoding::percent_decode_str(ctx.head().uri.path()).decode_utf8_lossy();
+    !SCREENS.iter().any(|screen| screen.is_match(&path))
+}
+
+/// Runs database work on the blocking thread pool, never on the async workers; its error
+/// (Diesel's, or any that converts into an [`AppError`]) becomes the handler's.
+pub async fn with_db<T, E, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    with_conn(pool, work).await?.map_err(Into::into)
+}
+
+/// Like [`with_db`], for work whose outcome the handler matches itself (a domain error with an
+/// answer of its own, such as "changed since the confirmation").
+pub async fn with_conn<T, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> T + Send + 'static,
     T: Send + 'static,
@@ -40,127 +130,6 @@ where
     .await?
 }
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
-pub enum FlashKind {
-    Success,
-    Error,
-}
-
-impl FlashKind {
-    pub fn css_class(&self) -> &'static str {
-        match self {
-            Self::Success => "success",
-            Self::Error => "error",
-        }
-    }
-}
-
-/// A one-time message shown on the page a POST redirects to.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Flash {
-    pub kind: FlashKind,
-    pub text: String,
-    /// A name in `text` (a customer's), shown isolated (`<bdi>`) so that right-to-left text in
-    /// it cannot reorder the message around it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-}
-
-const FLASH_KEY: &str = "flash";
-
-impl Flash {
-    pub fn success(text: impl Into<String>) -> Self {
-        Self {
-            kind: FlashKind::Success,
-            text: text.into(),
-            name: None,
-        }
-    }
-
-    pub fn error(text: impl Into<String>) -> Self {
-        Self {
-            kind: FlashKind::Error,
-            text: text.into(),
-            name: None,
-        }
-    }
-
-    /// Marks `name`, which occurs in the text, as a name to isolate when shown.
-    pub fn naming(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// The text before the name, the name, and the text after it (all the text before when
-    /// there is no name in it).
-    pub fn parts(&self) -> (&str, Option<&str>, &str) {
-        let found = self
-            .name
-            .as_deref()
-            .filter(|n| !n.is_empty())
-            .and_then(|n| self.text.find(n).map(|at| (at, n.len())));
-        match found {
-            Some((at, len)) => (
-                &self.text[..at],
-                Some(&self.text[at..at + len]),
-                &self.text[at + len..],
-            ),
-            None => (&self.text, None, ""),
-        }
-    }
-
-    /// Kept for the next page; a session that cannot be written only loses the message.
-    pub fn set(self, session: &Session) {
-        if let Err(error) = session.insert(FLASH_KEY, self) {
-            tracing::warn!(%error, "could not store the flash message");
-        }
-    }
-
-    pub fn take(session: &Session) -> Option<Self> {
-        // `remove` marks the session changed even when the key is absent, and a changed
-        // session is written back: check first, so that a page view writes nothing.
-        if !session.contains_key(FLASH_KEY) {
-            return None;
-        }
-        session.remove_as::<Self>(FLASH_KEY).and_then(Result::ok)
-    }
-}
-
-/// What the base layout needs on every page: the one-time message, who is signed in, and the
-/// session's CSRF token for its forms (empty for anonymous visitors: reading it creates nothing). Extracted from the request by any handler that renders a page.
-#[derive(Debug, Clone, Default)]
-pub struct Layout {
-    pub flash: Option<Flash>,
-    pub user: Option<Agent>,
-    pub csrf_token: String,
-    /// The request id, shown on 5xx error pages ("Reference: …") to match a report with the log.
-    pub reference: Option<String>,
-}
-
-impl Layout {
-    pub fn is_admin(&self) -> bool {
-        self.user.as_ref().is_some_and(Agent::is_admin)
-    }
-}
-
-impl FromRequest for Layout {
-    type Error = AppError;
-    type Future = Ready<Result<Self, AppError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let session = request.get_session();
-        ready(Ok(Self {
-            flash: Flash::take(&session),
-            user: request
-                .extensions()
-                .get::<auth::CurrentUser>()
-                .map(|u| u.0.clone()),
-            csrf_token: auth::csrf_token(&session),
-            reference: None,
-        }))
-    }
-}
-
 /// 303 See Other: the browser follows a POST with a GET, so a reload never re-submits.
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -168,21 +137,26 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
-pub fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+/// The one place a page is rendered outside a handler's return value: for responses built where
+/// no request is at hand (error pages). Handlers return their templates, or
+/// `(template, status)`, and askama_web renders them.
+pub fn rendered(template: &impl askama::Template, status: StatusCode) -> HttpResponse<BoxBody> {
+    match template.render() {
+        Ok(body) => HttpResponse::build(status)
+            .content_type("text/html; charset=utf-8")
+            .body(body),
+        Err(error) => {
+            tracing::error!(%error, "template failed");
+            HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body("Internal Server Error")
+        }
+    }
 }
 
 /// Whether htmx made the request (and so wants a fragment, not a page).
 pub fn is_htmx(request: &HttpRequest) -> bool {
     request.headers().contains_key("HX-Request")
-}
-
-pub fn render<T: askama::Template>(template: &T) -> Result<String, AppError> {
-    template
-        .render()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("template failed: {e}")))
 }
 
 /// A customer id from the path: digits only; one too large to exist is simply not found.
@@ -201,7 +175,7 @@ pub fn parse_id(raw: &str, what: &str) -> Result<i64, AppError> {
     }
     match raw.parse::<i64>() {
         Ok(id) if id > 0 => Ok(id),
-        _ => Err(AppError::NotFound(format!(
+        _ => Err(AppError::not_found(format!(
             "There is no {what} with this id."
         ))),
     }
@@ -210,6 +184,37 @@ pub fn parse_id(raw: &str, what: &str) -> Result<i64, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::test::TestRequest;
+
+    fn read_as_customer_id(path: &str) -> bool {
+        let request = TestRequest::with_uri(path).to_srv_request();
+        not_a_screen(&request.guard_ctx())
+    }
+
+    #[test]
+    fn literal_screens_are_never_customer_ids() {
+        for path in [
+            "/people/customers/new",
+            "/people/customers/selection",
+            "/people/customers/selection/delete",
+            "/people/customers/deletions",
+            "/people/customers/deletions/7",
+            "/people/customers/deletions/edit",
+            "/people/customers/%6Eew",
+        ] {
+            assert!(!read_as_customer_id(path), "{path}");
+        }
+        for path in [
+            "/people/customers/42",
+            "/people/customers/42/edit",
+            "/people/customers/abc",
+            "/people/customers/newer/delete",
+            "/people/customers/new/edit",
+            "/people/customers/selection/edit",
+        ] {
+            assert!(read_as_customer_id(path), "{path}");
+        }
+    }
 
     #[test]
     fn customer_ids() {
@@ -228,8 +233,11 @@ mod tests {
         ));
         assert!(matches!(
             parse_customer_id("1234567890123456789012345"),
-            Err(AppError::NotFound(_))
+            Err(AppError::NotFound { .. })
         ));
-        assert!(matches!(parse_customer_id("0"), Err(AppError::NotFound(_))));
+        assert!(matches!(
+            parse_customer_id("0"),
+            Err(AppError::NotFound { .. })
+        ));
     }
 }

@@ -3,6 +3,7 @@ use crate::on_both_backends;
 
 on_both_backends!(
     add_customer_saves_and_redirects,
+    a_page_that_redirects_keeps_the_flash,
     add_customer_with_errors_comes_back_filled_in,
     edit_saves_changes,
     edit_validates_and_saves_nothing,
@@ -48,6 +49,29 @@ async fn add_customer_saves_and_redirects(backend: Backend) {
     app.get(&location)
         .await
         .assert_lacks("Added <bdi>Ada Lovelace</bdi>.");
+}
+
+/// The flash is taken when a page shows it, not when a handler reads the layout: the list form's
+/// POST, which reads the layout and then redirects, leaves the message for the next page.
+async fn a_page_that_redirects_keeps_the_flash(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let saved = app
+        .post_form(
+            "/people/customers/new",
+            &form("Ada", "Lovelace", "ada@example.com"),
+        )
+        .await;
+    saved.assert_status(303);
+    let location = saved.location.clone().unwrap();
+    app.post_form(
+        "/people/customers/selection",
+        &[("action", "save"), ("page_ids", ""), ("return_to", "?")],
+    )
+    .await
+    .assert_status(303);
+    app.get(&location)
+        .await
+        .assert_contains("Added <bdi>Ada Lovelace</bdi>.");
 }
 
 async fn add_customer_with_errors_comes_back_filled_in(backend: Backend) {

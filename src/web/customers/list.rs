@@ -1,0 +1,135 @@
+//! The customer list: search, sort, pages, and (for administrators) the selection's boxes.
+
+use actix_web::{web, HttpRequest};
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::customers::{self, ListScreen};
+use crate::db::DbPool;
+use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
+use crate::domain::selection::PageState;
+use crate::jobs::Job;
+use crate::state::AppState;
+use crate::web::filters::{self, day, iso};
+use crate::web::selection::{all_label, SelectionBar};
+use crate::web::{with_db, AppError, Layout, TypedSession};
+
+struct RowView {
+    id: i64,
+    selected: bool,
+    name: String,
+    email: String,
+    organisation: String,
+    tickets: i64,
+    created: String,
+    created_iso: String,
+}
+
+struct PageLinkView {
+    number: Option<i64>,
+    href: String,
+    current: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "customers/list.html")]
+pub struct ListTemplate {
+    layout: Layout,
+    is_admin: bool,
+    bar: SelectionBar,
+    page_state: PageState,
+    all_label: String,
+    return_to: String,
+    page_ids: String,
+    jobs: Vec<Job>,
+    query: ListQuery,
+    sort_options: [SortOrder; 4],
+    page_sizes: [i64; 3],
+    range_text: String,
+    rows: Vec<RowView>,
+    pages: Vec<PageLinkView>,
+    previous_href: Option<String>,
+    next_href: Option<String>,
+}
+
+pub async fn list(
+    request: HttpRequest,
+    pool: web::Data<DbPool>,
+    state: web::Data<AppState>,
+    session: TypedSession,
+    layout: Layout,
+) -> Result<ListTemplate, AppError> {
+    // Decoded leniently: invalid UTF-8 becomes U+FFFD and bad values fall back to defaults.
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    let mut query = ListQuery::from_pairs(&pairs);
+    let is_admin = layout.is_admin();
+    // Only administrators select; for agents "Show selected" means nothing.
+    query.only_selected &= is_admin;
+    let selection = is_admin.then(|| session.selection());
+    let for_db = query.clone();
+    let ListScreen {
+        page,
+        selected_on_page,
+        summary,
+        all_count,
+        jobs,
+    } = with_db(&pool, move |conn| {
+        customers::list_screen(conn, &for_db, selection.as_ref(), &state.caches)
+    })
+    .await?;
+    let p = page.pagination;
+    let pages = p
+        .links()
+        .into_iter()
+        .map(|link| match link {
+            PageLink::Page(n) => PageLinkView {
+                number: Some(n),
+                href: query.href_for_page(n),
+                current: n == p.page,
+            },
+            PageLink::Gap => PageLinkView {
+                number: None,
+                href: String::new(),
+                current: false,
+            },
+        })
+        .collect();
+    let rows: Vec<RowView> = page
+        .rows
+        .into_iter()
+        .map(|row| RowView {
+            id: row.customer.id,
+            selected: selected_on_page.contains(&row.customer.id),
+            name: row.customer.full_name(),
+            created: day(&row.customer.created_at),
+            created_iso: iso(&row.customer.created_at),
+            email: row.customer.email,
+            organisation: row.customer.organisation,
+            tickets: row.tickets,
+        })
+        .collect();
+    let page_ids = rows
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(ListTemplate {
+        is_admin,
+        bar: SelectionBar::new(&summary, None),
+        page_state: PageState::of(rows.iter().map(|r| r.selected)),
+        all_label: all_label(all_count),
+        return_to: query.href_for_page(p.page),
+        page_ids,
+        jobs,
+        layout,
+        sort_options: SortOrder::ALL,
+        page_sizes: PAGE_SIZES,
+        range_text: p.range_text("No customers"),
+        rows,
+        pages,
+        previous_href: p.previous().map(|n| query.href_for_page(n)),
+        next_href: p.next().map(|n| query.href_for_page(n)),
+        query,
+    })
+}

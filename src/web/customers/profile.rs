@@ -1,0 +1,106 @@
+//! A customer's profile: details, recent tickets, chats and notes with exact counts.
+
+use actix_web::web;
+use askama::Template;
+use askama_web::WebTemplate;
+
+use super::not_found;
+use crate::customers::{self, Customer};
+use crate::db::DbPool;
+use crate::web::filters::{day, day_and_time};
+use crate::web::{parse_customer_id, with_db, AppError, Layout};
+
+struct TicketView {
+    subject: String,
+    status: String,
+    status_label: &'static str,
+    in_trash: bool,
+    messages: i64,
+    created: String,
+}
+
+struct ChatView {
+    started: String,
+    messages: i64,
+}
+
+struct NoteView {
+    body: String,
+    created: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "customers/profile.html")]
+pub struct ProfileTemplate {
+    layout: Layout,
+    customer: Customer,
+    created: String,
+    updated: String,
+    ticket_count: i64,
+    tickets_in_trash: i64,
+    tickets: Vec<TicketView>,
+    chat_count: i64,
+    chats: Vec<ChatView>,
+    note_count: i64,
+    notes: Vec<NoteView>,
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "active" => "Active",
+        "waiting" => "Waiting",
+        "on_hold" => "On hold",
+        "solved" => "Solved",
+        "closed" => "Closed",
+        _ => "Unknown",
+    }
+}
+
+pub async fn profile(
+    pool: web::Data<DbPool>,
+    layout: Layout,
+    id: web::Path<String>,
+) -> Result<ProfileTemplate, AppError> {
+    let id = parse_customer_id(&id)?;
+    let profile = with_db(&pool, move |conn| customers::profile(conn, id))
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(ProfileTemplate {
+        layout,
+        created: day_and_time(&profile.customer.created_at),
+        updated: day_and_time(&profile.customer.updated_at),
+        customer: profile.customer,
+        ticket_count: profile.ticket_count,
+        tickets_in_trash: profile.tickets_in_trash,
+        tickets: profile
+            .tickets
+            .into_iter()
+            .map(|t| TicketView {
+                status_label: status_label(&t.status),
+                status: t.status,
+                subject: t.subject,
+                in_trash: t.in_trash,
+                messages: t.messages,
+                created: day(&t.created_at),
+            })
+            .collect(),
+        chat_count: profile.chat_count,
+        chats: profile
+            .chats
+            .into_iter()
+            .map(|c| ChatView {
+                started: day_and_time(&c.started_at),
+                messages: c.messages,
+            })
+            .collect(),
+        note_count: profile.note_count,
+        notes: profile
+            .notes
+            .into_iter()
+            .map(|n| NoteView {
+                body: n.body,
+                created: day_and_time(&n.created_at),
+            })
+            .collect(),
+    })
+}

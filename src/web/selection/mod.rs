@@ -1,0 +1,37 @@
+//! The administrator's selection of customers (kept in the server-side session) and the bulk
+//! deletion it leads to: `ticks.rs` ticks and unticks from the list form, `bulk.rs` shows the
+//! confirmation and starts the deletion job. The routes are in `web::configure`.
+
+pub mod bulk;
+pub mod ticks;
+
+use crate::domain::group_thousands;
+use crate::domain::selection::SelectionSummary;
+
+/// The counter, trash can and "Clear selection" above the list; swapped in place by htmx.
+pub struct SelectionBar {
+    pub headline: String,
+    pub detail: Option<String>,
+    pub empty: bool,
+    pub count: i64,
+    pub show_selected_href: String,
+    pub error: Option<String>,
+}
+
+impl SelectionBar {
+    pub fn new(summary: &SelectionSummary, error: Option<String>) -> Self {
+        Self {
+            headline: summary.headline(),
+            detail: summary.detail(),
+            empty: summary.selected == 0,
+            count: summary.selected,
+            show_selected_href: "/people/customers?selected=1".into(),
+            error,
+        }
+    }
+}
+
+/// "1,234 customers" for the menu's "All (N)".
+pub fn all_label(count: i64) -> String {
+    format!("All ({})", group_thousands(count))
+}

@@ -1,0 +1,170 @@
+//! Everything the app keeps in a visitor's session, behind one typed wrapper: the signed-in
+//! agent, the CSRF token of the session's forms, the one-time message and the administrator's
+//! selection. No other module knows a session key.
+
+use std::future::{ready, Ready};
+
+use actix_session::{Session, SessionExt};
+use actix_web::dev::{Payload, ServiceRequest};
+use actix_web::{FromRequest, HttpRequest};
+use serde::{Deserialize, Serialize};
+
+use super::AppError;
+use crate::domain::selection::Selection;
+
+const AGENT_KEY: &str = "agent_id";
+const CSRF_KEY: &str = "csrf";
+const FLASH_KEY: &str = "flash";
+const SELECTION_KEY: &str = "selection";
+
+/// The session with typed getters and setters; cheap to clone (it shares the request's state).
+#[derive(Clone)]
+pub struct TypedSession(Session);
+
+impl TypedSession {
+    pub fn of(request: &HttpRequest) -> Self {
+        Self(request.get_session())
+    }
+
+    pub fn of_service(request: &ServiceRequest) -> Self {
+        Self(request.get_session())
+    }
+
+    /// The signed-in agent's id, if any.
+    pub fn agent_id(&self) -> Option<i64> {
+        self.0.get::<i64>(AGENT_KEY).ok().flatten()
+    }
+
+    /// The session's CSRF token, which [`Self::sign_in`] sets; `None` for anonymous visitors,
+    /// so that reading it never creates a session.
+    pub fn csrf_token(&self) -> Option<String> {
+        self.0.get::<String>(CSRF_KEY).ok().flatten()
+    }
+
+    /// Starts a signed-in session: a new key (no fixation), the agent and a new CSRF token.
+    pub fn sign_in(&self, agent_id: i64, csrf_token: String) -> Result<(), AppError> {
+        // Nothing of a session before this sign-in (another account's selection, say) carries
+        // over.
+        self.0.clear();
+        self.0.renew();
+        self.0
+            .insert(AGENT_KEY, agent_id)
+            .and_then(|_| self.0.insert(CSRF_KEY, csrf_token))
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot write the session: {e}")))
+    }
+
+    /// Ends the session everywhere: the server-side state is deleted, so an old cookie finds
+    /// nothing.
+    pub fn purge(&self) {
+        self.0.purge();
+    }
+
+    /// Kept for the next page; a session that cannot be written only loses the message.
+    pub fn set_flash(&self, flash: Flash) {
+        if let Err(error) = self.0.insert(FLASH_KEY, flash) {
+            tracing::warn!(%error, "could not store the flash message");
+        }
+    }
+
+    /// The one-time message, removed from the session: only a page that shows it takes it.
+    pub fn take_flash(&self) -> Option<Flash> {
+        // `remove` marks the session changed even when the key is absent, and a changed
+        // session is written back: check first, so that a page view writes nothing.
+        if !self.0.contains_key(FLASH_KEY) {
+            return None;
+        }
+        self.0.remove_as::<Flash>(FLASH_KEY).and_then(Result::ok)
+    }
+
+    /// The administrator's selection (empty when there is none or it cannot be read).
+    pub fn selection(&self) -> Selection {
+        self.0
+            .get::<Selection>(SELECTION_KEY)
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    pub fn set_selection(&self, selection: &Selection) -> Result<(), AppError> {
+        self.0
+            .insert(SELECTION_KEY, selection)
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot store the selection: {e}")))
+    }
+}
+
+impl FromRequest for TypedSession {
+    type Error = AppError;
+    type Future = Ready<Result<Self, AppError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Self::of(request)))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum FlashKind {
+    Success,
+    Error,
+}
+
+impl FlashKind {
+    pub fn css_class(&self) -> &'static str {
+        match self {
+            Self::Success => "success",
+            Self::Error => "error",
+        }
+    }
+}
+
+/// A one-time message shown on the page a POST redirects to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Flash {
+    pub kind: FlashKind,
+    pub text: String,
+    /// A name in `text` (a customer's), shown isolated (`<bdi>`) so that right-to-left text in
+    /// it cannot reorder the message around it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Flash {
+    pub fn success(text: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Success,
+            text: text.into(),
+            name: None,
+        }
+    }
+
+    pub fn error(text: impl Into<String>) -> Self {
+        Self {
+            kind: FlashKind::Error,
+            text: text.into(),
+            name: None,
+        }
+    }
+
+    /// Marks `name`, which occurs in the text, as a name to isolate when shown.
+    pub fn naming(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The text before the name, the name, and the text after it (all the text before when
+    /// there is no name in it).
+    pub fn parts(&self) -> (&str, Option<&str>, &str) {
+        let found = self
+            .name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .and_then(|n| self.text.find(n).map(|at| (at, n.len())));
+        match found {
+            Some((at, len)) => (
+                &self.text[..at],
+                Some(&self.text[at..at + len]),
+                &self.text[at + len..],
+            ),
+            None => (&self.text, None, ""),
+        }
+    }
+}
