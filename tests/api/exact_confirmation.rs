@@ -8,6 +8,7 @@ use crate::helpers::{
     bulk_confirmation_fields, spawn_app, spawn_app_with_worker, Backend, ListForm, Page, Related,
     TestApp,
 };
+use crate::bulk_deletion::job_id;
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -93,15 +94,6 @@ async fn submit(app: &TestApp, fields: &[(String, String)]) -> Page {
         .await
 }
 
-fn job_of(page: &Page) -> i64 {
-    page.assert_status(303);
-    let location = page.location.as_deref().unwrap();
-    location
-        .strip_prefix("/people/customers/deletions/")
-        .unwrap_or_else(|| panic!("not a job: {location}"))
-        .parse()
-        .unwrap()
-}
 
 /// The attack of the review: two customers move out of an "All matching" search and two others
 /// in, with the same count and id sum (and the same old fingerprint), between the confirmation
@@ -198,7 +190,7 @@ async fn data_added_after_the_confirmation_is_confirmed_again(backend: Backend) 
     assert_eq!(app.job_count().await, 0);
 
     // Confirmed again with the new numbers: exactly that goes.
-    let job = job_of(&submit(&app, &confirmation_fields(&app).await).await);
+    let job = job_id(&submit(&app, &confirmation_fields(&app).await).await);
     app.wait_for_job(job).await;
     let after = app.row_counts().await;
     assert_eq!(after.customers, 0);
@@ -230,7 +222,7 @@ async fn data_arriving_while_the_job_runs_goes_with_its_customer_and_is_reported
         ids.push(id);
     }
     let fields = select_all_and_confirm(&app, "hooli").await;
-    let job = job_of(&submit(&app, &fields).await);
+    let job = job_id(&submit(&app, &fields).await);
     // The job is frozen and queued (no worker yet): a ticket arrives for one of its customers.
     app.give(ids[1], A_TICKET).await;
     let worker = Worker::spawn(
@@ -285,7 +277,7 @@ async fn two_tabs_of_one_confirmation_start_one_job(backend: Backend) {
     assert_ne!(first_tab, second_tab, "each tab has its own one-time token");
     let (a, b) = tokio::join!(submit(&app, &first_tab), submit(&app, &second_tab));
     let (started, refused) = if a.status == 303 { (a, b) } else { (b, a) };
-    let job = job_of(&started);
+    let job = job_id(&started);
     refused
         .assert_status(409)
         .assert_contains("These customers were already deleted")
@@ -312,7 +304,7 @@ async fn a_second_tab_submitted_later_finds_the_first_deletion(backend: Backend)
     }
     let first_tab = select_all_and_confirm(&app, "soylent").await;
     let second_tab = confirmation_fields(&app).await;
-    let job = job_of(&submit(&app, &first_tab).await);
+    let job = job_id(&submit(&app, &first_tab).await);
     app.wait_for_job(job).await;
     submit(&app, &second_tab)
         .await
