@@ -33,7 +33,7 @@ pub struct CustomerName {
 
 impl CustomerName {
     pub fn full(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
+        crate::domain::full_name(&self.first_name, &self.last_name)
     }
 }
 

@@ -231,7 +231,10 @@ pub fn names_where(
     .limit(limit)
     .select((customers::first_name, customers::last_name))
     .load(conn)?;
-    Ok(rows.into_iter().map(|(f, l)| format!("{f} {l}")).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(first, last)| crate::domain::full_name(&first, &last))
+        .collect())
 }
 
 #[cfg(test)]

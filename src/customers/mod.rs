@@ -51,7 +51,7 @@ pub struct Customer {
 
 impl Customer {
     pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
+        crate::domain::full_name(&self.first_name, &self.last_name)
     }
 }
 
@@ -135,17 +135,17 @@ pub fn create(
 ) -> Result<i64, CustomerSaveError> {
     let now = now();
     state.write_customers(conn, |conn| {
-        if email_taken(conn, &customer.email, None)? {
+        if email_taken(conn, customer.email(), None)? {
             return Err(email_taken_error());
         }
         diesel::insert_into(customers::table)
             .values(NewCustomerRow {
-                first_name: &customer.first_name,
-                last_name: &customer.last_name,
-                email: &customer.email,
-                phone: &customer.phone,
-                organisation: &customer.organisation,
-                job_title: &customer.job_title,
+                first_name: customer.first_name(),
+                last_name: customer.last_name(),
+                email: customer.email(),
+                phone: customer.phone(),
+                organisation: customer.organisation(),
+                job_title: customer.job_title(),
                 created_at: now,
                 updated_at: now,
             })
@@ -165,17 +165,17 @@ pub fn update(
         if find(conn, id)?.is_none() {
             return Err(CustomerSaveError::NotFound);
         }
-        if email_taken(conn, &customer.email, Some(id))? {
+        if email_taken(conn, customer.email(), Some(id))? {
             return Err(email_taken_error());
         }
         diesel::update(customers::table.find(id))
             .set((
-                customers::first_name.eq(&customer.first_name),
-                customers::last_name.eq(&customer.last_name),
-                customers::email.eq(&customer.email),
-                customers::phone.eq(&customer.phone),
-                customers::organisation.eq(&customer.organisation),
-                customers::job_title.eq(&customer.job_title),
+                customers::first_name.eq(customer.first_name()),
+                customers::last_name.eq(customer.last_name()),
+                customers::email.eq(customer.email()),
+                customers::phone.eq(customer.phone()),
+                customers::organisation.eq(customer.organisation()),
+                customers::job_title.eq(customer.job_title()),
                 customers::updated_at.eq(now()),
             ))
             .execute(conn)

@@ -1,6 +1,8 @@
 //! One customer's profile: tickets, chats and notes, each with its exact count.
 
 use chrono::NaiveDateTime;
+
+use crate::domain::ticket::TicketStatus;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -15,7 +17,8 @@ pub const PROFILE_ITEMS_SHOWN: i64 = 50;
 pub struct TicketSummary {
     pub id: i64,
     pub subject: String,
-    pub status: String,
+    /// `None` only for a word the product does not know (the database does not allow one).
+    pub status: Option<TicketStatus>,
     pub in_trash: bool,
     pub created_at: NaiveDateTime,
     pub messages: i64,
@@ -84,7 +87,7 @@ pub fn profile(conn: &mut DbConn, id: i64) -> QueryResult<Option<Profile>> {
             |(id, subject, status, trashed_at, created_at)| TicketSummary {
                 id,
                 subject,
-                status,
+                status: TicketStatus::parse(&status),
                 in_trash: trashed_at.is_some(),
                 created_at,
                 messages: count_for(&message_counts, id),

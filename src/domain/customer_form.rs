@@ -64,15 +64,42 @@ pub struct CustomerForm {
     pub job_title: String,
 }
 
-/// A customer's editable fields, trimmed and checked.
+/// A customer's editable fields, trimmed and checked. Its fields are private: only
+/// [`CustomerForm::validate`] makes one, so holding one means the checks passed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidCustomer {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    pub phone: String,
-    pub organisation: String,
-    pub job_title: String,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: String,
+    organisation: String,
+    job_title: String,
+}
+
+impl ValidCustomer {
+    pub fn first_name(&self) -> &str {
+        &self.first_name
+    }
+
+    pub fn last_name(&self) -> &str {
+        &self.last_name
+    }
+
+    pub fn email(&self) -> &str {
+        &self.email
+    }
+
+    pub fn phone(&self) -> &str {
+        &self.phone
+    }
+
+    pub fn organisation(&self) -> &str {
+        &self.organisation
+    }
+
+    pub fn job_title(&self) -> &str {
+        &self.job_title
+    }
 }
 
 /// One message per field that is wrong, in the form's order.

@@ -6,6 +6,7 @@ pub mod deletion_counts;
 pub mod list_query;
 pub mod related;
 pub mod selection;
+pub mod ticket;
 
 /// 12345 → "12,345": every count the administrator reads is grouped.
 pub fn group_thousands(n: i64) -> String {

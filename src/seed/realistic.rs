@@ -5,9 +5,10 @@
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
+use crate::domain::ticket::TicketStatus;
+
 use super::words::{
-    COMPANY_KINDS, COMPANY_NAMES, FIRST_NAMES, JOB_TITLES, LAST_NAMES, SENTENCES, STATUSES,
-    SUBJECTS,
+    COMPANY_KINDS, COMPANY_NAMES, FIRST_NAMES, JOB_TITLES, LAST_NAMES, SENTENCES, SUBJECTS,
 };
 use crate::db::{write_transaction, DbConn};
 use crate::schema::{
@@ -215,7 +216,7 @@ pub(super) fn generate(
                 id: ticket_id,
                 customer_id: id,
                 subject: pick(rng, SUBJECTS).to_owned(),
-                status: pick(rng, STATUSES),
+                status: TicketStatus::ALL[rng.usize(..TicketStatus::ALL.len())].as_str(),
                 trashed_at: (rng.u8(..10) == 0).then(|| opened + TimeDelta::days(30)),
                 created_at: opened,
             });

@@ -251,8 +251,6 @@ pub(super) const SUBJECTS: &[&str] = &[
     "Question about the contract",
 ];
 
-pub(super) const STATUSES: &[&str] = &["active", "waiting", "on_hold", "solved", "closed"];
-
 pub(super) const SENTENCES: &[&str] = &[
     "Thanks for getting back to me so quickly.",
     "I have attached a screenshot of the problem.",

@@ -4,11 +4,11 @@
 
 use customer_desk::jobs::{Worker, WorkerSettings};
 
+use crate::bulk_deletion::job_id;
 use crate::helpers::{
     bulk_confirmation_fields, spawn_app, spawn_app_with_worker, Backend, ListForm, Page, Related,
     TestApp,
 };
-use crate::bulk_deletion::job_id;
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -93,7 +93,6 @@ async fn submit(app: &TestApp, fields: &[(String, String)]) -> Page {
         .post_fields("/people/customers/selection/delete", fields)
         .await
 }
-
 
 /// The attack of the review: two customers move out of an "All matching" search and two others
 /// in, with the same count and id sum (and the same old fingerprint), between the confirmation

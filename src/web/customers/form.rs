@@ -96,7 +96,7 @@ fn refused(template: FormTemplate) -> Saved {
 
 /// Back to the profile, with the message naming the customer.
 fn saved(session: &TypedSession, id: i64, verb: &str, valid: &ValidCustomer) -> Saved {
-    let name = full_name(&valid.first_name, &valid.last_name);
+    let name = full_name(valid.first_name(), valid.last_name());
     session.set_flash(Flash::success(format!("{verb} {name}.")).naming(name));
     Either::Left(see_other(&format!("/people/customers/{id}")))
 }

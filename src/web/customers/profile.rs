@@ -7,12 +7,13 @@ use askama_web::WebTemplate;
 use super::not_found;
 use crate::customers::{self, Customer};
 use crate::db::DbPool;
+use crate::domain::ticket::TicketStatus;
 use crate::web::filters::{day, day_and_time};
 use crate::web::{parse_customer_id, with_db, AppError, Layout};
 
 struct TicketView {
     subject: String,
-    status: String,
+    status: &'static str,
     status_label: &'static str,
     in_trash: bool,
     messages: i64,
@@ -45,17 +46,6 @@ pub struct ProfileTemplate {
     notes: Vec<NoteView>,
 }
 
-fn status_label(status: &str) -> &'static str {
-    match status {
-        "active" => "Active",
-        "waiting" => "Waiting",
-        "on_hold" => "On hold",
-        "solved" => "Solved",
-        "closed" => "Closed",
-        _ => "Unknown",
-    }
-}
-
 pub async fn profile(
     pool: web::Data<DbPool>,
     layout: Layout,
@@ -76,8 +66,8 @@ pub async fn profile(
             .tickets
             .into_iter()
             .map(|t| TicketView {
-                status_label: status_label(&t.status),
-                status: t.status,
+                status_label: t.status.map_or("Unknown", TicketStatus::label),
+                status: t.status.map_or("unknown", TicketStatus::as_str),
                 subject: t.subject,
                 in_trash: t.in_trash,
                 messages: t.messages,

@@ -5,7 +5,7 @@ use customer_desk::accounts::{self, Role};
 use customer_desk::customers;
 use customer_desk::db::now;
 use customer_desk::db::DbConn;
-use customer_desk::domain::customer_form::ValidCustomer;
+use customer_desk::domain::customer_form::CustomerForm;
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, notes, ticket_messages,
     tickets,
@@ -37,14 +37,16 @@ impl TestApp {
     }
 
     pub async fn add_customer(&self, first: &str, last: &str, email: &str, org: &str) -> i64 {
-        let customer = ValidCustomer {
+        // Through the form's validation, the only way to a ValidCustomer.
+        let customer = CustomerForm {
             first_name: first.into(),
             last_name: last.into(),
             email: email.into(),
-            phone: String::new(),
             organisation: org.into(),
-            job_title: String::new(),
-        };
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_or_else(|errors| panic!("not a valid customer: {errors:?}"));
         let state = self.state.clone();
         self.db(move |conn| customers::create(conn, &state, &customer).unwrap())
             .await
