@@ -12,6 +12,7 @@ use diesel::sql_types::BigInt;
 
 use crate::db::{now, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
+use crate::domain::ids::{AgentId, JobId};
 use crate::domain::related::{self, Counted};
 use crate::schema::{customers, deletion_records};
 use crate::state::AppState;
@@ -19,7 +20,7 @@ use crate::state::AppState;
 /// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub id: i64,
+    pub id: AgentId,
     pub name: String,
 }
 
@@ -97,7 +98,7 @@ pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, Delet
 /// Deletes one customer with every ticket (trashed ones too) and its messages, every chat
 /// conversation and its messages, and every note, and records the deletion, all in one
 /// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
-#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = actor.id))]
+#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = actor.id.0))]
 pub fn delete_single(
     conn: &mut DbConn,
     state: &AppState,
@@ -274,20 +275,20 @@ pub(crate) fn related_counts(customers: i64, related: RelatedSums) -> DeletionCo
 /// at its job, whose items keep the ids.
 pub enum RecordOf {
     Single(i64),
-    Bulk { job: i64 },
+    Bulk { job: JobId },
 }
 
 /// Writes the audit record: who, how, the counts and ids, never names or emails.
 pub fn record(
     conn: &mut DbConn,
-    actor_id: Option<i64>,
+    actor_id: Option<AgentId>,
     actor_name: &str,
     counts: &DeletionCounts,
     of: RecordOf,
 ) -> QueryResult<i64> {
     let (kind, customer_ids, job_id) = match of {
         RecordOf::Single(id) => (DeletionKind::Single, id.to_string(), None),
-        RecordOf::Bulk { job } => (DeletionKind::Bulk, String::new(), Some(job)),
+        RecordOf::Bulk { job } => (DeletionKind::Bulk, String::new(), Some(job.0)),
     };
     diesel::insert_into(deletion_records::table)
         .values((
@@ -298,7 +299,7 @@ pub fn record(
             deletion_records::chats.eq(counts.chats),
             deletion_records::notes.eq(counts.notes),
             deletion_records::customer_ids.eq(customer_ids),
-            deletion_records::actor_id.eq(actor_id),
+            deletion_records::actor_id.eq(actor_id.map(|id| id.0)),
             deletion_records::actor_name.eq(actor_name),
             deletion_records::job_id.eq(job_id),
         ))

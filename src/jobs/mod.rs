@@ -24,6 +24,7 @@ use crate::customers::selection_filter;
 use crate::db::{now, write_transaction, DbConn, Dialect};
 use crate::deletion::{related_of, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
+pub use crate::domain::ids::JobId;
 use crate::domain::selection::Selection;
 use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, deletion_jobs};
 use crate::state::AppState;
@@ -65,7 +66,8 @@ impl TryFrom<String> for JobStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = deletion_jobs)]
 pub struct Job {
-    pub id: i64,
+    #[diesel(deserialize_as = i64)]
+    pub id: JobId,
     pub created_at: NaiveDateTime,
     pub actor_name: String,
     #[diesel(deserialize_as = String)]
@@ -107,9 +109,9 @@ impl Job {
 
 /// What arrived for a job's customers after the confirmation and went with them (customers
 /// and tickets in the trash are not counted: always 0).
-pub fn added_after_confirmation(conn: &mut DbConn, job: i64) -> QueryResult<DeletionCounts> {
+pub fn added_after_confirmation(conn: &mut DbConn, job: JobId) -> QueryResult<DeletionCounts> {
     let added: Option<(i64, i64, i64)> = deletion_job_confirmations::table
-        .find(job)
+        .find(job.0)
         .select((
             deletion_job_confirmations::tickets_added,
             deletion_job_confirmations::chats_added,
@@ -127,9 +129,9 @@ pub fn added_after_confirmation(conn: &mut DbConn, job: i64) -> QueryResult<Dele
     })
 }
 
-pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Job>> {
+pub fn find(conn: &mut DbConn, id: JobId) -> QueryResult<Option<Job>> {
     deletion_jobs::table
-        .find(id)
+        .find(id.0)
         .select(Job::as_select())
         .first(conn)
         .optional()
@@ -154,17 +156,18 @@ pub enum StartError {
     /// Every confirmed customer is gone or being deleted: by this job, if one was started from
     /// the same set (a second tab of the same confirmation). Nothing was started or recorded.
     #[error("these customers were already deleted")]
-    AlreadyDeleted { by_job: Option<i64> },
+    AlreadyDeleted { by_job: Option<JobId> },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
 
-pub fn job_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<i64>> {
+pub fn job_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<JobId>> {
     deletion_jobs::table
         .filter(deletion_jobs::confirmation_token.eq(token))
         .select(deletion_jobs::id)
-        .first(conn)
+        .first::<i64>(conn)
         .optional()
+        .map(|job| job.map(JobId))
 }
 
 /// The newest job (other than `except`) started from a confirmation of exactly this set. Its
@@ -172,21 +175,22 @@ pub fn job_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<i64>>
 pub fn job_for_digest(
     conn: &mut DbConn,
     digest: &str,
-    except: Option<i64>,
-) -> QueryResult<Option<i64>> {
+    except: Option<JobId>,
+) -> QueryResult<Option<JobId>> {
     deletion_job_confirmations::table
         .filter(deletion_job_confirmations::digest.eq(digest))
-        .filter(deletion_job_confirmations::job_id.ne(except.unwrap_or(0)))
+        .filter(deletion_job_confirmations::job_id.ne(except.map_or(0, |job| job.0)))
         .order(deletion_job_confirmations::job_id.desc())
         .select(deletion_job_confirmations::job_id)
-        .first(conn)
+        .first::<i64>(conn)
         .optional()
+        .map(|job| job.map(JobId))
 }
 
 /// Freezes the selection into a queued job, if it is still exactly what was confirmed: the same
 /// customers (by digest) with the same counts of tickets, chats and notes. Submitting the same
 /// confirmation again returns the job it started.
-#[tracing::instrument(skip_all, fields(actor = actor.id, customers = confirmed.customers()))]
+#[tracing::instrument(skip_all, fields(actor = actor.id.0, customers = confirmed.customers()))]
 pub fn start(
     conn: &mut DbConn,
     state: &AppState,
@@ -194,7 +198,7 @@ pub fn start(
     confirmed: &Confirmed,
     token: &str,
     actor: &Actor,
-) -> Result<i64, StartError> {
+) -> Result<JobId, StartError> {
     let started = write_transaction(conn, |conn| {
         if let DbConn::Pg(pg) = conn {
             // One start at a time, so that two tabs of one confirmation cannot both freeze the
@@ -214,7 +218,7 @@ pub fn start(
             .values((
                 deletion_jobs::created_at.eq(now()),
                 deletion_jobs::confirmation_token.eq(token),
-                deletion_jobs::actor_id.eq(Some(actor.id)),
+                deletion_jobs::actor_id.eq(Some(actor.id.0)),
                 deletion_jobs::actor_name.eq(&actor.name),
                 deletion_jobs::status.eq(JobStatus::Queued.as_str()),
                 deletion_jobs::total.eq(confirmed.customers()),
@@ -249,15 +253,17 @@ pub fn start(
         // Compare what was frozen, not a second look at the table: this is what will be deleted.
         let frozen = confirmation::frozen(conn, job)?;
         if frozen.customers() == 0 {
-            return Err(match job_for_digest(conn, &confirmed.digest, Some(job))? {
-                Some(job) => StartError::AlreadyDeleted { by_job: Some(job) },
-                None => StartError::Changed,
-            });
+            return Err(
+                match job_for_digest(conn, &confirmed.digest, Some(JobId(job)))? {
+                    Some(job) => StartError::AlreadyDeleted { by_job: Some(job) },
+                    None => StartError::Changed,
+                },
+            );
         }
         if frozen != *confirmed {
             return Err(StartError::Changed);
         }
-        Ok(job)
+        Ok(JobId(job))
     });
     match started {
         // Two submissions of one confirmation at the same moment: the loser finds the winner's.

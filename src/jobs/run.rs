@@ -7,10 +7,11 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::JobStatus;
+use super::{JobId, JobStatus};
 use crate::db::{now, write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
+use crate::domain::ids::AgentId;
 use crate::schema::{deletion_job_items, deletion_jobs};
 use crate::state::AppState;
 
@@ -21,7 +22,7 @@ fn lease_end(lease: Duration) -> NaiveDateTime {
 }
 
 /// Takes the oldest unfinished job whose lease is free or expired.
-pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Option<i64>> {
+pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Option<JobId>> {
     let at = now();
     let candidates: Vec<i64> = deletion_jobs::table
         .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
@@ -54,7 +55,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
         ))
         .execute(conn)?;
         if claimed == 1 {
-            return Ok(Some(job));
+            return Ok(Some(JobId(job)));
         }
     }
     Ok(None)
@@ -83,10 +84,11 @@ enum StepError {
 pub fn run_batch(
     conn: &mut DbConn,
     state: &AppState,
-    job: i64,
+    job: JobId,
     owner: &str,
     settings: &WorkerSettings,
 ) -> QueryResult<Step> {
+    let job = job.0;
     let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
         // Renewing the lease first also checks that the job is still ours.
         let renewed = diesel::update(
@@ -216,10 +218,10 @@ fn finish(conn: &mut DbConn, job: i64) -> QueryResult<()> {
     };
     deletion::record(
         conn,
-        actor_id,
+        actor_id.map(AgentId),
         &actor_name,
         &counts,
-        deletion::RecordOf::Bulk { job },
+        deletion::RecordOf::Bulk { job: JobId(job) },
     )?;
     diesel::update(deletion_jobs::table.find(job))
         .set((

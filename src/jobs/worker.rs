@@ -117,7 +117,7 @@ fn worker_loop(
                 let Some(job) = claim(&mut conn, owner, settings.lease)? else {
                     return Ok(false);
                 };
-                tracing::info!(job, owner, "deletion job claimed");
+                tracing::info!(job = job.0, owner, "deletion job claimed");
                 loop {
                     if stop.load(Ordering::Relaxed) {
                         return Ok(true);
@@ -126,7 +126,7 @@ fn worker_loop(
                     let requests = state.arrivals.requests_received();
                     match run_batch(&mut conn, state, job, owner, settings)? {
                         Step::Progressed { processed } => {
-                            tracing::debug!(job, processed, "deletion batch done");
+                            tracing::debug!(job = job.0, processed, "deletion batch done");
                             let busy = pacing::rest_after(
                                 started.elapsed(),
                                 state.arrivals.requests_received() - requests,
@@ -137,11 +137,14 @@ fn worker_loop(
                             }
                         }
                         Step::Finished => {
-                            tracing::info!(job, "deletion job finished");
+                            tracing::info!(job = job.0, "deletion job finished");
                             return Ok(true);
                         }
                         Step::LostLease => {
-                            tracing::warn!(job, "deletion job taken over by another worker");
+                            tracing::warn!(
+                                job = job.0,
+                                "deletion job taken over by another worker"
+                            );
                             return Ok(true);
                         }
                     }

@@ -10,7 +10,7 @@ use super::{is_htmx, with_db, AppError, Layout};
 use crate::db::DbPool;
 use crate::deletion::{self, HistoryEntry};
 use crate::domain::{first_value, group_thousands, plural};
-use crate::jobs::{self, Job};
+use crate::jobs::{self, Job, JobId};
 
 pub const HISTORY_PAGE_SIZE: i64 = 50;
 
@@ -44,7 +44,7 @@ pub async fn progress(
     pool: web::Data<DbPool>,
     job: web::Path<String>,
 ) -> Result<Either<JobFragmentTemplate, JobPageTemplate>, AppError> {
-    let id = super::parse_id(&job, "deletion")?;
+    let id = JobId(super::parse_id(&job, "deletion")?);
     let (job, added) = with_db(&pool, move |conn| {
         Ok::<_, AppError>((
             jobs::find(conn, id)?,

@@ -4,8 +4,9 @@
 use std::collections::BTreeSet;
 
 use customer_desk::deletion::Actor;
+use customer_desk::domain::ids::AgentId;
 use customer_desk::domain::selection::Selection;
-use customer_desk::jobs::{self, Step, WorkerSettings};
+use customer_desk::jobs::{self, JobId, Step, WorkerSettings};
 use customer_desk::schema::{deletion_job_items, deletion_jobs};
 use diesel::prelude::*;
 
@@ -37,7 +38,7 @@ fn settings() -> WorkerSettings {
 
 fn actor(id: i64, name: &str) -> Actor {
     Actor {
-        id,
+        id: AgentId(id),
         name: name.into(),
     }
 }
@@ -61,7 +62,7 @@ fn explicit(ids: &[i64]) -> Selection {
     }
 }
 
-async fn start(app: &TestApp, selection: Selection, token: &str, by: Actor) -> i64 {
+async fn start(app: &TestApp, selection: Selection, token: &str, by: Actor) -> JobId {
     let token = token.to_owned();
     let state = app.state.clone();
     app.db(move |conn| {
@@ -87,7 +88,7 @@ async fn an_idle_worker_starts_a_new_job_at_once(backend: Backend) {
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let started = std::time::Instant::now();
     let job = start(&app, explicit(&ids), "wake", actor(1, "Ada")).await;
-    app.wait_for_job(job).await;
+    app.wait_for_job(job.0).await;
     assert!(
         started.elapsed() < std::time::Duration::from_secs(10),
         "took {:?}",
@@ -159,7 +160,7 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
     // A's lease runs out (as after a crash); B takes over and finishes.
     app.db(move |conn| {
         let past = customer_desk::db::now() - chrono::TimeDelta::seconds(1);
-        diesel::update(deletion_jobs::table.find(job))
+        diesel::update(deletion_jobs::table.find(job.0))
             .set(deletion_jobs::lease_until.eq(Some(past)))
             .execute(conn)
             .unwrap()
@@ -257,10 +258,10 @@ async fn overlapping_jobs_delete_every_customer_once(backend: Backend) {
     .await;
     assert_ne!(first, second);
     // A new job leaves out the customers an unfinished job holds already ...
-    let frozen = |job: i64| {
+    let frozen = |job: JobId| {
         app.db(move |conn| {
             deletion_job_items::table
-                .filter(deletion_job_items::job_id.eq(job))
+                .filter(deletion_job_items::job_id.eq(job.0))
                 .count()
                 .get_result::<i64>(conn)
                 .unwrap()
@@ -274,7 +275,7 @@ async fn overlapping_jobs_delete_every_customer_once(backend: Backend) {
         for id in overlap {
             diesel::insert_into(deletion_job_items::table)
                 .values((
-                    deletion_job_items::job_id.eq(second),
+                    deletion_job_items::job_id.eq(second.0),
                     deletion_job_items::customer_id.eq(id),
                 ))
                 .execute(conn)
@@ -302,7 +303,7 @@ async fn overlapping_jobs_delete_every_customer_once(backend: Backend) {
             }
         }));
     }
-    let mut worked: Vec<i64> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    let mut worked: Vec<JobId> = workers.into_iter().map(|w| w.join().unwrap()).collect();
     worked.sort();
     assert_eq!(worked, vec![first.min(second), first.max(second)]);
 

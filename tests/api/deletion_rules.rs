@@ -2,6 +2,7 @@
 
 use customer_desk::deletion::{self, Actor, DeleteError};
 use customer_desk::domain::deletion_counts::DeletionCounts;
+use customer_desk::domain::ids::AgentId;
 
 use crate::helpers::{spawn_app, Backend, Related, RowCounts};
 use crate::on_both_backends;
@@ -109,7 +110,7 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
 
 fn actor() -> Actor {
     Actor {
-        id: 1,
+        id: AgentId(1),
         name: "Ada Admin".into(),
     }
 }

@@ -11,6 +11,7 @@ use super::not_found;
 use crate::db::DbPool;
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::deletion_counts::DeletionCounts;
+use crate::domain::ids::AgentId;
 use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::{
@@ -106,7 +107,7 @@ pub async fn delete(
         notes: confirmed.notes,
     };
     let actor = Actor {
-        id: admin.id,
+        id: AgentId(admin.id),
         name: admin.name,
     };
     let outcome = with_conn(&pool, move |conn| {

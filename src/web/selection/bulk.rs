@@ -11,9 +11,10 @@ use serde::Deserialize;
 use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
+use crate::domain::ids::AgentId;
 use crate::domain::plural;
 use crate::domain::selection::Selection;
-use crate::jobs::{self, BulkPreview, Confirmed, StartError};
+use crate::jobs::{self, BulkPreview, Confirmed, JobId, StartError};
 use crate::state::AppState;
 use crate::tokens::random_token;
 use crate::web::auth::Admin;
@@ -43,7 +44,7 @@ pub struct NothingDialogTemplate {
 #[template(path = "customers/already_deleted.html")]
 pub struct AlreadyDeletedTemplate {
     layout: Layout,
-    by_job: Option<i64>,
+    by_job: Option<JobId>,
 }
 
 /// The confirmation (or "nothing to delete"), as a dialog or a page, with its status.
@@ -202,7 +203,7 @@ impl BulkSubmit {
 /// Where a submit goes: the job's page, the confirmation again, or "already deleted" (409).
 type Submitted = Either<HttpResponse, Either<BulkPage, (AlreadyDeletedTemplate, StatusCode)>>;
 
-fn job_page(job: i64) -> Submitted {
+fn job_page(job: JobId) -> Submitted {
     Either::Left(see_other(&format!("/people/customers/deletions/{job}")))
 }
 
@@ -219,7 +220,7 @@ fn clear(session: &TypedSession, selection: &Selection) -> Result<(), AppError> 
 
 /// Every confirmed customer is gone or being deleted (a second tab of a confirmation already
 /// submitted): no job, no record; the page links the deletion that took them.
-fn already_deleted(layout: Layout, by_job: Option<i64>) -> Submitted {
+fn already_deleted(layout: Layout, by_job: Option<JobId>) -> Submitted {
     let page = AlreadyDeletedTemplate { layout, by_job };
     Either::Right(Either::Right((page, StatusCode::CONFLICT)))
 }
@@ -270,7 +271,7 @@ pub async fn submit(
         return Ok(shown_again(again(layout, BulkNotice::Changed).await?));
     }
     let actor = Actor {
-        id: admin.id,
+        id: AgentId(admin.id),
         name: admin.name,
     };
     let for_db = selection.clone();
@@ -284,7 +285,7 @@ pub async fn submit(
         Ok(job) => {
             clear(&session, &selection)?;
             tracing::info!(
-                job,
+                job = job.0,
                 customers = confirmed.customers(),
                 "bulk deletion started"
             );
