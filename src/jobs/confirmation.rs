@@ -1,4 +1,5 @@
-//! What a bulk confirmation shows, and the check that what is frozen on submit is exactly that.
+//! How a bulk confirmation names what it showed, and the check that what is frozen on submit is
+//! exactly that (the confirmation itself is `deletion::preview_bulk`).
 //!
 //! The confirmation names a set of customers by a SHA-256 digest of their ids in ascending
 //! order, and carries the counts of what goes with them. No other set has the same digest (a
@@ -14,13 +15,10 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::JobStatus;
-use crate::customers::{
-    names_where, selection_filter, selection_filter_planned, CustomerFilter, WALK_SORT_INDEX_ABOVE,
-};
-use crate::db::{DbConn, Dialect};
-use crate::deletion::{related_of, RelatedSums};
+use crate::customers::CustomerFilter;
+use crate::db::DbConn;
+use crate::deletion::RelatedSums;
 use crate::domain::deletion_counts::DeletionCounts;
-use crate::domain::selection::Selection;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
 
 /// Exactly what a confirmation showed: which customers (by digest) and what goes with them.
@@ -52,14 +50,6 @@ pub fn digest_of(ascending_ids: &[i64]) -> String {
     hex(&hasher.finalize())
 }
 
-/// What the bulk confirmation shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BulkPreview {
-    pub confirmed: Confirmed,
-    /// The first few names, by name.
-    pub names: Vec<String>,
-}
-
 /// Unfinished jobs: their customers are being deleted already.
 pub(crate) fn unfinished_jobs(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
     deletion_jobs::table
@@ -77,30 +67,6 @@ pub(crate) fn candidates(filter: CustomerFilter, busy_jobs: &[i64]) -> CustomerF
         .filter(deletion_job_items::job_id.eq_any(busy_jobs.to_vec()))
         .select(deletion_job_items::customer_id);
     Box::new(filter.and(not(customers::id.eq_any(held))))
-}
-
-/// The confirmation's numbers: what goes with the selection (one pass of index-only counts),
-/// the digest of its ids, and the first names.
-pub fn preview(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPreview> {
-    let dialect = Dialect::of(conn);
-    let busy = unfinished_jobs(conn)?;
-    // One pass in id order: every customer with what goes with it, hashed and summed as it is
-    // read, so that the counts shown always belong to the digest sent.
-    let confirmed = summed(
-        customers::table
-            .filter(candidates(selection_filter(selection, dialect), &busy))
-            .order(customers::id.asc())
-            .select((customers::id, related_of()))
-            .load_iter::<(i64, RelatedSums), DefaultLoadingMode>(conn)?,
-    )?;
-    let count = confirmed.customers();
-    let walk = count > WALK_SORT_INDEX_ABOVE;
-    let names = names_where(
-        conn,
-        candidates(selection_filter_planned(selection, dialect, walk), &busy),
-        3,
-    )?;
-    Ok(BulkPreview { confirmed, names })
 }
 
 /// What a job froze: its items' ids and the counts each customer had at that moment.
@@ -123,7 +89,9 @@ pub(crate) fn frozen(conn: &mut DbConn, job: i64) -> QueryResult<Confirmed> {
 }
 
 /// Customers in ascending id order, each with its counts: their digest and the totals.
-fn summed(rows: impl Iterator<Item = QueryResult<(i64, RelatedSums)>>) -> QueryResult<Confirmed> {
+pub(crate) fn summed(
+    rows: impl Iterator<Item = QueryResult<(i64, RelatedSums)>>,
+) -> QueryResult<Confirmed> {
     let mut hasher = Sha256::new();
     let mut counts = DeletionCounts::default();
     for row in rows {

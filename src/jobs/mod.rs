@@ -29,7 +29,7 @@ use crate::domain::selection::Selection;
 use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, deletion_jobs};
 use crate::state::AppState;
 
-pub use confirmation::{preview, BulkPreview, Confirmed};
+pub use confirmation::Confirmed;
 pub use run::{claim, run_batch, Step};
 pub use worker::{Worker, WorkerSettings};
 

@@ -118,15 +118,12 @@ impl RootSpanBuilder for RequestSpan {
 }
 
 /// Middleware: one log line per request (status and milliseconds; the span adds the id,
-/// method and path), the `X-Request-Id` header, and the deletion worker's pacing signal.
+/// method and path), and the `X-Request-Id` header.
 pub async fn log_request(
     request: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
-    if let Some(state) = request.app_data::<actix_web::web::Data<crate::state::AppState>>() {
-        state.arrivals.request_received();
-    }
     let id = request_id(request.request());
     let mut response = match next.call(request).await {
         Ok(response) => response.map_into_boxed_body(),

@@ -2,6 +2,7 @@
 //! return templates (askama_web makes them responders). Nothing here decides what a deletion
 //! takes with it. Every route of the app is listed in [`configure`].
 
+pub mod arrivals;
 pub mod assets;
 pub mod auth;
 pub mod customers;

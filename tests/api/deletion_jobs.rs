@@ -66,7 +66,9 @@ async fn start(app: &TestApp, selection: Selection, token: &str, by: Actor) -> J
     let token = token.to_owned();
     let state = app.state.clone();
     app.db(move |conn| {
-        let confirmed = jobs::preview(conn, &selection).unwrap().confirmed;
+        let confirmed = customer_desk::deletion::preview_bulk(conn, &selection)
+            .unwrap()
+            .confirmed;
         jobs::start(conn, &state, &selection, &confirmed, &token, &by).unwrap()
     })
     .await

@@ -10,11 +10,12 @@ use serde::Deserialize;
 
 use crate::db::DbPool;
 use crate::deletion::Actor;
+use crate::deletion::{self, BulkPreview};
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
 use crate::domain::ids::AgentId;
 use crate::domain::plural;
 use crate::domain::selection::Selection;
-use crate::jobs::{self, BulkPreview, Confirmed, JobId, StartError};
+use crate::jobs::{self, Confirmed, JobId, StartError};
 use crate::state::AppState;
 use crate::tokens::random_token;
 use crate::web::auth::Admin;
@@ -134,7 +135,7 @@ pub async fn bulk_confirmation(
     why: BulkNotice,
 ) -> Result<BulkPage, AppError> {
     let for_db = selection.clone();
-    let preview = with_db(pool, move |conn| jobs::preview(conn, &for_db)).await?;
+    let preview = with_db(pool, move |conn| deletion::preview_bulk(conn, &for_db)).await?;
     let status = why.status();
     if preview.confirmed.customers() == 0 {
         let text = "Nothing is selected: tick the customers to delete first.";

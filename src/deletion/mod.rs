@@ -24,26 +24,9 @@ pub struct Actor {
     pub name: String,
 }
 
-/// Who is about to be deleted; only what the confirmation shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CustomerName {
-    pub id: i64,
-    pub first_name: String,
-    pub last_name: String,
-}
+mod preview;
 
-impl CustomerName {
-    pub fn full(&self) -> String {
-        crate::domain::full_name(&self.first_name, &self.last_name)
-    }
-}
-
-/// What a confirmation shows before anything is deleted.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SinglePreview {
-    pub customer: CustomerName,
-    pub counts: DeletionCounts,
-}
+pub use preview::{preview_bulk, preview_single, BulkPreview, CustomerName, SinglePreview};
 
 /// What a finished single deletion removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,27 +55,6 @@ pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts>
         .select((count_star(), related_sums()))
         .get_result(conn)?;
     Ok(related_counts(customers, related))
-}
-
-fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<CustomerName>> {
-    customers::table
-        .find(id)
-        .select((customers::id, customers::first_name, customers::last_name))
-        .first::<(i64, String, String)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(id, first_name, last_name)| CustomerName {
-                id,
-                first_name,
-                last_name,
-            })
-        })
-}
-
-pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, DeleteError> {
-    let customer = name_of(conn, id)?.ok_or(DeleteError::NotFound)?;
-    let counts = counts_for(conn, &[id])?;
-    Ok(SinglePreview { customer, counts })
 }
 
 /// Deletes one customer with every ticket (trashed ones too) and its messages, every chat

@@ -1,0 +1,89 @@
+//! What a confirmation shows before anything is deleted, for one customer or a selection: who,
+//! and what goes with them. Knows nothing of HTTP.
+
+use diesel::connection::DefaultLoadingMode;
+use diesel::prelude::*;
+
+use super::{counts_for, related_of, DeleteError, RelatedSums};
+use crate::customers::{
+    names_where, selection_filter, selection_filter_planned, WALK_SORT_INDEX_ABOVE,
+};
+use crate::db::{DbConn, Dialect};
+use crate::domain::deletion_counts::DeletionCounts;
+use crate::domain::selection::Selection;
+use crate::jobs::confirmation::{candidates, summed, unfinished_jobs, Confirmed};
+use crate::schema::customers;
+
+/// Who is about to be deleted; only what the confirmation shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerName {
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+impl CustomerName {
+    pub fn full(&self) -> String {
+        crate::domain::full_name(&self.first_name, &self.last_name)
+    }
+}
+
+/// What a confirmation shows before anything is deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinglePreview {
+    pub customer: CustomerName,
+    pub counts: DeletionCounts,
+}
+
+fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<CustomerName>> {
+    customers::table
+        .find(id)
+        .select((customers::id, customers::first_name, customers::last_name))
+        .first::<(i64, String, String)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(id, first_name, last_name)| CustomerName {
+                id,
+                first_name,
+                last_name,
+            })
+        })
+}
+
+pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, DeleteError> {
+    let customer = name_of(conn, id)?.ok_or(DeleteError::NotFound)?;
+    let counts = counts_for(conn, &[id])?;
+    Ok(SinglePreview { customer, counts })
+}
+
+/// What the bulk confirmation shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkPreview {
+    pub confirmed: Confirmed,
+    /// The first few names, by name.
+    pub names: Vec<String>,
+}
+
+/// The confirmation's numbers: what goes with the selection (one pass of index-only counts),
+/// the digest of its ids, and the first names.
+pub fn preview_bulk(conn: &mut DbConn, selection: &Selection) -> QueryResult<BulkPreview> {
+    let dialect = Dialect::of(conn);
+    let busy = unfinished_jobs(conn)?;
+    // One pass in id order: every customer with what goes with it, hashed and summed as it is
+    // read, so that the counts shown always belong to the digest sent.
+    let confirmed = summed(
+        customers::table
+            .filter(candidates(selection_filter(selection, dialect), &busy))
+            .order(customers::id.asc())
+            .select((customers::id, related_of()))
+            .load_iter::<(i64, RelatedSums), DefaultLoadingMode>(conn)?,
+    )?;
+    let count = confirmed.customers();
+    let walk = count > WALK_SORT_INDEX_ABOVE;
+    let names = names_where(
+        conn,
+        candidates(selection_filter_planned(selection, dialect, walk), &busy),
+        3,
+    )?;
+    Ok(BulkPreview { confirmed, names })
+}
