@@ -12,7 +12,7 @@ use diesel::sql_types::BigInt;
 
 use crate::db::{now, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
-use crate::domain::ids::{AgentId, JobId};
+use crate::domain::ids::{AgentId, CustomerId, JobId};
 use crate::domain::related::{self, Counted};
 use crate::schema::{customers, deletion_records};
 use crate::state::AppState;
@@ -64,15 +64,16 @@ pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts>
 pub fn delete_single(
     conn: &mut DbConn,
     state: &AppState,
-    id: i64,
+    customer: CustomerId,
     confirmed: Option<DeletionCounts>,
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
+    let id = customer.0;
     state.write_customers(conn, |conn| {
         if lock_existing(conn, &[id])?.is_empty() {
             return Err(DeleteError::NotFound);
         }
-        let preview = preview_single(conn, id)?;
+        let preview = preview_single(conn, customer)?;
         if confirmed.is_some_and(|shown| shown != preview.counts) {
             return Err(DeleteError::Changed(preview));
         }
@@ -86,7 +87,7 @@ pub fn delete_single(
             Some(actor.id),
             &actor.name,
             &counts,
-            RecordOf::Single(id),
+            RecordOf::Single(customer),
         )?;
         Ok(Deleted {
             customer: preview.customer,
@@ -236,7 +237,7 @@ pub(crate) fn related_counts(customers: i64, related: RelatedSums) -> DeletionCo
 /// Which customers a deletion record is about: a single deletion keeps the id; a bulk one points
 /// at its job, whose items keep the ids.
 pub enum RecordOf {
-    Single(i64),
+    Single(CustomerId),
     Bulk { job: JobId },
 }
 

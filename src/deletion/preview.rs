@@ -10,6 +10,7 @@ use crate::customers::{
 };
 use crate::db::{DbConn, Dialect};
 use crate::domain::deletion_counts::DeletionCounts;
+use crate::domain::ids::CustomerId;
 use crate::domain::selection::Selection;
 use crate::jobs::confirmation::{candidates, summed, unfinished_jobs, Confirmed};
 use crate::schema::customers;
@@ -50,9 +51,9 @@ fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<CustomerName>> {
         })
 }
 
-pub fn preview_single(conn: &mut DbConn, id: i64) -> Result<SinglePreview, DeleteError> {
-    let customer = name_of(conn, id)?.ok_or(DeleteError::NotFound)?;
-    let counts = counts_for(conn, &[id])?;
+pub fn preview_single(conn: &mut DbConn, id: CustomerId) -> Result<SinglePreview, DeleteError> {
+    let customer = name_of(conn, id.0)?.ok_or(DeleteError::NotFound)?;
+    let counts = counts_for(conn, &[id.0])?;
     Ok(SinglePreview { customer, counts })
 }
 

@@ -25,6 +25,10 @@ macro_rules! id_type {
 }
 
 id_type!(
+    /// A customer (`customers.id`).
+    CustomerId
+);
+id_type!(
     /// A bulk deletion job (`deletion_jobs.id`).
     JobId
 );

@@ -2,7 +2,7 @@
 
 use customer_desk::deletion::{self, Actor, DeleteError};
 use customer_desk::domain::deletion_counts::DeletionCounts;
-use customer_desk::domain::ids::AgentId;
+use customer_desk::domain::ids::{AgentId, CustomerId};
 
 use crate::helpers::{spawn_app, Backend, Related, RowCounts};
 use crate::on_both_backends;
@@ -53,7 +53,9 @@ async fn counts_cover_every_associated_table(backend: Backend) {
             notes: 4
         }
     );
-    let missing = app.db(|conn| deletion::preview_single(conn, 999_999)).await;
+    let missing = app
+        .db(|conn| deletion::preview_single(conn, CustomerId(999_999)))
+        .await;
     assert!(matches!(missing, Err(DeleteError::NotFound)));
 }
 
@@ -82,7 +84,9 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
     };
     let state = app.state.clone();
     let refused = app
-        .db(move |conn| deletion::delete_single(conn, &state, ada, Some(stale), &actor()))
+        .db(move |conn| {
+            deletion::delete_single(conn, &state, CustomerId(ada), Some(stale), &actor())
+        })
         .await;
     match refused {
         Err(DeleteError::Changed(preview)) => {
@@ -95,14 +99,14 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
 
     let state = app.state.clone();
     let deleted = app
-        .db(move |conn| deletion::delete_single(conn, &state, ada, None, &actor()))
+        .db(move |conn| deletion::delete_single(conn, &state, CustomerId(ada), None, &actor()))
         .await
         .unwrap();
     assert_eq!(deleted.counts.tickets, 2);
     assert_eq!(app.row_counts().await, RowCounts::default());
     let state = app.state.clone();
     let again = app
-        .db(move |conn| deletion::delete_single(conn, &state, ada, None, &actor()))
+        .db(move |conn| deletion::delete_single(conn, &state, CustomerId(ada), None, &actor()))
         .await;
     assert!(matches!(again, Err(DeleteError::NotFound)));
     assert_eq!(app.deletion_records().await.len(), 1);

@@ -11,7 +11,7 @@ use super::not_found;
 use crate::db::DbPool;
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::deletion_counts::DeletionCounts;
-use crate::domain::ids::AgentId;
+use crate::domain::ids::{AgentId, CustomerId};
 use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::{
@@ -68,7 +68,7 @@ pub async fn confirm_delete(
     layout: Layout,
     id: web::Path<String>,
 ) -> Result<Confirmation, AppError> {
-    let id = parse_customer_id(&id)?;
+    let id = CustomerId(parse_customer_id(&id)?);
     let preview = match with_conn(&pool, move |conn| deletion::preview_single(conn, id)).await? {
         Ok(preview) => preview,
         Err(DeleteError::NotFound) => return Err(not_found()),
@@ -98,7 +98,7 @@ pub async fn delete(
     id: web::Path<String>,
     confirmed: web::Form<ConfirmedCounts>,
 ) -> Result<Either<HttpResponse, (Confirmation, StatusCode)>, AppError> {
-    let id = parse_customer_id(&id)?;
+    let id = CustomerId(parse_customer_id(&id)?);
     let confirmed = DeletionCounts {
         customers: 1,
         tickets: confirmed.tickets,
