@@ -123,6 +123,8 @@ pub fn run(
             .wrap(from_fn(input_check::reject_bad_text))
             .wrap(from_fn(failures::error_pages))
             .wrap(ErrorHandlers::new().default_handler(render_plain_errors))
+            // Floods of sign-ins from one address stop here, before anything costly.
+            .wrap(from_fn(routes::login_flood::refuse_over_limit))
             .wrap(
                 DefaultHeaders::new()
                     .add((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))

@@ -14,6 +14,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
+use super::login_flood::AddressAllowance;
 use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError, Flash, Layout, TypedSession};
 use crate::accounts::{self, Agent};
@@ -146,7 +147,14 @@ pub async fn login(
     // Over the per-address limit, only a browser that has signed in to this very account
     // before goes on (its own throttle still applies): a flood from the office's address must
     // not keep its people out (OWASP's device cookies).
-    let over_limit = guard.admit_client(&request).err();
+    // Counted once, by the middleware that refused the others (login_flood.rs).
+    let over_limit = match actix_web::HttpMessage::extensions(&request)
+        .get::<AddressAllowance>()
+        .copied()
+    {
+        Some(allowance) => allowance.over_limit,
+        None => guard.admit_client(&request).err(),
+    };
     match (over_limit, &device) {
         (Some(seconds), None) => {
             let (status, error, retry) = network_limited(seconds);

@@ -15,6 +15,7 @@ pub mod input_check;
 pub mod layout;
 pub mod local_address;
 pub mod login;
+pub mod login_flood;
 pub mod login_guard;
 pub mod selection;
 pub mod session;
