@@ -24,6 +24,15 @@ pub struct Actor {
     pub name: String,
 }
 
+impl From<crate::accounts::Agent> for Actor {
+    fn from(agent: crate::accounts::Agent) -> Self {
+        Self {
+            id: AgentId(agent.id),
+            name: agent.name,
+        }
+    }
+}
+
 mod preview;
 
 pub use preview::{preview_bulk, preview_single, BulkPreview, CustomerName, SinglePreview};

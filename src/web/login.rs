@@ -14,7 +14,7 @@ use askama_web::WebTemplate;
 use serde::Deserialize;
 
 use super::auth::{safe_next, sign_in, sign_out};
-use super::login_flood::AddressAllowance;
+use super::login_flood::{minutes, over_limit_message, AddressAllowance};
 use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError, Flash, Layout, TypedSession};
 use crate::accounts::{self, Agent};
@@ -113,11 +113,6 @@ fn refuse(
     Ok(Either::Right(with_cookie(page, cookie)))
 }
 
-fn minutes(seconds: u64) -> String {
-    let minutes = seconds.div_ceil(60).max(1);
-    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
-}
-
 /// An account found for the email, and whether its throttle lets this attempt through.
 type Found = Option<(Agent, String, ThrottleKey, Reservation)>;
 
@@ -137,10 +132,7 @@ pub async fn login(
         refuse(&request, &guard, layout, &form, status, error, retry_after)
     };
     let network_limited = |seconds: u64| {
-        let error = format!(
-            "Too many sign-in attempts from your network. Try again in {}.",
-            minutes(seconds)
-        );
+        let error = over_limit_message(seconds);
         (StatusCode::TOO_MANY_REQUESTS, error, Some(seconds))
     };
     let device = guard.device(&request);

@@ -20,11 +20,16 @@ pub struct AddressAllowance {
     pub over_limit: Option<u64>,
 }
 
-pub fn over_limit_message(seconds: u64) -> String {
+/// "3 minutes": a wait in whole minutes, at least one.
+pub fn minutes(seconds: u64) -> String {
     let minutes = seconds.div_ceil(60).max(1);
+    format!("{minutes} minute{}", if minutes == 1 { "" } else { "s" })
+}
+
+pub fn over_limit_message(seconds: u64) -> String {
     format!(
-        "Too many sign-in attempts from your network. Try again in {minutes} minute{}.",
-        if minutes == 1 { "" } else { "s" }
+        "Too many sign-in attempts from your network. Try again in {}.",
+        minutes(seconds)
     )
 }
 

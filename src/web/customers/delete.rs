@@ -11,7 +11,7 @@ use super::not_found;
 use crate::db::DbPool;
 use crate::deletion::{self, Actor, DeleteError, SinglePreview};
 use crate::domain::deletion_counts::DeletionCounts;
-use crate::domain::ids::{AgentId, CustomerId};
+use crate::domain::ids::CustomerId;
 use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::{
@@ -106,10 +106,7 @@ pub async fn delete(
         chats: confirmed.chats,
         notes: confirmed.notes,
     };
-    let actor = Actor {
-        id: AgentId(admin.id),
-        name: admin.name,
-    };
+    let actor = Actor::from(admin);
     let outcome = with_conn(&pool, move |conn| {
         deletion::delete_single(conn, &state, id, Some(confirmed), &actor)
     })

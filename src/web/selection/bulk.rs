@@ -12,7 +12,6 @@ use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::deletion::{self, BulkPreview};
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
-use crate::domain::ids::AgentId;
 use crate::domain::plural;
 use crate::domain::selection::Selection;
 use crate::jobs::{self, Confirmed, JobId, StartError};
@@ -271,10 +270,7 @@ pub async fn submit(
     if selection.version != form.version {
         return Ok(shown_again(again(layout, BulkNotice::Changed).await?));
     }
-    let actor = Actor {
-        id: AgentId(admin.id),
-        name: admin.name,
-    };
+    let actor = Actor::from(admin);
     let for_db = selection.clone();
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
