@@ -100,7 +100,7 @@ impl Drop for TestDatabase {
                 }
             }
             Self::Postgres { admin_url, name } => {
-                if let Ok(mut conn) = PgConnection::establish(admin_url) {
+                if let Ok(mut conn) = PgConnection::establish(&without_tls(admin_url)) {
                     let _ =
                         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                             .execute(&mut conn);
@@ -108,6 +108,14 @@ impl Drop for TestDatabase {
             }
         }
     }
+}
+
+/// The URL with `sslmode=disable`: the tests talk to a server on this machine, and libpq's TLS
+/// (OpenSSL) cleaning up at process exit while a pool thread still closes a connection has
+/// crashed the test binary after all its tests had passed.
+fn without_tls(url: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}sslmode=disable")
 }
 
 fn unique_name() -> String {
@@ -130,17 +138,22 @@ pub fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
             )
         }
         Backend::Postgres(admin_url) => {
-            let mut admin = PgConnection::establish(admin_url)
+            let mut admin = PgConnection::establish(&without_tls(admin_url))
                 .unwrap_or_else(|e| panic!("cannot reach TEST_POSTGRES_URL: {e}"));
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .expect("create a test database");
-            let base = admin_url
+            let (path, query) = admin_url.split_once('?').unwrap_or((admin_url, ""));
+            let base = path
                 .rsplit_once('/')
                 .map(|(base, _)| base)
                 .expect("TEST_POSTGRES_URL ends with /DATABASE");
+            let url = match query {
+                "" => format!("{base}/{name}"),
+                query => format!("{base}/{name}?{query}"),
+            };
             (
-                DatabaseUrl::Postgres(format!("{base}/{name}")),
+                DatabaseUrl::Postgres(without_tls(&url)),
                 TestDatabase::Postgres {
                     admin_url: admin_url.clone(),
                     name,
