@@ -8,6 +8,7 @@ use super::bulk::{bulk_confirmation, BulkNotice, BulkPage};
 use super::SelectionBar;
 use crate::customers;
 use crate::db::DbPool;
+use crate::domain::filters::{Criteria, Filters};
 use crate::domain::first_value;
 use crate::domain::list_query::Search;
 use crate::state::AppState;
@@ -67,7 +68,8 @@ struct SelectionForm {
     action: Action,
     ticked: Vec<i64>,
     page: Vec<i64>,
-    search: Search,
+    /// The list's criteria (its search and filters, as hidden fields): what "All" selects.
+    criteria: Criteria,
     return_to: String,
     goto: Option<String>,
 }
@@ -97,7 +99,10 @@ impl SelectionForm {
             action: Action::parse(get("action").unwrap_or("save")),
             ticked,
             page,
-            search: Search::parse(get("q").unwrap_or("")),
+            criteria: Criteria::new(
+                Search::parse(get("q").unwrap_or("")),
+                Filters::from_pairs(pairs).0,
+            ),
             return_to: get("return_to").unwrap_or("?").to_owned(),
             goto: get("goto").map(str::to_owned),
         })
@@ -123,13 +128,13 @@ pub async fn update(
 ) -> Result<Updated, AppError> {
     let form = SelectionForm::parse(&form)?;
     let mut selection = session.selection();
-    // Whether each row of the page matches the "All" search decides how a tick is kept.
+    // Whether each row of the page matches the "All" criteria decides how a tick is kept.
     let in_scope: Vec<i64> = match &selection.all {
         Some(all) => {
-            let search = Search::parse(&all.search);
+            let criteria = all.criteria();
             let page = form.page.clone();
             with_db(&pool, move |conn| {
-                customers::matching_among(conn, &page, &search)
+                customers::matching_among(conn, &page, &criteria)
             })
             .await?
         }
@@ -145,7 +150,7 @@ pub async fn update(
         Action::PageAll => selection.set_rows(&rows(&|_| true)),
         Action::PageNone => selection.set_rows(&rows(&|_| false)),
         Action::All => {
-            selection.select_all_matching(form.search.as_str());
+            selection.select_all_matching(&form.criteria);
             Ok(())
         }
         Action::Clear => {
