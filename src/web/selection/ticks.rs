@@ -10,9 +10,10 @@ use crate::customers;
 use crate::db::DbPool;
 use crate::domain::filters::{Criteria, Filters};
 use crate::domain::first_value;
-use crate::domain::list_query::Search;
+use crate::domain::list_query::{ListQuery, Search};
 use crate::state::AppState;
 use crate::web::auth::Admin;
+use crate::web::customers::list::show_selected_href;
 use crate::web::{is_htmx, see_other, with_db, AppError, Flash, Layout, TypedSession};
 
 /// Rows a page can have (the largest page size): a longer list is not from our form.
@@ -30,6 +31,13 @@ fn list_address(query: &str) -> String {
         true => crate::web::local_address::or_fallback(&format!("/people/customers{query}")),
         false => crate::web::local_address::FALLBACK.to_owned(),
     }
+}
+
+/// The list a `return_to` query string stands for.
+fn list_query(return_to: &str) -> ListQuery {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(return_to.trim_start_matches('?')).unwrap_or_default();
+    ListQuery::from_pairs(&pairs)
 }
 
 /// The control of the list form that was used (its `action` field).
@@ -188,7 +196,8 @@ pub async fn update(
             customers::summarize(conn, &selection, &state.caches)
         })
         .await?;
-        let bar = SelectionBar::new(&summary, None);
+        let mut bar = SelectionBar::new(&summary, None);
+        bar.show_selected_href = show_selected_href(&list_query(&form.return_to));
         return Ok(Either::Right(Either::Left(SelectionBarTemplate { bar })));
     }
     if let Some(error) = error {
