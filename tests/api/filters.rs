@@ -24,6 +24,7 @@ on_both_backends!(
     invalid_filter_values_are_noted_and_the_list_still_shows,
     activity_filters_are_never_served_stale,
     filters_survive_paging_sorting_and_the_selection,
+    the_command_line_deletes_what_the_list_shows,
 );
 
 fn at(text: &str) -> NaiveDateTime {
@@ -490,4 +491,45 @@ async fn filters_survive_paging_sorting_and_the_selection(backend: Backend) {
         .assert_contains("/people/customers?organisation=paged&#38;selected=1");
     let shown = app.get("/people/customers?selected=1").await;
     assert_eq!(listed_total(&shown), 60);
+}
+
+/// `customer-desk delete --yes` against the database an instance serves: the instance's list
+/// and deletion history show what it did, recorded as the command line's.
+async fn the_command_line_deletes_what_the_list_shows(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.db(arrange).await;
+    let query = "organisation=acme&tickets=no_open";
+    let page = app.get(&format!("/people/customers?{query}")).await;
+    assert_eq!(listed_total(&page), 4);
+    let url = app.database_url.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_customer-desk"))
+            .env("DATABASE_URL", url)
+            .env("LOG_LEVEL", "warn")
+            .env("USER", "ops")
+            .args([
+                "delete",
+                "--organisation",
+                "ACME",
+                "--tickets",
+                "no_open",
+                "--yes",
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Deleted 4 customers"));
+    assert_eq!(
+        listed_total(&app.get(&format!("/people/customers?{query}")).await),
+        0
+    );
+    assert_eq!(listed_total(&app.get("/people/customers").await), 8);
+    app.get("/people/customers/deletions")
+        .await
+        .assert_status(200)
+        .assert_contains("command line (OS user ops)");
+    assert_eq!(app.orphans().await, 0);
 }
