@@ -1,7 +1,7 @@
 //! The list's filters (organisation, created, last active, tickets): each alone and combined,
 //! counted against SQL written here from the child tables (not from `last_active_at`, so the
-//! triggers that keep it are checked too); "All (N)" with filters deleting exactly that set;
-//! activity between the confirmation and the submit; invalid values; nothing stale.
+//! triggers that keep it are checked too); invalid values; nothing stale; filters kept by links
+//! and the selection. The data and counting helpers here also serve `filters_deletion.rs`.
 
 use chrono::NaiveDateTime;
 use customer_desk::db::DbConn;
@@ -11,20 +11,14 @@ use customer_desk::schema::{
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::bulk_deletion::confirm_and_submit;
-use crate::helpers::{
-    bulk_confirmation_fields, spawn_app, Backend, ListForm, Page, RowCounts, TestApp,
-};
+use crate::helpers::{spawn_app, Backend, ListForm, Page, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
     every_filter_alone_and_combined_counts_what_sql_counts,
-    all_with_filters_deletes_exactly_the_matching_set,
-    activity_or_an_open_ticket_after_the_confirmation_gives_409,
     invalid_filter_values_are_noted_and_the_list_still_shows,
     activity_filters_are_never_served_stale,
     filters_survive_paging_sorting_and_the_selection,
-    the_command_line_deletes_what_the_list_shows,
 );
 
 fn at(text: &str) -> NaiveDateTime {
@@ -33,7 +27,7 @@ fn at(text: &str) -> NaiveDateTime {
 
 /// A customer inserted as another system would (only the columns it knows): the triggers set
 /// `last_active_at`.
-fn customer(conn: &mut DbConn, name: &str, organisation: &str, created: &str) -> i64 {
+pub(crate) fn customer(conn: &mut DbConn, name: &str, organisation: &str, created: &str) -> i64 {
     diesel::insert_into(customers::table)
         .values((
             customers::first_name.eq("Given"),
@@ -48,7 +42,13 @@ fn customer(conn: &mut DbConn, name: &str, organisation: &str, created: &str) ->
         .unwrap()
 }
 
-fn ticket(conn: &mut DbConn, customer: i64, status: &str, trashed: bool, created: &str) -> i64 {
+pub(crate) fn ticket(
+    conn: &mut DbConn,
+    customer: i64,
+    status: &str,
+    trashed: bool,
+    created: &str,
+) -> i64 {
     diesel::insert_into(tickets::table)
         .values((
             tickets::customer_id.eq(customer),
@@ -62,7 +62,7 @@ fn ticket(conn: &mut DbConn, customer: i64, status: &str, trashed: bool, created
         .unwrap()
 }
 
-fn ticket_message(conn: &mut DbConn, ticket: i64, created: &str) {
+pub(crate) fn ticket_message(conn: &mut DbConn, ticket: i64, created: &str) {
     diesel::insert_into(ticket_messages::table)
         .values((
             ticket_messages::ticket_id.eq(ticket),
@@ -73,7 +73,7 @@ fn ticket_message(conn: &mut DbConn, ticket: i64, created: &str) {
         .unwrap();
 }
 
-fn chat(conn: &mut DbConn, customer: i64, started: &str) -> i64 {
+pub(crate) fn chat(conn: &mut DbConn, customer: i64, started: &str) -> i64 {
     diesel::insert_into(chat_conversations::table)
         .values((
             chat_conversations::customer_id.eq(customer),
@@ -84,7 +84,7 @@ fn chat(conn: &mut DbConn, customer: i64, started: &str) -> i64 {
         .unwrap()
 }
 
-fn chat_message(conn: &mut DbConn, chat: i64, created: &str) {
+pub(crate) fn chat_message(conn: &mut DbConn, chat: i64, created: &str) {
     diesel::insert_into(chat_messages::table)
         .values((
             chat_messages::conversation_id.eq(chat),
@@ -97,7 +97,7 @@ fn chat_message(conn: &mut DbConn, chat: i64, created: &str) {
 
 /// Twelve customers of three organisations, created over three years, with activity of every
 /// kind at different times and tickets of every status (some in the trash).
-fn arrange(conn: &mut DbConn) {
+pub(crate) fn arrange(conn: &mut DbConn) {
     let a = customer(conn, "Alpha", "Acme", "2022-03-01 10:00:00");
     let t = ticket(conn, a, "solved", false, "2022-04-01 10:00:00");
     ticket_message(conn, t, "2024-02-10 09:00:00");
@@ -127,7 +127,7 @@ fn arrange(conn: &mut DbConn) {
 }
 
 /// Each backend's answer to `SELECT count(*) FROM customers WHERE <condition>`.
-fn count_where(conn: &mut DbConn, condition: &str) -> i64 {
+pub(crate) fn count_where(conn: &mut DbConn, condition: &str) -> i64 {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
@@ -142,7 +142,7 @@ fn count_where(conn: &mut DbConn, condition: &str) -> i64 {
 }
 
 /// Last activity before `day`, from the child tables.
-fn inactive_since(day: &str) -> String {
+pub(crate) fn inactive_since(day: &str) -> String {
     let bound = format!("'{day} 00:00:00'");
     format!(
         "customers.created_at < {bound} \
@@ -155,11 +155,11 @@ fn inactive_since(day: &str) -> String {
     )
 }
 
-const OPEN: &str = "EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = customers.id \
+pub(crate) const OPEN: &str = "EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = customers.id \
                     AND t.trashed_at IS NULL AND t.status IN ('active', 'waiting', 'on_hold'))";
 
 /// "1–7 of 7" → 7; "No customers" → 0.
-fn listed_total(page: &Page) -> i64 {
+pub(crate) fn listed_total(page: &Page) -> i64 {
     page.assert_status(200);
     let start = page.body.find(r#"<p class="range">"#).expect("a range") + 17;
     let text = &page.body[start..start + page.body[start..].find("</p>").unwrap()];
@@ -173,7 +173,7 @@ fn listed_total(page: &Page) -> i64 {
 }
 
 /// "All (N)" of the selection menu.
-fn all_count(page: &Page) -> i64 {
+pub(crate) fn all_count(page: &Page) -> i64 {
     let start = page.body.find(r#"value="all">All ("#).expect("All (N)") + 17;
     let end = start + page.body[start..].find(')').unwrap();
     page.body[start..end].replace(',', "").parse().unwrap()
@@ -238,171 +238,6 @@ async fn every_filter_alone_and_combined_counts_what_sql_counts(backend: Backend
         .db(|conn| count_where(conn, &inactive_since("2025-01-01")))
         .await;
     assert!((3..12).contains(&inactive), "{inactive}");
-}
-
-async fn select_all(app: &TestApp, query: &str) -> Page {
-    let page = app.get(&format!("/people/customers?{query}")).await;
-    ListForm::from_page(&page)
-        .submit(&app.admin, Some(("action", "all")))
-        .await
-        .assert_status(303);
-    page
-}
-
-async fn all_with_filters_deletes_exactly_the_matching_set(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.db(arrange).await;
-    let query = "organisation=acme&tickets=no_open";
-    let condition = format!("lower(organisation) = 'acme' AND NOT {OPEN}");
-    let matching: Vec<i64> = app
-        .db({
-            let condition = condition.clone();
-            move |conn| {
-                #[derive(QueryableByName)]
-                struct Id {
-                    #[diesel(sql_type = BigInt)]
-                    id: i64,
-                }
-                diesel::sql_query(format!("SELECT id FROM customers WHERE {condition}"))
-                    .load::<Id>(conn)
-                    .unwrap()
-                    .into_iter()
-                    .map(|row| row.id)
-                    .collect()
-            }
-        })
-        .await;
-    assert_eq!(matching.len(), 4, "Alpha, Charlie, Delta, Lima");
-    let mut expected_gone = RowCounts::default();
-    for &id in &matching {
-        let of = app.row_counts_of(id).await;
-        expected_gone.customers += of.customers;
-        expected_gone.tickets += of.tickets;
-        expected_gone.ticket_messages += of.ticket_messages;
-        expected_gone.chats += of.chats;
-        expected_gone.chat_messages += of.chat_messages;
-        expected_gone.notes += of.notes;
-    }
-    let before = app.row_counts().await;
-    select_all(&app, query).await;
-    let confirmation = app.get("/people/customers/selection/delete").await;
-    confirmation.assert_contains("4 customers");
-    let job = confirm_and_submit(&app).await;
-    app.wait_for_job(job).await;
-    let after = app.row_counts().await;
-    assert_eq!(
-        (
-            after.customers,
-            after.tickets,
-            after.ticket_messages,
-            after.chats,
-            after.chat_messages,
-            after.notes
-        ),
-        (
-            before.customers - expected_gone.customers,
-            before.tickets - expected_gone.tickets,
-            before.ticket_messages - expected_gone.ticket_messages,
-            before.chats - expected_gone.chats,
-            before.chat_messages - expected_gone.chat_messages,
-            before.notes - expected_gone.notes
-        )
-    );
-    assert!(expected_gone.tickets > 0 && expected_gone.chat_messages > 0);
-    assert_eq!(app.db(move |conn| count_where(conn, &condition)).await, 0);
-    for id in matching {
-        assert_eq!(app.row_counts_of(id).await, RowCounts::default());
-    }
-    assert_eq!(app.orphans().await, 0);
-    let records = app.deletion_records().await;
-    assert_eq!(records.len(), 1);
-    assert_eq!(records[0].1, 4);
-}
-
-async fn activity_or_an_open_ticket_after_the_confirmation_gives_409(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.db(arrange).await;
-    // Inactive since 2025 and without open tickets.
-    select_all(&app, "active_before=2025-01-01&tickets=no_open").await;
-    let shown = app.get("/people/customers/selection/delete").await;
-    shown.assert_status(200);
-    let mut fields = bulk_confirmation_fields(&shown);
-    fields.push(("understood".into(), "yes".into()));
-    let expected = app
-        .db(|conn| {
-            count_where(
-                conn,
-                &format!("{} AND NOT {OPEN}", inactive_since("2025-01-01")),
-            )
-        })
-        .await;
-    assert!(expected >= 3);
-    let count_field = fields.iter().find(|(k, _)| k == "count").unwrap().1.clone();
-    assert_eq!(count_field, expected.to_string());
-
-    // Golf writes again (a message on a closed ticket): no longer inactive.
-    app.db(|conn| {
-        let golf: i64 = customers::table
-            .filter(customers::last_name.eq("Golf"))
-            .select(customers::id)
-            .first(conn)
-            .unwrap();
-        let t: i64 = tickets::table
-            .filter(tickets::customer_id.eq(golf))
-            .select(tickets::id)
-            .first(conn)
-            .unwrap();
-        ticket_message(conn, t, "2026-11-30 12:00:00");
-    })
-    .await;
-    let before = app.row_counts().await;
-    app.admin
-        .post_fields("/people/customers/selection/delete", &fields)
-        .await
-        .assert_status(409)
-        .assert_contains("nothing was deleted")
-        .assert_contains(&format!("{} customers", expected - 1));
-    assert_eq!(app.row_counts().await, before);
-    assert_eq!(app.job_count().await, 0);
-
-    // Confirmed again; then an old customer gets an open ticket (dated in the past, so that
-    // only the tickets filter moves): the set differs again.
-    let again = app.get("/people/customers/selection/delete").await;
-    let mut fields = bulk_confirmation_fields(&again);
-    fields.push(("understood".into(), "yes".into()));
-    app.db(|conn| {
-        let lima: i64 = customers::table
-            .filter(customers::last_name.eq("Lima"))
-            .select(customers::id)
-            .first(conn)
-            .unwrap();
-        ticket(conn, lima, "waiting", false, "2021-06-03 10:00:00");
-    })
-    .await;
-    app.admin
-        .post_fields("/people/customers/selection/delete", &fields)
-        .await
-        .assert_status(409)
-        .assert_contains("nothing was deleted");
-    assert_eq!(app.job_count().await, 0);
-    // Moving organisation: the same with organisation filter.
-    select_all(&app, "organisation=globex").await;
-    let shown = app.get("/people/customers/selection/delete").await;
-    let mut fields = bulk_confirmation_fields(&shown);
-    fields.push(("understood".into(), "yes".into()));
-    app.db(|conn| {
-        diesel::update(customers::table.filter(customers::last_name.eq("Echo")))
-            .set(customers::organisation.eq("Initech"))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
-    app.admin
-        .post_fields("/people/customers/selection/delete", &fields)
-        .await
-        .assert_status(409)
-        .assert_contains("2 customers");
-    assert_eq!(app.job_count().await, 0);
 }
 
 async fn invalid_filter_values_are_noted_and_the_list_still_shows(backend: Backend) {
@@ -493,43 +328,11 @@ async fn filters_survive_paging_sorting_and_the_selection(backend: Backend) {
     assert_eq!(listed_total(&shown), 60);
 }
 
-/// `customer-desk delete --yes` against the database an instance serves: the instance's list
-/// and deletion history show what it did, recorded as the command line's.
-async fn the_command_line_deletes_what_the_list_shows(backend: Backend) {
-    let app = spawn_app(backend).await;
-    app.db(arrange).await;
-    let query = "organisation=acme&tickets=no_open";
+pub(crate) async fn select_all(app: &TestApp, query: &str) -> Page {
     let page = app.get(&format!("/people/customers?{query}")).await;
-    assert_eq!(listed_total(&page), 4);
-    let url = app.database_url.clone();
-    let output = tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_customer-desk"))
-            .env("DATABASE_URL", url)
-            .env("LOG_LEVEL", "warn")
-            .env("USER", "ops")
-            .args([
-                "delete",
-                "--organisation",
-                "ACME",
-                "--tickets",
-                "no_open",
-                "--yes",
-            ])
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stdout).contains("Deleted 4 customers"));
-    assert_eq!(
-        listed_total(&app.get(&format!("/people/customers?{query}")).await),
-        0
-    );
-    assert_eq!(listed_total(&app.get("/people/customers").await), 8);
-    app.get("/people/customers/deletions")
+    ListForm::from_page(&page)
+        .submit(&app.admin, Some(("action", "all")))
         .await
-        .assert_status(200)
-        .assert_contains("command line (OS user ops)");
-    assert_eq!(app.orphans().await, 0);
+        .assert_status(303);
+    page
 }

@@ -16,6 +16,7 @@ mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
 mod filters;
+mod filters_deletion;
 mod operations;
 mod profile;
 mod search_plan;
