@@ -19,6 +19,7 @@ on_both_backends!(
     invalid_filter_values_are_noted_and_the_list_still_shows,
     activity_filters_are_never_served_stale,
     filters_survive_paging_sorting_and_the_selection,
+    both_seeders_leave_the_last_activity_of_every_customer,
 );
 
 fn at(text: &str) -> NaiveDateTime {
@@ -335,4 +336,69 @@ pub(crate) async fn select_all(app: &TestApp, query: &str) -> Page {
         .await
         .assert_status(303);
     page
+}
+
+/// Customers whose `last_active_at` is not the latest of their creation and child rows: it must
+/// be at least each of them and equal to one of them.
+const WRONG_LAST_ACTIVITY: &str = "NOT (
+    c.last_active_at >= c.created_at
+    AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = c.id AND t.created_at > c.last_active_at)
+    AND NOT EXISTS (SELECT 1 FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id
+                    WHERE t.customer_id = c.id AND m.created_at > c.last_active_at)
+    AND NOT EXISTS (SELECT 1 FROM chat_conversations h WHERE h.customer_id = c.id AND h.started_at > c.last_active_at)
+    AND NOT EXISTS (SELECT 1 FROM chat_conversations h JOIN chat_messages m ON m.conversation_id = h.id
+                    WHERE h.customer_id = c.id AND m.created_at > c.last_active_at)
+    AND (c.last_active_at = c.created_at
+         OR EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = c.id AND t.created_at = c.last_active_at)
+         OR EXISTS (SELECT 1 FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id
+                    WHERE t.customer_id = c.id AND m.created_at = c.last_active_at)
+         OR EXISTS (SELECT 1 FROM chat_conversations h WHERE h.customer_id = c.id AND h.started_at = c.last_active_at)
+         OR EXISTS (SELECT 1 FROM chat_conversations h JOIN chat_messages m ON m.conversation_id = h.id
+                    WHERE h.customer_id = c.id AND m.created_at = c.last_active_at)))";
+
+async fn both_seeders_leave_the_last_activity_of_every_customer(backend: Backend) {
+    use customer_desk::seed::{seed_shaped, Shape};
+    let app = spawn_app(backend).await;
+    let wrong = app
+        .db(|conn| {
+            seed_shaped(conn, 60, 3, Shape::Realistic, false).unwrap();
+            seed_shaped(conn, 30, 0, Shape::Bench, false).unwrap();
+            arrange(conn);
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM customers c WHERE {WRONG_LAST_ACTIVITY}"
+            ))
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n
+        })
+        .await;
+    assert_eq!(wrong, 0);
+    // The check itself can fail: one customer's activity set back by hand is found.
+    let found = app
+        .db(|conn| {
+            diesel::sql_query(
+                "UPDATE customers SET last_active_at = created_at \
+                 WHERE id = (SELECT min(customer_id) FROM tickets)",
+            )
+            .execute(conn)
+            .unwrap();
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM customers c WHERE {WRONG_LAST_ACTIVITY}"
+            ))
+            .get_result::<Count>(conn)
+            .unwrap()
+            .n
+        })
+        .await;
+    assert_eq!(found, 1);
 }
