@@ -136,6 +136,7 @@ pub fn run(
                     .add((header::CACHE_CONTROL, "no-store")),
             )
             .wrap(from_fn(failures::log_request))
+            .wrap(from_fn(crate::telemetry::record_request))
             .wrap(from_fn(routes::arrivals::count_arrivals))
             .wrap(TracingLogger::<failures::RequestSpan>::new())
             .app_data(health.clone())

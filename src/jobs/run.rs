@@ -89,6 +89,7 @@ pub fn run_batch(
     settings: &WorkerSettings,
 ) -> QueryResult<Step> {
     let job = job.0;
+    let mut deleted_now = None;
     let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
         // Renewing the lease first also checks that the job is still ours.
         let renewed = diesel::update(
@@ -120,6 +121,7 @@ pub fn run_batch(
         let existing = deletion::lock_existing(conn, &batch)?;
         let frozen = frozen_counts(conn, job, &existing)?;
         let deleted = deletion::delete_locked(conn, &existing)?;
+        deleted_now = Some(deleted);
         // More than was frozen with these customers arrived after the confirmation; it went
         // with them (a customer is never half deleted) and the summary says so.
         let added = |deleted: i64, frozen: i64| (deleted - frozen).max(0);
@@ -158,6 +160,10 @@ pub fn run_batch(
         Ok(step) => {
             if matches!(step, Step::Progressed { .. }) {
                 state.customers_changed();
+            }
+            // Counted once committed.
+            if let Some(deleted) = &deleted_now {
+                crate::telemetry::deleted("bulk", deleted);
             }
             Ok(step)
         }
