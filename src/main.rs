@@ -235,6 +235,7 @@ fn init_logging(filter: &str, format: cli::LogFormat) -> anyhow::Result<()> {
             && meta.target().starts_with("actix_http::h1::dispatcher"))
     });
     let json = format == cli::LogFormat::Json;
+    cli::LOG_FORMAT.get_or_init(|| format);
     // JSON: the event's fields at the top level, and the request span's (request_id, method,
     // path) under "span".
     let json_layer = json.then(|| {
@@ -330,11 +331,11 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
     };
-    println!(
+    cli::announce(&format!(
         "Customer Desk on {} ({}): http://{address}/people/customers",
         url.redacted(),
         url.backend_name()
-    );
+    ));
     actix_web::rt::System::new().block_on(async move {
         // actix-web stops gracefully on SIGINT and SIGTERM: it stops accepting, lets requests
         // in flight finish (30 s at most), then returns here; the deletion worker then finishes

@@ -20,6 +20,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// The log format chosen at start (set once by `init_logging`).
+pub static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+/// A line for the person starting the server (where it listens): printed as is in text mode,
+/// and as a log event in JSON mode, so that every line of the output is JSON for a collector.
+pub fn announce(line: &str) {
+    match LOG_FORMAT.get() {
+        Some(LogFormat::Json) => tracing::info!("{line}"),
+        _ => println!("{line}"),
+    }
+}
+
 /// `serve`'s operator options.
 #[derive(clap::Args, Debug, Clone)]
 pub struct OpsArgs {
@@ -52,7 +64,10 @@ impl Metrics {
         let listener = TcpListener::bind(bind)
             .with_context(|| format!("cannot listen on {bind} for metrics"))?;
         let handle = telemetry::install()?;
-        println!("Metrics on http://{}/metrics", listener.local_addr()?);
+        announce(&format!(
+            "Metrics on http://{}/metrics",
+            listener.local_addr()?
+        ));
         Ok(Some(Self { listener, handle }))
     }
 

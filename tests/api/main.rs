@@ -2,6 +2,7 @@
 //! PostgreSQL (TEST_POSTGRES_URL, else a throwaway server; see helpers/postgres.rs).
 
 mod helpers;
+mod instances;
 
 mod access;
 mod bad_input;
@@ -15,6 +16,7 @@ mod customers_list;
 mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
+mod observability;
 mod operations;
 mod profile;
 mod search_plan;
@@ -23,4 +25,5 @@ mod sessions;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
+mod takeover;
 mod text_input;
