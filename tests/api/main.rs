@@ -5,6 +5,7 @@ mod helpers;
 mod instances;
 
 mod access;
+mod backup_before_bulk;
 mod bad_input;
 mod browser;
 mod bulk_confirmation;
