@@ -135,3 +135,61 @@ async fn the_other_instance_finishes_a_job_whose_instance_was_killed() {
         .assert_status(200)
         .assert_contains("Deletion finished");
 }
+
+/// A rolling restart: SIGTERM in the middle of a bulk deletion stops the instance cleanly
+/// (exit 0) after its current batch, and the instance started in its place resumes the job
+/// and finishes it with exact totals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graceful_stop_mid_deletion_and_a_restart_finish_the_job() {
+    let (url, _database) = fresh_database(&Backend::Sqlite);
+    let url_text = url_string(&url);
+    prepare(&url_text, 200);
+    let pool = db::connect_pool(&url, 2).unwrap();
+    let counts = TestCounts { pool: pool.clone() };
+    let before = counts.row_counts();
+    let env = [
+        ("DELETION_BATCH_SIZE", "10"),
+        ("DELETION_PAUSE_MS", "100"),
+        ("JOB_LEASE_SECONDS", "1"),
+        ("LOG_LEVEL", "info"),
+    ];
+    let mut first = Instance::start(&url_text, &env, &[]).await;
+    let browser = first.sign_in().await;
+    let job = delete_everyone(&browser, 200).await;
+    let started = Instant::now();
+    while job_state(&pool, job).1 < 30 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the job did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let status = first.terminate();
+    assert!(status.success(), "graceful stop: {status:?}");
+    let log = first.stdout_text();
+    assert!(log.contains("stopped"), "{log}");
+    assert!(!log.contains("will retry"), "{log}");
+    let (state, processed, total, _) = job_state(&pool, job);
+    assert_ne!(state, "done");
+    assert!(processed < total);
+    assert_eq!(processed % 10, 0, "whole batches");
+    assert_eq!(counts.row_counts().customers, 200 - processed);
+
+    let _second = Instance::start(&url_text, &env, &[]).await;
+    wait_until_done(&pool, job, Duration::from_secs(60)).await;
+    assert_eq!(counts.row_counts(), RowCounts::default());
+    assert_eq!(counts.orphans(), 0);
+    let record: (i64, i64, i64, i64) = deletion_records::table
+        .select((
+            deletion_records::customers,
+            deletion_records::tickets,
+            deletion_records::chats,
+            deletion_records::notes,
+        ))
+        .first(&mut pool.get().unwrap())
+        .unwrap();
+    assert_eq!(
+        record,
+        (before.customers, before.tickets, before.chats, before.notes)
+    );
+}
