@@ -80,7 +80,21 @@ async fn metrics_are_served_apart_only_when_configured_and_count_deletions(backe
     ] {
         browser.get(path).await;
     }
+    // An invented method is counted as "other", never as a label of its own.
+    browser
+        .client
+        .request(
+            reqwest::Method::from_bytes(b"BREW").unwrap(),
+            format!("{}/healthz", app.base),
+        )
+        .send()
+        .await
+        .unwrap();
     let text = scrape(metrics_port).await;
+    assert!(
+        text.contains(r#"method="other""#) && !text.contains("BREW"),
+        "{text}"
+    );
     assert!(
         text.contains(r#"desk_http_requests_total{method="GET",route="/people/customers/{id}",status="200"} 2"#),
         "{text}"
