@@ -61,6 +61,24 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
     Ok(None)
 }
 
+/// Gives a job back when its worker stops gracefully (between batches), so that another
+/// instance, or this one restarted, takes it at once instead of after the lease.
+pub fn release(conn: &mut DbConn, job: JobId, owner: &str) -> QueryResult<()> {
+    diesel::update(
+        deletion_jobs::table
+            .find(job.0)
+            .filter(deletion_jobs::lease_owner.eq(owner))
+            .filter(deletion_jobs::status.ne(JobStatus::Done.as_str())),
+    )
+    .set((
+        deletion_jobs::status.eq(JobStatus::Queued.as_str()),
+        deletion_jobs::lease_owner.eq(None::<String>),
+        deletion_jobs::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// A batch was deleted; there may be more.

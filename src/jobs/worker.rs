@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::run::{claim, run_batch, Step};
+use super::run::{claim, release, run_batch, Step};
 use crate::backup::before_bulk::{self, BackupBeforeBulk};
 use crate::db::DbPool;
 use crate::pacing;
@@ -127,6 +127,8 @@ fn worker_loop(
                 }
                 loop {
                     if stop.load(Ordering::Relaxed) {
+                        release(&mut conn, job, owner)?;
+                        tracing::info!(job = job.0, "deletion job released: stopping");
                         return Ok(true);
                     }
                     let started = Instant::now();

@@ -137,8 +137,8 @@ async fn the_other_instance_finishes_a_job_whose_instance_was_killed() {
 }
 
 /// A rolling restart: SIGTERM in the middle of a bulk deletion stops the instance cleanly
-/// (exit 0) after its current batch, and the instance started in its place resumes the job
-/// and finishes it with exact totals.
+/// (exit 0) after its current batch and gives the job back, and the instance started in its
+/// place resumes the job at once and finishes it with exact totals.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_graceful_stop_mid_deletion_and_a_restart_finish_the_job() {
     let (url, _database) = fresh_database(&Backend::Sqlite);
@@ -169,12 +169,19 @@ async fn a_graceful_stop_mid_deletion_and_a_restart_finish_the_job() {
     let log = first.stdout_text();
     assert!(log.contains("stopped"), "{log}");
     assert!(!log.contains("will retry"), "{log}");
-    let (state, processed, total, _) = job_state(&pool, job);
-    assert_ne!(state, "done");
+    // Released, so that the next instance takes it at once.
+    let (state, processed, total, owner) = job_state(&pool, job);
+    assert_eq!((state.as_str(), owner), ("queued", None));
     assert!(processed < total);
     assert_eq!(processed % 10, 0, "whole batches");
     assert_eq!(counts.row_counts().customers, 200 - processed);
 
+    // A lease far longer than the test: only the release lets the new instance resume.
+    let env = [
+        ("DELETION_BATCH_SIZE", "10"),
+        ("DELETION_PAUSE_MS", "0"),
+        ("JOB_LEASE_SECONDS", "600"),
+    ];
     let _second = Instance::start(&url_text, &env, &[]).await;
     wait_until_done(&pool, job, Duration::from_secs(60)).await;
     assert_eq!(counts.row_counts(), RowCounts::default());
