@@ -127,6 +127,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    deletion_job_backups (job_id) {
+        job_id -> BigInt,
+        file -> Text,
+        bytes -> BigInt,
+        written_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     deletion_job_items (job_id, customer_id) {
         job_id -> BigInt,
         customer_id -> BigInt,
@@ -155,6 +164,8 @@ diesel::joinable!(chat_conversations -> customers (customer_id));
 diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
 diesel::joinable!(notes -> customers (customer_id));
 diesel::joinable!(deletion_records -> agents (actor_id));
+diesel::joinable!(deletion_records -> deletion_job_backups (job_id));
+diesel::joinable!(deletion_job_backups -> deletion_jobs (job_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -166,6 +177,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     deletion_records,
     agents,
     sessions,
+    deletion_job_backups,
     login_throttle,
     deletion_jobs,
     deletion_job_items,

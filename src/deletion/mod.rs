@@ -89,7 +89,7 @@ pub fn delete_single(
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
     let id = customer.0;
-    state.write_customers(conn, |conn| {
+    let deleted = state.write_customers(conn, |conn| {
         if lock_existing(conn, &[id])?.is_empty() {
             return Err(DeleteError::NotFound);
         }
@@ -114,7 +114,9 @@ pub fn delete_single(
             counts,
             record_id,
         })
-    })
+    })?;
+    crate::telemetry::deleted("single", &deleted.counts);
+    Ok(deleted)
 }
 
 /// Of these customers, the ones that still exist, locked until the transaction ends.
@@ -302,6 +304,8 @@ pub struct HistoryEntry {
     pub tickets: i64,
     pub chats: i64,
     pub notes: i64,
+    /// A bulk deletion's backup, written before it started (`serve --backup-before-bulk`).
+    pub backup_file: Option<String>,
 }
 
 /// The deletion records, newest first, one page of them.
@@ -313,6 +317,7 @@ pub fn history(
     let total: i64 = deletion_records::table.count().get_result(conn)?;
     let pagination = crate::domain::list_query::Pagination::new(total, page, per_page);
     let entries = deletion_records::table
+        .left_join(crate::schema::deletion_job_backups::table)
         .order((
             deletion_records::created_at.desc(),
             deletion_records::id.desc(),
@@ -328,6 +333,7 @@ pub fn history(
             deletion_records::tickets,
             deletion_records::chats,
             deletion_records::notes,
+            crate::schema::deletion_job_backups::file.nullable(),
         ))
         .load(conn)?;
     Ok((pagination, entries))

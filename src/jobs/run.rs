@@ -84,6 +84,24 @@ pub fn claim_job(conn: &mut DbConn, job: JobId, owner: &str, lease: Duration) ->
     Ok(claimed == 1)
 }
 
+/// Gives a job back when its worker stops gracefully (between batches), so that another
+/// instance, or this one restarted, takes it at once instead of after the lease.
+pub fn release(conn: &mut DbConn, job: JobId, owner: &str) -> QueryResult<()> {
+    diesel::update(
+        deletion_jobs::table
+            .find(job.0)
+            .filter(deletion_jobs::lease_owner.eq(owner))
+            .filter(deletion_jobs::status.ne(JobStatus::Done.as_str())),
+    )
+    .set((
+        deletion_jobs::status.eq(JobStatus::Queued.as_str()),
+        deletion_jobs::lease_owner.eq(None::<String>),
+        deletion_jobs::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// A batch was deleted; there may be more.
@@ -112,6 +130,7 @@ pub fn run_batch(
     settings: &WorkerSettings,
 ) -> QueryResult<Step> {
     let job = job.0;
+    let mut deleted_now = None;
     let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
         // Renewing the lease first also checks that the job is still ours.
         let renewed = diesel::update(
@@ -143,6 +162,7 @@ pub fn run_batch(
         let existing = deletion::lock_existing(conn, &batch)?;
         let frozen = frozen_counts(conn, job, &existing)?;
         let deleted = deletion::delete_locked(conn, &existing)?;
+        deleted_now = Some(deleted);
         // More than was frozen with these customers arrived after the confirmation; it went
         // with them (a customer is never half deleted) and the summary says so.
         let added = |deleted: i64, frozen: i64| (deleted - frozen).max(0);
@@ -181,6 +201,10 @@ pub fn run_batch(
         Ok(step) => {
             if matches!(step, Step::Progressed { .. }) {
                 state.customers_changed();
+            }
+            // Counted once committed.
+            if let Some(deleted) = &deleted_now {
+                crate::telemetry::deleted("bulk", deleted);
             }
             Ok(step)
         }

@@ -23,6 +23,7 @@ pub struct JobPageTemplate {
     progress_text: String,
     summary: String,
     already_gone: String,
+    backup_file: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -33,6 +34,7 @@ pub struct JobFragmentTemplate {
     progress_text: String,
     summary: String,
     already_gone: String,
+    backup_file: Option<String>,
 }
 
 /// A bulk deletion's progress: polled by htmx, refreshed by a meta tag without JavaScript, and
@@ -45,10 +47,11 @@ pub async fn progress(
     job: web::Path<String>,
 ) -> Result<Either<JobFragmentTemplate, JobPageTemplate>, AppError> {
     let id = JobId(super::parse_id(&job, "deletion")?);
-    let (job, added) = with_db(&pool, move |conn| {
+    let (job, added, backup_file) = with_db(&pool, move |conn| {
         Ok::<_, AppError>((
             jobs::find(conn, id)?,
             jobs::added_after_confirmation(conn, id)?,
+            crate::backup::before_bulk::file_of(conn, id)?,
         ))
     })
     .await?;
@@ -80,6 +83,7 @@ pub async fn progress(
             progress_text,
             summary,
             already_gone,
+            backup_file,
         }));
     }
     Ok(Either::Right(JobPageTemplate {
@@ -89,6 +93,7 @@ pub async fn progress(
         progress_text,
         summary,
         already_gone,
+        backup_file,
     }))
 }
 

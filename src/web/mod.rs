@@ -126,7 +126,9 @@ where
 {
     let pool = pool.clone();
     web::block(move || -> Result<T, AppError> {
+        let waiting = crate::telemetry::WaitingForConnection::start();
         let mut conn = pool.get()?;
+        drop(waiting);
         Ok(work(&mut conn))
     })
     .await?
