@@ -92,8 +92,10 @@
     syncHeaderCheckbox();
     syncRequiredChecks(document);
   });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    syncRequiredChecks(event.detail.target);
+  // The whole document: after an outerHTML swap (the bulk confirmation recounted in place) the
+  // event's target is the element that was replaced.
+  document.addEventListener("htmx:afterSettle", function () {
+    syncRequiredChecks(document);
   });
 
   // The list's sort and page-size menus apply at once when JavaScript is on.

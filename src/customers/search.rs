@@ -93,6 +93,20 @@ pub(crate) fn search_filter_planned(
     filter
 }
 
+/// The customer has at least one open ticket (domain/ticket.rs: not in the trash, neither solved
+/// nor closed), answered from the partial index `tickets_open_customer_idx`.
+pub fn has_open_ticket() -> CustomerFilter {
+    Box::new(sql::<Bool>(&open_ticket_exists()))
+}
+
+/// `EXISTS (…)` over `customers`: the SQL of [`has_open_ticket`], also selectable as a column.
+pub(crate) fn open_ticket_exists() -> String {
+    let open = crate::domain::ticket::OPEN_TICKET
+        .replace("trashed_at", "tickets.trashed_at")
+        .replace("status", "tickets.status");
+    format!("EXISTS (SELECT 1 FROM tickets WHERE tickets.customer_id = customers.id AND {open})")
+}
+
 /// The customers a selection holds, as one SQL condition: (matching the "All" search and not
 /// excluded) or ticked one by one.
 pub fn selection_filter(selection: &Selection, dialect: Dialect) -> CustomerFilter {
