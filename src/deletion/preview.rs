@@ -8,7 +8,8 @@ use diesel::sql_types::Bool;
 
 use super::{counts_for, related_of, DeleteError, RelatedSums};
 use crate::customers::{
-    names_where, open_ticket_exists, selection_filter, selection_filter_planned, WALK_SORT_INDEX_ABOVE,
+    names_where, open_ticket_exists, selection_filter, selection_filter_planned,
+    WALK_SORT_INDEX_ABOVE,
 };
 use crate::db::{DbConn, Dialect};
 use crate::domain::deletion_counts::DeletionCounts;

@@ -61,9 +61,8 @@ pub fn request_stop(conn: &mut DbConn, job: JobId, by: &str) -> QueryResult<Opti
         let Some((status, lease_until)) = lock_job(conn, job)? else {
             return Ok(None);
         };
-        let status = JobStatus::try_from(status).map_err(|error| {
-            diesel::result::Error::DeserializationError(error.into())
-        })?;
+        let status = JobStatus::try_from(status)
+            .map_err(|error| diesel::result::Error::DeserializationError(error.into()))?;
         if status.is_finished() {
             return Ok(Some(StopOutcome::AlreadyFinished(status)));
         }

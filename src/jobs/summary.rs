@@ -130,7 +130,10 @@ mod tests {
             stopping.stopping_text().as_deref(),
             Some("Stop requested by Ada: the deletion ends after its current batch.")
         );
-        assert_eq!(stopping.progress_text(), "4,000 of 12,345 customers deleted");
+        assert_eq!(
+            stopping.progress_text(),
+            "4,000 of 12,345 customers deleted"
+        );
         let running = Job {
             stop_requested_at: None,
             ..job(JobStatus::Running)

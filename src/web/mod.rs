@@ -106,9 +106,9 @@ static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
         DELETION,
         STOP_DELETION,
     ]
-        .into_iter()
-        .map(ResourceDef::new)
-        .collect()
+    .into_iter()
+    .map(ResourceDef::new)
+    .collect()
 });
 
 /// Guard of the `{id}` routes: the path is not one of the other customer screens, so that

@@ -82,6 +82,9 @@ async fn keyboard_only_bulk_deletion_across_pages() {
         .await;
     assert_eq!(chrome.focused().await, "Cancel");
     chrome.press(&TAB.to_string()).await;
+    // "Skip customers with open tickets" first (left unticked), then "I understand".
+    assert_eq!(chrome.focused().await, "skip-open-tickets");
+    chrome.press(&TAB.to_string()).await;
     assert_eq!(chrome.focused().await, "understood");
     chrome.press(" ").await;
     chrome.press(&ENTER.to_string()).await;

@@ -23,4 +23,6 @@ mod sessions;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
+mod skip_open_tickets;
+mod stop_deletion;
 mod text_input;

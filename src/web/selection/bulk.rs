@@ -12,8 +12,8 @@ use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::deletion::{self, BulkPreview};
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
-use crate::domain::{first_value, group_thousands, plural};
 use crate::domain::selection::Selection;
+use crate::domain::{first_value, group_thousands, plural};
 use crate::jobs::{self, Confirmed, JobId, StartError};
 use crate::state::AppState;
 use crate::tokens::random_token;
@@ -327,7 +327,15 @@ pub async fn submit(
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
     let started = with_conn(&pool, move |conn| {
-        jobs::start(conn, &state, &for_db, skip, &confirmed_for_db, &token, &actor)
+        jobs::start(
+            conn,
+            &state,
+            &for_db,
+            skip,
+            &confirmed_for_db,
+            &token,
+            &actor,
+        )
     })
     .await?;
     match started {
