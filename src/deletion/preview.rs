@@ -89,7 +89,7 @@ pub fn preview_bulk(
     let busy = unfinished_jobs(conn)?;
     // Whether each customer is kept: only asked of the database when skipping.
     let kept = if skip_open_tickets {
-        open_ticket_exists()
+        open_ticket_exists(dialect)
     } else {
         "1 = 0".to_owned()
     };
@@ -110,6 +110,7 @@ pub fn preview_bulk(
             selection_filter_planned(selection, dialect, walk),
             &busy,
             skip_open_tickets,
+            dialect,
         ),
         3,
     )?;

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use super::JobStatus;
 use crate::customers::{has_open_ticket, CustomerFilter};
-use crate::db::DbConn;
+use crate::db::{DbConn, Dialect};
 use crate::deletion::RelatedSums;
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
@@ -83,10 +83,11 @@ pub(crate) fn to_delete(
     filter: CustomerFilter,
     busy_jobs: &[i64],
     skip_open_tickets: bool,
+    dialect: Dialect,
 ) -> CustomerFilter {
     let candidates = candidates(filter, busy_jobs);
     if skip_open_tickets {
-        Box::new(candidates.and(not(has_open_ticket())))
+        Box::new(candidates.and(not(has_open_ticket(dialect))))
     } else {
         candidates
     }

@@ -317,6 +317,7 @@ pub fn start(
                 selection_filter(selection, dialect),
                 &busy,
                 skip_open_tickets,
+                dialect,
             ))
             .select((job.into_sql::<BigInt>(), customers::id, related_of()));
         diesel::insert_into(deletion_job_items::table)
@@ -338,7 +339,7 @@ pub fn start(
                     selection_filter(selection, dialect),
                     &busy,
                 ))
-                .filter(has_open_ticket())
+                .filter(has_open_ticket(dialect))
                 .count()
                 .get_result(conn)?
         } else {
