@@ -53,9 +53,9 @@ impl TicketStatus {
     }
 }
 
-/// An open ticket: not in the trash, and neither solved nor closed. As SQL over `tickets`, the
-/// one place it is written: the partial index `tickets_open_customer_idx` (migrations) has the
-/// same condition word for word, which SQLite's planner needs to use it.
+/// An open ticket: not in the trash, and neither solved nor closed, as SQL over `tickets`
+/// (`customers::open_ticket_exists`; the partial index `tickets_customer_open_idx` holds the
+/// untrashed tickets with their status).
 pub const OPEN_TICKET: &str = "trashed_at IS NULL AND status NOT IN ('solved', 'closed')";
 
 /// Whether a ticket is open, as [`OPEN_TICKET`] says in SQL.

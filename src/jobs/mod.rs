@@ -34,7 +34,7 @@ use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, d
 use crate::state::AppState;
 
 pub use confirmation::Confirmed;
-pub use run::{claim, run_batch, Step};
+pub use run::{claim, claim_job, run_batch, Step};
 pub use stop::{request_stop, StopOutcome};
 pub use worker::{Worker, WorkerSettings};
 
@@ -269,7 +269,7 @@ pub fn job_for_digest(
 /// confirmation again returns the job it started. With `skip_open_tickets`, only the customers
 /// without an open ticket at this moment are frozen, and how many were kept must also be what
 /// the confirmation showed (`confirmed.kept`).
-#[tracing::instrument(skip_all, fields(actor = actor.id.0, customers = confirmed.customers()))]
+#[tracing::instrument(skip_all, fields(actor = ?actor.id, customers = confirmed.customers()))]
 pub fn start(
     conn: &mut DbConn,
     state: &AppState,
@@ -298,7 +298,7 @@ pub fn start(
             .values((
                 deletion_jobs::created_at.eq(now()),
                 deletion_jobs::confirmation_token.eq(token),
-                deletion_jobs::actor_id.eq(Some(actor.id.0)),
+                deletion_jobs::actor_id.eq(actor.id.map(|id| id.0)),
                 deletion_jobs::actor_name.eq(&actor.name),
                 deletion_jobs::status.eq(JobStatus::Queued.as_str()),
                 deletion_jobs::total.eq(confirmed.customers()),

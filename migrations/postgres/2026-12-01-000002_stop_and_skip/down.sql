@@ -1,4 +1,3 @@
-DROP INDEX tickets_open_customer_idx;
 ALTER TABLE deletion_records DROP COLUMN kept_open_tickets;
 ALTER TABLE deletion_records DROP COLUMN stopped;
 ALTER TABLE deletion_records DROP COLUMN confirmed_customers;

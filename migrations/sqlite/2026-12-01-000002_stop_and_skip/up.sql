@@ -1,5 +1,6 @@
 -- Stop a running deletion, and skip customers with open tickets. Kept in step with the other
--- backend's migration of the same name.
+-- backend's migration of the same name. Which customers have an open ticket is answered from
+-- tickets_customer_open_idx (migration 2026-12-01-000001_last_active).
 --
 -- A job can end "stopped": SQLite cannot change a CHECK constraint in place, so the status
 -- column is replaced by one that allows it (copied, the old one dropped, the new one renamed;
@@ -28,9 +29,3 @@ ALTER TABLE deletion_job_confirmations ADD COLUMN kept_open_tickets BIGINT NOT N
 ALTER TABLE deletion_records ADD COLUMN confirmed_customers BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE deletion_records ADD COLUMN stopped BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE deletion_records ADD COLUMN kept_open_tickets BIGINT NOT NULL DEFAULT 0;
-
--- Which customers have an open ticket (not in the trash, not solved or closed), from the index
--- alone. The condition must read exactly as in domain/ticket.rs (OPEN_TICKET) for SQLite's
--- planner to use it.
-CREATE INDEX tickets_open_customer_idx ON tickets (customer_id)
-    WHERE trashed_at IS NULL AND status NOT IN ('solved', 'closed');
