@@ -75,6 +75,9 @@ diesel::table! {
         actor_id -> Nullable<BigInt>,
         actor_name -> Text,
         job_id -> Nullable<BigInt>,
+        confirmed_customers -> BigInt,
+        stopped -> Bool,
+        kept_open_tickets -> BigInt,
     }
 }
 
@@ -153,12 +156,22 @@ diesel::table! {
         tickets_added -> BigInt,
         chats_added -> BigInt,
         notes_added -> BigInt,
+        kept_open_tickets -> BigInt,
+    }
+}
+
+diesel::table! {
+    deletion_job_stops (job_id) {
+        job_id -> BigInt,
+        requested_at -> Timestamp,
+        requested_by -> Text,
     }
 }
 
 diesel::joinable!(tickets -> customers (customer_id));
 diesel::joinable!(deletion_job_items -> deletion_jobs (job_id));
 diesel::joinable!(deletion_job_confirmations -> deletion_jobs (job_id));
+diesel::joinable!(deletion_job_stops -> deletion_jobs (job_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(chat_conversations -> customers (customer_id));
 diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
@@ -182,4 +195,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     deletion_jobs,
     deletion_job_items,
     deletion_job_confirmations,
+    deletion_job_stops,
 );

@@ -150,10 +150,14 @@ fn worker_loop(
                             tracing::info!(job = job.0, "deletion job finished");
                             return Ok(true);
                         }
+                        Step::Stopped => {
+                            tracing::info!(job = job.0, "deletion job stopped on request");
+                            return Ok(true);
+                        }
                         Step::LostLease => {
                             tracing::warn!(
                                 job = job.0,
-                                "deletion job taken over by another worker"
+                                "deletion job no longer ours (taken over, or stopped meanwhile)"
                             );
                             return Ok(true);
                         }

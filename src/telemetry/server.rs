@@ -78,7 +78,7 @@ fn sample(pool: &DbPool) {
 /// Jobs queued and running, in the database (so across every instance).
 fn unfinished_jobs(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
     let rows: Vec<(String, i64)> = deletion_jobs::table
-        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
+        .filter(deletion_jobs::status.eq_any(JobStatus::UNFINISHED.map(JobStatus::as_str)))
         .group_by(deletion_jobs::status)
         .select((deletion_jobs::status, count_star()))
         .load(conn)?;

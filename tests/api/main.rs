@@ -28,5 +28,7 @@ mod sessions;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
+mod skip_open_tickets;
+mod stop_deletion;
 mod takeover;
 mod text_input;

@@ -127,6 +127,8 @@ pub fn bulk_confirmation_fields(page: &Page) -> Vec<(String, String)> {
         "tickets_in_trash",
         "chats",
         "notes",
+        "kept",
+        "counted_skip_open_tickets",
     ]
     .iter()
     .map(|name| {
