@@ -1,9 +1,13 @@
 //! `customer-desk delete`: the list's criteria as flags. Without `--yes` it says what would be
 //! deleted (the bulk confirmation's numbers) and changes nothing; with `--yes` it starts the
 //! same kind of deletion job as the confirmation and works it here (or follows a serving
-//! instance's worker that took it), with a progress bar.
+//! instance's worker that took it), with a progress bar. Ctrl-C asks the job to stop after its
+//! current batch, as the Stop deletion button does; a second Ctrl-C quits at once (the batch
+//! in progress is rolled back, whole).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -158,13 +162,10 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
     work(&mut conn, &state, job, &settings, counts.customers)?;
     let done = jobs::find(&mut conn, job)?.context("the job disappeared")?;
     if !done.is_done() {
+        // Stopped (Ctrl-C or Stop deletion): an outcome to report, not a crash.
         let added = jobs::added_after_confirmation(&mut conn, job)?;
-        bail!(
-            "deletion job #{} ended as {}: {}",
-            job.0,
-            done.status.as_str(),
-            done.summary(&added)
-        );
+        eprintln!("Deletion job #{}: {}", job.0, done.summary(&added));
+        std::process::exit(1);
     }
     println!(
         "Deleted {}{} (job #{}, in {:.1} s).",
@@ -206,7 +207,20 @@ fn work(
         .progress_chars("=> "),
     );
     let owner = format!("cli-{}-{}", std::process::id(), random_token(6));
+    let interrupted = ctrl_c_flag()?;
+    let mut stop_asked = false;
+    let mut stop_if_interrupted = |conn: &mut DbConn| -> anyhow::Result<()> {
+        if interrupted.load(Ordering::Relaxed) && !stop_asked {
+            stop_asked = true;
+            bar.suspend(|| {
+                eprintln!("Stopping after the current batch (Ctrl-C again quits at once)…")
+            });
+            jobs::request_stop(conn, job, "command line (Ctrl-C)")?;
+        }
+        Ok(())
+    };
     loop {
+        stop_if_interrupted(conn)?;
         let current = jobs::find(conn, job)?.context("the job disappeared")?;
         bar.set_position(current.processed as u64);
         if current.is_finished() {
@@ -215,14 +229,27 @@ fn work(
         }
         if jobs::claim_job(conn, job, &owner, settings.lease)? {
             // Ours until it is finished or another worker takes it over.
+            // The next batch after a stop request ends the job as stopped.
             while let Step::Progressed { processed } =
                 jobs::run_batch(conn, state, job, &owner, settings)?
             {
                 bar.set_position(processed as u64);
+                stop_if_interrupted(conn)?;
             }
             continue;
         }
         // Another worker holds it: watch.
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// Set by the first Ctrl-C (the process keeps running so that the batch in progress commits and
+/// the stop is recorded); a second Ctrl-C ends the process as usual.
+fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::SIGINT;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    // Registered first, so that it sees the flag as the previous press left it.
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, Arc::clone(&interrupted))?;
+    signal_hook::flag::register(SIGINT, Arc::clone(&interrupted))?;
+    Ok(interrupted)
 }
