@@ -341,3 +341,123 @@ fn delete_by_criteria_dry_run_then_yes() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("No customers match"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C during `delete --yes` stops the job after its batch, as Stop deletion does: the
+/// customers not reached keep every row, the record says "stopped", the exit status is 1.
+#[test]
+fn ctrl_c_stops_a_deletion_after_its_batch() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("cd-cli-ctrl-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("desk.sqlite3");
+    let _ = std::fs::remove_file(&database);
+    let seeded = desk(&database)
+        .args(["seed", "--customers", "1000"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let before = table_counts(&database);
+    let snapshot = dir.join("before.sqlite3");
+    let _ = std::fs::remove_file(&snapshot);
+    {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        SqliteConnection::establish(&database.to_string_lossy())
+            .unwrap()
+            .batch_execute(&format!("VACUUM INTO '{}'", snapshot.display()))
+            .unwrap();
+    }
+
+    let mut child = desk(&database)
+        .args(["delete", "--all-customers", "--yes", "--batch-size", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("started by") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "no job started");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let ended = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&ended.stderr);
+    assert_eq!(ended.status.code(), Some(1), "{err}");
+    assert!(err.contains("Stopped:"), "{err}");
+
+    let after = table_counts(&database);
+    let deleted = before[0] - after[0];
+    assert!(
+        deleted > 0 && after[0] > 0,
+        "deleted {deleted} of {}",
+        before[0]
+    );
+    assert_eq!(
+        sqlite_count(
+            &database,
+            &format!(
+                "SELECT count(*) AS n FROM deletion_records WHERE stopped = 1 \
+                 AND customers = {deleted} AND confirmed_customers = {}",
+                before[0]
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        sqlite_count(
+            &database,
+            "SELECT count(*) AS n FROM deletion_jobs WHERE status = 'stopped'"
+        ),
+        1
+    );
+    // Every customer left has exactly the rows it had before, in every related table.
+    assert_eq!(changed_customers(&database, &snapshot), 0);
+    for sql in [
+        "SELECT count(*) AS n FROM tickets WHERE customer_id NOT IN (SELECT id FROM customers)",
+        "SELECT count(*) AS n FROM chat_conversations WHERE customer_id NOT IN (SELECT id FROM customers)",
+        "SELECT count(*) AS n FROM notes WHERE customer_id NOT IN (SELECT id FROM customers)",
+    ] {
+        assert_eq!(sqlite_count(&database, sql), 0, "{sql}");
+    }
+    assert_eq!(
+        sqlite_count(&database, "SELECT count(*) AS n FROM notes"),
+        before[5] - deleted
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Customers of `database` whose tickets, ticket messages, chats, chat messages or notes differ
+/// in number from the same customer's in `snapshot` (an earlier copy).
+fn changed_customers(database: &std::path::Path, snapshot: &std::path::Path) -> i64 {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = SqliteConnection::establish(&database.to_string_lossy()).unwrap();
+    conn.batch_execute(&format!("ATTACH DATABASE '{}' AS b", snapshot.display()))
+        .unwrap();
+    let per = |schema: &str| {
+        format!(
+            "(SELECT count(*) FROM {schema}.tickets t WHERE t.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.ticket_messages m JOIN {schema}.tickets t ON t.id = m.ticket_id \
+              WHERE t.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.chat_conversations h WHERE h.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.chat_messages m JOIN {schema}.chat_conversations h \
+              ON h.id = m.conversation_id WHERE h.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.notes o WHERE o.customer_id = c.id)"
+        )
+    };
+    diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM main.customers c WHERE {} <> {}",
+        per("main"),
+        per("b")
+    ))
+    .get_result::<Count>(&mut conn)
+    .unwrap()
+    .n
+}
