@@ -6,6 +6,7 @@ pub mod deletion_counts;
 pub mod ids;
 pub mod list_query;
 pub mod related;
+pub mod retention;
 pub mod selection;
 pub mod ticket;
 

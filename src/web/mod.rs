@@ -17,6 +17,7 @@ pub mod local_address;
 pub mod login;
 pub mod login_flood;
 pub mod login_guard;
+pub mod retention;
 pub mod selection;
 pub mod session;
 
@@ -80,7 +81,28 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         // The deletion history and a bulk deletion's progress (administrators).
         .service(resource(DELETIONS).route(get().to(deletions::history)))
-        .service(resource(DELETION).route(get().to(deletions::progress)));
+        .service(resource(DELETION).route(get().to(deletions::progress)))
+        // Retention rules (administrators).
+        .service(resource(RETENTION).route(get().to(retention::list)))
+        .service(
+            resource(RETENTION_NEW)
+                .route(get().to(retention::form::new_form))
+                .route(post().to(retention::form::create)),
+        )
+        .service(
+            resource("/people/customers/retention/{rule}/edit")
+                .route(get().to(retention::form::edit_form))
+                .route(post().to(retention::form::update)),
+        )
+        .service(
+            resource("/people/customers/retention/{rule}/activate")
+                .route(get().to(retention::activate::confirm))
+                .route(post().to(retention::activate::submit)),
+        )
+        .service(
+            resource("/people/customers/retention/{rule}/deactivate")
+                .route(post().to(retention::deactivate)),
+        );
 }
 
 // The customer screens that are not a customer's; `/people/customers/{id}…` must never take
@@ -90,12 +112,22 @@ const SELECTION: &str = "/people/customers/selection";
 const BULK_DELETE: &str = "/people/customers/selection/delete";
 const DELETIONS: &str = "/people/customers/deletions";
 const DELETION: &str = "/people/customers/deletions/{job}";
+const RETENTION: &str = "/people/customers/retention";
+const RETENTION_NEW: &str = "/people/customers/retention/new";
 
 static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
-    [NEW_CUSTOMER, SELECTION, BULK_DELETE, DELETIONS, DELETION]
-        .into_iter()
-        .map(ResourceDef::new)
-        .collect()
+    [
+        NEW_CUSTOMER,
+        SELECTION,
+        BULK_DELETE,
+        DELETIONS,
+        DELETION,
+        RETENTION,
+        RETENTION_NEW,
+    ]
+    .into_iter()
+    .map(ResourceDef::new)
+    .collect()
 });
 
 /// Guard of the `{id}` routes: the path is not one of the other customer screens, so that
@@ -203,6 +235,8 @@ mod tests {
             "/people/customers/deletions/7",
             "/people/customers/deletions/edit",
             "/people/customers/%6Eew",
+            "/people/customers/retention",
+            "/people/customers/retention/new",
         ] {
             assert!(!read_as_customer_id(path), "{path}");
         }

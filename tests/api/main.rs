@@ -17,6 +17,8 @@ mod deletion_rules;
 mod exact_confirmation;
 mod operations;
 mod profile;
+mod retention;
+mod retention_runs;
 mod search_plan;
 mod seeding;
 mod sessions;

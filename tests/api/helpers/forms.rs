@@ -105,12 +105,15 @@ impl ListForm {
 
 /// The hidden fields of the bulk confirmation form on a page.
 pub fn bulk_confirmation_fields(page: &Page) -> Vec<(String, String)> {
+    confirmation_fields(page, "/people/customers/selection/delete")
+}
+
+/// The hidden fields of a confirmation form posting to `action` (the bulk confirmation's, or a
+/// retention rule's activation).
+pub fn confirmation_fields(page: &Page, action: &str) -> Vec<(String, String)> {
     let document = Html::parse_document(&page.body);
-    let form = first(
-        &document,
-        r#"form[action="/people/customers/selection/delete"]"#,
-    )
-    .expect("the page has the bulk confirmation form");
+    let form = first(&document, &format!(r#"form[action="{action}"]"#))
+        .unwrap_or_else(|| panic!("the page has a form posting to {action}:\n{}", page.body));
     [
         "csrf_token",
         "token",
