@@ -18,6 +18,7 @@ mod exact_confirmation;
 mod operations;
 mod profile;
 mod retention;
+mod retention_browser;
 mod retention_runs;
 mod search_plan;
 mod seeding;
