@@ -1,4 +1,5 @@
-//! `customer-desk`: serve the app, migrate the database, or seed it with realistic data.
+//! `customer-desk`: serve the app, migrate the database, seed it with realistic data, or delete
+//! customers by criteria (`cli/`).
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -12,6 +13,8 @@ use customer_desk::retention::RetentionSettings;
 use customer_desk::startup::{self, ServerSettings};
 use customer_desk::tokens::random_token;
 use customer_desk::{customers, jobs, seed};
+
+mod cli;
 
 const DEMO_CUSTOMERS: u64 = 2_000;
 
@@ -72,6 +75,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = seed::Shape::Realistic)]
         shape: seed::Shape,
     },
+    /// Delete the customers matching a search and filters (as the list's "All (N)"): without
+    /// --yes, only say what would be deleted.
+    Delete(cli::delete::DeleteArgs),
     /// Retention rules: list them, or run them now (for cron instead of `serve`'s schedule).
     Retention {
         #[command(subcommand)]
@@ -189,6 +195,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Serve(args)) => serve(&url, args),
+        Some(Command::Delete(args)) => cli::delete::run(&url, args),
         Some(Command::Migrate) => {
             let pool = db::connect_pool(&url, 1)?;
             let applied = db::run_migrations(&mut *pool.get()?)?;

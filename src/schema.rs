@@ -11,6 +11,8 @@ diesel::table! {
         job_title -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// Kept by triggers (migrations `2026-12-01-000001_last_active`); never written by the app.
+        last_active_at -> Timestamp,
     }
 }
 

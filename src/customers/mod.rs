@@ -9,6 +9,7 @@
 //! - `profile.rs`: one customer's profile;
 //! - here: [`Customer`], [`find`], [`create`] and [`update`] with case-insensitive email
 //!   uniqueness; writes take the [`AppState`], whose list snapshots they make stale.
+mod criteria;
 mod list;
 mod profile;
 mod screen;
@@ -22,6 +23,7 @@ use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::schema::customers;
 use crate::state::AppState;
 
+pub use criteria::{criteria_filter, criteria_filter_planned, filters_filter};
 pub use list::{
     count_matching, ids_where, list, matching, names_where, summarize, ListPage, ListRow,
     SNAPSHOT_FROM_OFFSET,

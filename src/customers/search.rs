@@ -6,6 +6,7 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
+use super::criteria::criteria_filter_planned;
 use super::Backend;
 use crate::db::{lower, Dialect};
 use crate::domain::list_query::Search;
@@ -93,8 +94,8 @@ pub(crate) fn search_filter_planned(
     filter
 }
 
-/// The customers a selection holds, as one SQL condition: (matching the "All" search and not
-/// excluded) or ticked one by one.
+/// The customers a selection holds, as one SQL condition: (matching the "All" criteria, search
+/// and filters, and not excluded) or ticked one by one.
 pub fn selection_filter(selection: &Selection, dialect: Dialect) -> CustomerFilter {
     selection_filter_planned(selection, dialect, false)
 }
@@ -106,7 +107,7 @@ pub fn selection_filter_planned(
     walk_sort_index: bool,
 ) -> CustomerFilter {
     let all: Option<CustomerFilter> = selection.all.as_ref().map(|all| {
-        let matching = search_filter_planned(&Search::parse(&all.search), dialect, walk_sort_index);
+        let matching = criteria_filter_planned(&all.criteria(), dialect, walk_sort_index);
         if all.excluded.is_empty() {
             matching
         } else {

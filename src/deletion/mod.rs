@@ -17,17 +17,28 @@ use crate::domain::related::{self, Counted};
 use crate::schema::{customers, deletion_records};
 use crate::state::AppState;
 
-/// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
+/// Who deletes: an administrator (recorded by id and, kept apart from customer data, by name),
+/// or the command line (no account: by name only, with the operating-system user).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub id: AgentId,
+    pub id: Option<AgentId>,
     pub name: String,
+}
+
+impl Actor {
+    /// `customer-desk delete` run by the operating-system user `os_user`.
+    pub fn command_line(os_user: &str) -> Self {
+        Self {
+            id: None,
+            name: format!("command line (OS user {os_user})"),
+        }
+    }
 }
 
 impl From<crate::accounts::Agent> for Actor {
     fn from(agent: crate::accounts::Agent) -> Self {
         Self {
-            id: AgentId(agent.id),
+            id: Some(AgentId(agent.id)),
             name: agent.name,
         }
     }
@@ -69,7 +80,7 @@ pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts>
 /// Deletes one customer with every ticket (trashed ones too) and its messages, every chat
 /// conversation and its messages, and every note, and records the deletion, all in one
 /// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
-#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = actor.id.0))]
+#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = ?actor.id))]
 pub fn delete_single(
     conn: &mut DbConn,
     state: &AppState,
@@ -93,7 +104,7 @@ pub fn delete_single(
         // What the statements deleted; the lock kept it equal to what was shown.
         let record_id = record(
             conn,
-            Some(actor.id),
+            actor.id,
             &actor.name,
             &counts,
             RecordOf::Single(customer),

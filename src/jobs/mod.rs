@@ -30,7 +30,7 @@ use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, d
 use crate::state::AppState;
 
 pub use confirmation::Confirmed;
-pub use run::{claim, run_batch, Step};
+pub use run::{claim, claim_job, run_batch, Step};
 pub use worker::{Worker, WorkerSettings};
 
 /// Where a job is: queued (frozen, waiting for a worker), running (under a lease), done
@@ -190,7 +190,7 @@ pub fn job_for_digest(
 /// Freezes the selection into a queued job, if it is still exactly what was confirmed: the same
 /// customers (by digest) with the same counts of tickets, chats and notes. Submitting the same
 /// confirmation again returns the job it started.
-#[tracing::instrument(skip_all, fields(actor = actor.id.0, customers = confirmed.customers()))]
+#[tracing::instrument(skip_all, fields(actor = ?actor.id, customers = confirmed.customers()))]
 pub fn start(
     conn: &mut DbConn,
     state: &AppState,
@@ -218,7 +218,7 @@ pub fn start(
             .values((
                 deletion_jobs::created_at.eq(now()),
                 deletion_jobs::confirmation_token.eq(token),
-                deletion_jobs::actor_id.eq(Some(actor.id.0)),
+                deletion_jobs::actor_id.eq(actor.id.map(|id| id.0)),
                 deletion_jobs::actor_name.eq(&actor.name),
                 deletion_jobs::status.eq(JobStatus::Queued.as_str()),
                 deletion_jobs::total.eq(confirmed.customers()),

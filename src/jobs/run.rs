@@ -61,6 +61,29 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
     Ok(None)
 }
 
+/// Takes this job if it is unfinished and its lease is free or expired (the command line works
+/// the job it started; a serving instance's worker may have taken it first).
+pub fn claim_job(conn: &mut DbConn, job: JobId, owner: &str, lease: Duration) -> QueryResult<bool> {
+    let at = now();
+    let claimed = diesel::update(
+        deletion_jobs::table
+            .find(job.0)
+            .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
+            .filter(
+                deletion_jobs::lease_until
+                    .is_null()
+                    .or(deletion_jobs::lease_until.lt(at)),
+            ),
+    )
+    .set((
+        deletion_jobs::status.eq(JobStatus::Running.as_str()),
+        deletion_jobs::lease_owner.eq(Some(owner)),
+        deletion_jobs::lease_until.eq(Some(lease_end(lease))),
+    ))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// A batch was deleted; there may be more.

@@ -438,3 +438,49 @@ async fn no_serious_accessibility_violations() {
     );
     chrome.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_by_organisation_select_all_and_delete() {
+    let Some(chrome) = chrome(true).await else {
+        return;
+    };
+    let app = spawn_app(Backend::Sqlite).await;
+    app.add_many_customers(30, "Acme").await;
+    app.add_many_customers(20, "Other").await;
+    sign_in(&chrome, &app.address, ADMIN_EMAIL, PASSWORD).await;
+
+    // The filter controls: a labelled field in the search form.
+    chrome.click("details.filters summary").await;
+    chrome.click("input[name='organisation']").await;
+    chrome.press("ACME").await;
+    chrome.click(".filter-controls button[type=submit]").await;
+    chrome
+        .wait_for(
+            "the filtered list",
+            "return location.search.includes('organisation=ACME')",
+        )
+        .await;
+    chrome.wait_for_text("1–30 of 30").await;
+    chrome.wait_for_text("Organisation is “ACME”").await;
+
+    // All (30) from the selection menu selects the filtered set only.
+    chrome.click("details.select-menu summary").await;
+    chrome.click("button[name='action'][value='all']").await;
+    selected_text(&chrome, "30 selected").await;
+    chrome.click("button.trash").await;
+    chrome
+        .wait_for_text("Permanently delete 30 customers?")
+        .await;
+    chrome.click("#understood").await;
+    chrome.click("button[data-requires]").await;
+    chrome
+        .wait_for(
+            "the progress page",
+            "return location.pathname.startsWith('/people/customers/deletions/')",
+        )
+        .await;
+    chrome.wait_for_text("Deleted 30 customers").await;
+    assert_eq!(app.row_counts().await.customers, 20);
+    assert_eq!(app.orphans().await, 0);
+    chrome.close().await;
+}

@@ -38,7 +38,7 @@ fn settings() -> WorkerSettings {
 
 fn actor(id: i64, name: &str) -> Actor {
     Actor {
-        id: AgentId(id),
+        id: Some(AgentId(id)),
         name: name.into(),
     }
 }

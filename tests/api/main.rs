@@ -15,6 +15,8 @@ mod customers_list;
 mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
+mod filters;
+mod filters_deletion;
 mod operations;
 mod profile;
 mod retention;

@@ -167,6 +167,8 @@ pub fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
 
 pub struct TestApp {
     pub address: String,
+    /// The database as the binary's DATABASE_URL names it (for the command line).
+    pub database_url: String,
     pub pool: DbPool,
     /// A browser signed in as the administrator [`ADMIN_EMAIL`]; `app.get(…)` and friends use it.
     pub admin: Browser,
@@ -293,9 +295,14 @@ async fn spawn(
     let running = startup::run(listener, pool.clone(), settings).expect("start the server");
     tokio::spawn(running.server);
     let address = format!("http://127.0.0.1:{port}");
+    let database_url = match &url {
+        DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
     TestApp {
         admin: Browser::new(&address),
         address,
+        database_url,
         pool,
         _worker: running.worker,
         state: running.state,
