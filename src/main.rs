@@ -81,23 +81,7 @@ enum Command {
     /// Retention rules: list them, or run them now (for cron instead of `serve`'s schedule).
     Retention {
         #[command(subcommand)]
-        command: RetentionCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum RetentionCommand {
-    /// Every rule: its criteria, state, who it matches now and its last run.
-    List,
-    /// Run every active rule now (or the one named), whatever the interval, and wait for its
-    /// deletion; exits with status 2 when a rule paused or was not active.
-    Run {
-        /// The rule's name (case-insensitive).
-        #[arg(long)]
-        rule: Option<String>,
-        /// Only say what each rule would delete now; delete nothing.
-        #[arg(long)]
-        dry_run: bool,
+        command: cli::retention::RetentionCommand,
     },
 }
 
@@ -159,7 +143,7 @@ struct ServeArgs {
     #[arg(long, env = "WAL_BOUND_MIB", default_value_t = 64)]
     wal_bound_mib: u64,
     /// How often each active retention rule runs: such as 24h, 90m or 1m (at least 1 minute).
-    #[arg(long, env = "RETENTION_INTERVAL", default_value = "24h", value_parser = parse_interval)]
+    #[arg(long, env = "RETENTION_INTERVAL", default_value = "24h", value_parser = RetentionSettings::parse_interval)]
     retention_interval: Duration,
     /// Seconds between two writes of the health probe, which /healthz reports.
     #[arg(long, env = "HEALTH_PROBE_SECONDS", default_value_t = 5)]
@@ -223,47 +207,8 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
-        Some(Command::Retention { command }) => {
-            use customer_desk::retention::cli;
-            let pool = db::connect_pool(&url, 2)?;
-            db::run_migrations(&mut *pool.get()?)?;
-            match command {
-                RetentionCommand::List => print!("{}", cli::list_rules(&pool)?),
-                RetentionCommand::Run { rule, dry_run } => {
-                    let worker = jobs::WorkerSettings::default();
-                    let (report, refused) =
-                        cli::run_rules(&pool, rule.as_deref(), dry_run, &worker)?;
-                    print!("{report}");
-                    if refused {
-                        std::process::exit(2);
-                    }
-                }
-            }
-            Ok(())
-        }
+        Some(Command::Retention { command }) => cli::retention::run(&url, command),
     }
-}
-
-/// `24h`, `90m`, `1m`, `3600s`, `1d`: at least a minute.
-fn parse_interval(raw: &str) -> Result<Duration, String> {
-    let raw = raw.trim();
-    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
-    let (number, unit) = raw.split_at(split);
-    let number: u64 = number
-        .parse()
-        .map_err(|_| format!("“{raw}” is not an interval such as 24h, 90m or 1m"))?;
-    let seconds = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        _ => return Err(format!("“{raw}”: the unit is s, m, h or d (such as 24h)")),
-    };
-    let interval = Duration::from_secs(number.saturating_mul(seconds));
-    if interval < RetentionSettings::MIN_INTERVAL {
-        return Err("the retention interval is at least 1 minute (1m)".into());
-    }
-    Ok(interval)
 }
 
 /// Logs to standard error, filtered by `filter`. actix-http logs every malformed request it

@@ -440,6 +440,20 @@ fn retention_list_and_run_from_the_command_line() {
     assert_eq!(inactive.status.code(), Some(2), "{inactive:?}");
     assert_eq!(sqlite_count(&database, count), 10);
 
+    // 2 of 10 customers is past the default safety limit (10 %): the rule pauses.
+    let paused = desk(&database)
+        .args(["retention", "run", "--rule", "Quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(paused.status.code(), Some(2), "{paused:?}");
+    assert!(String::from_utf8_lossy(&paused.stdout)
+        .contains("Quiet: paused. This run would delete 2 customers of 10"));
+    assert_eq!(sqlite_count(&database, count), 10);
+    // What an administrator's confirmation would leave: active, with a limit that allows it.
+    sqlite_exec(
+        &database,
+        "UPDATE retention_rules SET state = 'active', paused_reason = NULL, max_percent = 100",
+    );
     let ran = desk(&database)
         .args(["retention", "run", "--rule", "QUIET"])
         .output()

@@ -171,7 +171,7 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
 
 /// Works the job here, batch by batch; when a serving instance's worker holds it, follows its
 /// progress until it is done (taking it over if that worker's lease runs out).
-fn work(
+pub(super) fn work(
     conn: &mut DbConn,
     state: &AppState,
     job: JobId,

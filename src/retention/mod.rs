@@ -2,7 +2,6 @@
 //! unique name, an organisation some customer has), their state, and their runs ([`run`]) on a
 //! schedule ([`scheduler`]). A run is an ordinary bulk deletion job. Knows nothing of HTTP.
 
-pub mod cli;
 pub mod run;
 pub mod scheduler;
 pub mod screen;

@@ -2,7 +2,6 @@
 //! numbers), the run itself as an ordinary bulk deletion job, the safety limit that pauses it,
 //! and the lease that lets one instance at a time run a rule.
 
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{NaiveDate, NaiveDateTime, TimeDelta};
@@ -13,9 +12,11 @@ use super::{find, Rule};
 use crate::customers::selection_filter;
 use crate::db::{now, DbConn, Dialect};
 use crate::deletion::{self, Actor, BulkPreview};
+use crate::domain::filters::Criteria;
 use crate::domain::ids::{AgentId, JobId};
+use crate::domain::list_query::Search;
 use crate::domain::retention::RuleState;
-use crate::domain::selection::{AllMatching, Selection};
+use crate::domain::selection::Selection;
 use crate::jobs::confirmation::{candidates, unfinished_jobs};
 use crate::jobs::{self, Confirmed, StartError};
 use crate::schema::{customers, retention_rules, retention_runs};
@@ -31,16 +32,12 @@ pub fn today() -> NaiveDate {
 /// the same selection that the list's "All (N)" makes, so the preview, the freeze and the
 /// deletion are the bulk deletion's own.
 pub fn rule_selection(rule: &Rule, today: NaiveDate) -> Selection {
-    // Its day is part of the criteria once the filters can say "last active before".
-    let _ = (rule, today);
-    Selection {
-        all: Some(AllMatching {
-            search: String::new(),
-            excluded: BTreeSet::new(),
-        }),
-        ids: BTreeSet::new(),
-        version: 0,
-    }
+    let mut selection = Selection::default();
+    selection.select_all_matching(&Criteria::new(
+        Search::default(),
+        rule.criteria.filters(today),
+    ));
+    selection
 }
 
 /// How many customers the rule would delete now (those an unfinished job holds aside).
@@ -146,7 +143,7 @@ pub fn confirm_run(
     .set((
         retention_rules::state.eq(RuleState::Active.as_str()),
         retention_rules::paused_reason.eq(None::<String>),
-        retention_rules::activated_by.eq(Some(admin.id.0)),
+        retention_rules::activated_by.eq(admin.id.map(|id| id.0)),
         retention_rules::updated_at.eq(now()),
     ))
     .execute(conn)?;
@@ -198,16 +195,10 @@ pub fn run_rule(
             return Ok(RunOutcome::StillRunning { job });
         }
     }
-    let Some(admin) = rule.activated_by else {
-        let reason = "The administrator who activated this rule no longer has an account: an \
-                      administrator must confirm its next run. Nothing was deleted.";
-        pause(conn, rule, reason)?;
-        return Ok(RunOutcome::Paused {
-            reason: reason.into(),
-        });
-    };
+    // Recorded as the rule, with the id of the administrator who activated it (if they still
+    // have an account).
     let actor = Actor {
-        id: AgentId(admin),
+        id: rule.activated_by.map(AgentId),
         name: rule.actor_name(),
     };
     let selection = rule_selection(rule, today);

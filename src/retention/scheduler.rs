@@ -26,6 +26,28 @@ pub struct RetentionSettings {
 impl RetentionSettings {
     pub const MIN_INTERVAL: Duration = Duration::from_secs(60);
 
+    /// `24h`, `90m`, `1m`, `3600s`, `1d`: at least a minute.
+    pub fn parse_interval(raw: &str) -> Result<Duration, String> {
+        let raw = raw.trim();
+        let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+        let (number, unit) = raw.split_at(split);
+        let number: u64 = number
+            .parse()
+            .map_err(|_| format!("“{raw}” is not an interval such as 24h, 90m or 1m"))?;
+        let seconds = match unit {
+            "s" => 1,
+            "m" => 60,
+            "h" => 3_600,
+            "d" => 86_400,
+            _ => return Err(format!("“{raw}”: the unit is s, m, h or d (such as 24h)")),
+        };
+        let interval = Duration::from_secs(number.saturating_mul(seconds));
+        if interval < Self::MIN_INTERVAL {
+            return Err("the retention interval is at least 1 minute (1m)".into());
+        }
+        Ok(interval)
+    }
+
     /// The settings for an interval (at least [`Self::MIN_INTERVAL`]): looked at ten times per
     /// interval, at most once a minute.
     pub fn every(interval: Duration) -> Self {
@@ -133,5 +155,25 @@ pub fn log(rule: &str, outcome: &RunOutcome) {
         }
         RunOutcome::NothingToDelete => tracing::debug!(rule, "retention rule: nobody to delete"),
         RunOutcome::WouldDelete(_) | RunOutcome::NotActive(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_are_a_number_and_a_unit_of_at_least_a_minute() {
+        let parse = RetentionSettings::parse_interval;
+        assert_eq!(parse("24h"), Ok(Duration::from_secs(86_400)));
+        assert_eq!(parse("1m"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse("90m"), Ok(Duration::from_secs(5_400)));
+        assert_eq!(parse("2d"), Ok(Duration::from_secs(172_800)));
+        for bad in ["59s", "0m", "", "h", "24", "1.5h", "-1h", "24 h", "1w"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        let every_minute = RetentionSettings::every(Duration::from_secs(60));
+        assert_eq!(every_minute.poll, Duration::from_secs(6));
+        assert_eq!(RetentionSettings::default().poll, Duration::from_secs(60));
     }
 }

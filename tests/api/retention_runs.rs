@@ -11,7 +11,7 @@ use customer_desk::retention::RetentionSettings;
 use customer_desk::schema::tickets;
 use diesel::prelude::*;
 
-use crate::helpers::retention::{activate, months_ago};
+use crate::helpers::retention::{activate, matching_href, months_ago};
 use crate::helpers::{
     spawn_app, spawn_signed_in_with_settings, Backend, ListForm, Related, TestApp,
 };
@@ -100,14 +100,7 @@ async fn a_run_deletes_exactly_who_the_same_filters_list_and_keeps_open_tickets(
     // The rule's "Matches now" link lists exactly the customers a run deletes.
     let list = app.get(RULES).await;
     list.assert_contains("3 customers");
-    let href = list
-        .body
-        .split("href=\"")
-        .find_map(|rest| rest.strip_prefix("/people/customers?"))
-        .and_then(|rest| rest.split('"').next())
-        .expect("the matching link")
-        .replace("&amp;", "&");
-    let listed = ListForm::from_page(&app.get(&format!("/people/customers?{href}")).await);
+    let listed = ListForm::from_page(&app.get(&matching_href(&list, rule.id)).await);
     let mut listed = listed.ids();
     listed.sort();
     assert_eq!(listed, vec![bare, solved, trashed]);

@@ -87,3 +87,15 @@ pub async fn activate(browser: &Browser, rule: i64, understood: bool) -> (Page, 
     let submitted = browser.post_fields(&path, &fields).await;
     (confirmation, submitted)
 }
+
+/// Where a rule's "Matches now" links on the rules page (the customer list with its filters).
+pub fn matching_href(rules_page: &Page, rule: i64) -> String {
+    let document = scraper::Html::parse_document(&rules_page.body);
+    let link = scraper::Selector::parse(&format!("#rule-{rule} .rule-facts dd a")).unwrap();
+    document
+        .select(&link)
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .unwrap_or_else(|| panic!("rule {rule} has a matching link:\n{}", rules_page.body))
+        .to_owned()
+}

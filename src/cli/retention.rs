@@ -1,24 +1,68 @@
 //! `customer-desk retention list` and `customer-desk retention run [--rule NAME] [--dry-run]`,
 //! for operators who prefer cron to the built-in schedule. A run here is the same run as the
 //! scheduler's (the rule's lease, its safety limit, an ordinary deletion job); the command then
-//! works deletion jobs until its own are done, so that it ends when the deleting has.
+//! works its deletion jobs here as `customer-desk delete` does (or follows a serving instance's
+//! worker that took them), so that it ends when the deleting has.
 
 use std::fmt::Write;
 use std::time::Duration;
 
 use anyhow::Context;
+use customer_desk::db::{self, DatabaseUrl, DbPool};
+use customer_desk::domain::ids::JobId;
+use customer_desk::domain::retention::RuleState;
+use customer_desk::domain::{group_thousands, plural};
+use customer_desk::jobs::{self, WorkerSettings};
+use customer_desk::retention::run::{self, today, RunOutcome};
+use customer_desk::retention::{find_by_name, list, scheduler, Rule};
+use customer_desk::state::AppState;
+use customer_desk::tokens::random_token;
 
-use super::run::{self, today, RunOutcome};
-use super::{find_by_name, list, Rule};
-use crate::db::DbPool;
-use crate::domain::ids::JobId;
-use crate::domain::{group_thousands, plural};
-use crate::jobs::{self, Step, WorkerSettings};
-use crate::state::AppState;
-use crate::tokens::random_token;
+#[derive(clap::Subcommand)]
+pub enum RetentionCommand {
+    /// Every rule: its criteria, state, who it matches now and its last run.
+    List,
+    /// Run every active rule now (or the one named), whatever the interval, and wait for its
+    /// deletion; exits with status 2 when a rule paused or was not active.
+    Run {
+        /// The rule's name (case-insensitive).
+        #[arg(long)]
+        rule: Option<String>,
+        /// Only say what each rule would delete now; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Customers deleted per transaction.
+        #[arg(long, env = "DELETION_BATCH_SIZE", default_value_t = 500)]
+        batch_size: i64,
+    },
+}
+
+pub fn run(url: &DatabaseUrl, command: RetentionCommand) -> anyhow::Result<()> {
+    let pool = db::connect_pool(url, 2)?;
+    db::run_migrations(&mut *pool.get()?)?;
+    match command {
+        RetentionCommand::List => print!("{}", list_rules(&pool)?),
+        RetentionCommand::Run {
+            rule,
+            dry_run,
+            batch_size,
+        } => {
+            let worker = WorkerSettings {
+                batch_size: batch_size.clamp(1, 5_000),
+                ..Default::default()
+            };
+            let (report, refused) = run_rules(&pool, rule.as_deref(), dry_run, &worker)?;
+            print!("{report}");
+            if refused {
+                std::process::exit(2);
+            }
+        }
+    }
+    Ok(())
+}
 
 /// One paragraph per rule: name, state, who it matches now, its last run.
-pub fn list_rules(pool: &DbPool) -> anyhow::Result<String> {
+fn list_rules(pool: &DbPool) -> anyhow::Result<String> {
     let mut conn = pool.get()?;
     let rules = list(&mut conn)?;
     if rules.is_empty() {
@@ -43,7 +87,7 @@ pub fn list_rules(pool: &DbPool) -> anyhow::Result<String> {
     Ok(out)
 }
 
-fn last_run(conn: &mut crate::db::DbConn, rule: &Rule) -> anyhow::Result<String> {
+fn last_run(conn: &mut customer_desk::db::DbConn, rule: &Rule) -> anyhow::Result<String> {
     let Some(at) = rule.last_run_at else {
         return Ok("never".into());
     };
@@ -68,7 +112,7 @@ fn last_run(conn: &mut crate::db::DbConn, rule: &Rule) -> anyhow::Result<String>
 /// Runs the named rule, or every active rule, now (whatever the interval); with `dry_run`, only
 /// says what each would delete. Returns the report and whether a rule paused or was refused
 /// (for the exit status).
-pub fn run_rules(
+fn run_rules(
     pool: &DbPool,
     rule: Option<&str>,
     dry_run: bool,
@@ -83,12 +127,12 @@ pub fn run_rules(
         None if dry_run => list(&mut conn)?,
         None => list(&mut conn)?
             .into_iter()
-            .filter(|rule| rule.state == crate::domain::retention::RuleState::Active)
+            .filter(|rule| rule.state == RuleState::Active)
             .collect(),
     };
     let mut out = String::new();
     let mut refused = false;
-    let mut started: Vec<JobId> = Vec::new();
+    let mut started: Vec<(JobId, i64)> = Vec::new();
     if rules.is_empty() {
         writeln!(out, "No active retention rules.")?;
     }
@@ -105,7 +149,7 @@ pub fn run_rules(
             let outcome = run::run_rule(&mut conn, &state, &rule, today(), false);
             run::release(&mut conn, rule.id, &owner)?;
             outcome?
-        } else if rule.state == crate::domain::retention::RuleState::Active {
+        } else if rule.state == RuleState::Active {
             writeln!(
                 out,
                 "{}: another instance is running it now; not run.",
@@ -115,10 +159,10 @@ pub fn run_rules(
         } else {
             RunOutcome::NotActive(rule.state)
         };
-        super::scheduler::log(&rule.name, &outcome);
+        scheduler::log(&rule.name, &outcome);
         match &outcome {
             RunOutcome::Started { job, customers } => {
-                started.push(*job);
+                started.push((*job, *customers));
                 writeln!(
                     out,
                     "{}: deleting {} (deletion {job}).",
@@ -165,8 +209,8 @@ pub fn run_rules(
             }
         }
     }
-    for job in started {
-        work_until_done(pool, &state, &owner, job, worker)?;
+    for (job, customers) in started {
+        super::delete::work(&mut conn, &state, job, worker, customers)?;
         if let Some(job) = jobs::find(&mut conn, job)? {
             writeln!(
                 out,
@@ -177,29 +221,4 @@ pub fn run_rules(
         }
     }
     Ok((out, refused))
-}
-
-/// Works deletion jobs (this one, or older ones ahead of it) until `job` is finished; if a
-/// server's worker holds it, waits for that worker.
-fn work_until_done(
-    pool: &DbPool,
-    state: &AppState,
-    owner: &str,
-    job: JobId,
-    settings: &WorkerSettings,
-) -> anyhow::Result<()> {
-    let mut conn = pool.get()?;
-    loop {
-        if jobs::find(&mut conn, job)?.is_none_or(|job| job.is_done()) {
-            return Ok(());
-        }
-        match jobs::claim(&mut conn, owner, settings.lease)? {
-            Some(claimed) => {
-                while let Step::Progressed { .. } =
-                    jobs::run_batch(&mut conn, state, claimed, owner, settings)?
-                {}
-            }
-            None => std::thread::sleep(settings.poll.max(Duration::from_millis(200))),
-        }
-    }
 }
