@@ -96,6 +96,8 @@ pub enum Confirmation {
     Started(JobId),
     /// The rule is active; nobody matched, so nothing is being deleted now.
     NothingToDelete,
+    /// It was active already (another tab's confirmation): nothing more was started.
+    AlreadyActive,
 }
 
 /// Activates a rule (or lets a paused one run again) after the confirmation: its run now
@@ -116,6 +118,9 @@ pub fn confirm_run(
     let rule = find(conn, rule_id)?.ok_or(ConfirmError::NotFound)?;
     if rule.version != version {
         return Err(ConfirmError::Changed);
+    }
+    if rule.state == RuleState::Active {
+        return Ok(Confirmation::AlreadyActive);
     }
     let today = today();
     let job = if confirmed.customers() == 0 {

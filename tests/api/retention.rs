@@ -275,21 +275,40 @@ async fn activation_needs_the_checkbox_ticked_on_the_server(backend: Backend) {
     assert_eq!(app.job_count().await, 0);
     assert_eq!(app.row_counts().await, before);
 
-    let (_, activated) = activate(&app.admin, rule.id, true).await;
-    activated.assert_status(303);
+    // Two tabs of the confirmation; the first submitted activates and starts the run.
+    let path = format!("{RULES}/{}/activate", rule.id);
+    let mut tabs = Vec::new();
+    for _ in 0..2 {
+        let page = app.get(&path).await;
+        let mut fields = crate::helpers::confirmation_fields(&page, &path);
+        fields.push(("understood".into(), "yes".into()));
+        tabs.push(fields);
+    }
+    app.admin
+        .post_fields(&path, &tabs[0])
+        .await
+        .assert_status(303);
     let rule = app.rule("Quiet").await.unwrap();
     assert_eq!(rule.state, RuleState::Active);
     let job = rule.last_job.expect("the first run started");
+    // The same form again, or the other tab: no second run.
+    app.admin
+        .post_fields(&path, &tabs[0])
+        .await
+        .assert_status(303);
+    app.admin
+        .post_fields(&path, &tabs[1])
+        .await
+        .assert_status(303);
+    assert_eq!(app.job_count().await, 1);
+    app.get(RULES).await.assert_contains("was active already");
     app.wait_for_job(job.0).await;
     for id in quiet {
         assert_eq!(app.row_counts_of(id).await.customers, 0);
     }
     assert_eq!(app.row_counts().await.customers, 0);
     assert_eq!(app.orphans().await, 0);
-    app.get(RULES)
-        .await
-        .assert_contains(": deleting 3 customers now.")
-        .assert_contains("deleted 3 customers");
+    app.get(RULES).await.assert_contains("deleted 3 customers");
 }
 
 async fn editing_an_active_rules_criteria_deactivates_it(backend: Backend) {

@@ -222,6 +222,7 @@ pub async fn submit(
                     tracing::info!(rule = name, "retention rule activated");
                     format!("Activated {name}: nobody matches it now.")
                 }
+                Confirmation::AlreadyActive => format!("{name} was active already."),
             };
             session.set_flash(Flash::success(text).naming(name));
             Ok(Either::Left(see_other(RULES)))
