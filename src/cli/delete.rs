@@ -42,6 +42,9 @@ pub struct DeleteArgs {
     /// none (no tickets at all), open (at least one open ticket) or no_open (no open ticket).
     #[arg(long)]
     tickets: Option<String>,
+    /// Leave out (keep) the customers who have an open ticket when the deletion starts.
+    #[arg(long)]
+    skip_open_tickets: bool,
     /// Without any search or filter, delete every customer (refused otherwise).
     #[arg(long)]
     all_customers: bool,
@@ -104,7 +107,7 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
     db::run_migrations(&mut conn)?;
     let mut selection = Selection::default();
     selection.select_all_matching(&criteria);
-    let preview = deletion::preview_bulk(&mut conn, &selection)?;
+    let preview = deletion::preview_bulk(&mut conn, &selection, args.skip_open_tickets)?;
     let counts = &preview.confirmed.counts;
     let described = match criteria.describe() {
         d if d.is_empty() => "every customer".to_owned(),
@@ -122,6 +125,12 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
         names_summary(&preview.names, counts.customers)
     );
     println!("With them: {}", counts.associated_data());
+    if args.skip_open_tickets {
+        println!(
+            "Kept: {} with open tickets.",
+            customer_desk::domain::plural(preview.confirmed.kept, "customer", "customers")
+        );
+    }
     if !args.yes {
         println!("Nothing was deleted. Run again with --yes to delete them.");
         return Ok(());
@@ -132,6 +141,7 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
         &mut conn,
         &state,
         &selection,
+        args.skip_open_tickets,
         &preview.confirmed,
         &random_token(16),
         &actor,
@@ -148,7 +158,13 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
     work(&mut conn, &state, job, &settings, counts.customers)?;
     let done = jobs::find(&mut conn, job)?.context("the job disappeared")?;
     if !done.is_done() {
-        bail!("deletion job #{} ended as {:?}", job.0, done.status);
+        let added = jobs::added_after_confirmation(&mut conn, job)?;
+        bail!(
+            "deletion job #{} ended as {}: {}",
+            job.0,
+            done.status.as_str(),
+            done.summary(&added)
+        );
     }
     println!(
         "Deleted {}{} (job #{}, in {:.1} s).",
@@ -193,7 +209,7 @@ pub(super) fn work(
     loop {
         let current = jobs::find(conn, job)?.context("the job disappeared")?;
         bar.set_position(current.processed as u64);
-        if current.is_done() {
+        if current.is_finished() {
             bar.finish_and_clear();
             return Ok(());
         }

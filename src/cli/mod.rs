@@ -2,3 +2,6 @@
 
 pub mod delete;
 pub mod retention;
+mod ops;
+
+pub use ops::*;

@@ -15,6 +15,8 @@ mod profile;
 mod screen;
 mod search;
 
+pub(crate) use search::open_ticket_exists;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -31,7 +33,7 @@ pub use list::{
 pub use profile::{profile, ChatSummary, NoteSummary, Profile, TicketSummary, PROFILE_ITEMS_SHOWN};
 pub use screen::{list_screen, matching_among, selected_among, ListScreen};
 pub use search::{
-    search_filter, selection_filter, selection_filter_planned, CustomerFilter,
+    has_open_ticket, search_filter, selection_filter, selection_filter_planned, CustomerFilter,
     WALK_SORT_INDEX_ABOVE,
 };
 

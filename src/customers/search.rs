@@ -94,6 +94,28 @@ pub(crate) fn search_filter_planned(
     filter
 }
 
+/// The customer has at least one open ticket (domain/ticket.rs: not in the trash, neither solved
+/// nor closed), answered from the partial index `tickets_customer_open_idx` (customer_id, status)
+/// WHERE trashed_at IS NULL.
+pub fn has_open_ticket(dialect: Dialect) -> CustomerFilter {
+    Box::new(sql::<Bool>(&open_ticket_exists(dialect)))
+}
+
+/// `EXISTS (…)` over `customers`: the SQL of [`has_open_ticket`], also selectable as a column.
+pub(crate) fn open_ticket_exists(dialect: Dialect) -> String {
+    let open = crate::domain::ticket::OPEN_TICKET
+        .replace("trashed_at", "tickets.trashed_at")
+        .replace("status", "tickets.status");
+    // SQLite's planner, without statistics, prefers (customer_id, trashed_at) for `trashed_at IS
+    // NULL` and then reads each ticket's status: five times slower at 100 k (0.7 s against 0.14 s
+    // from a partial index).
+    let tickets = match dialect {
+        Dialect::Sqlite => "tickets INDEXED BY tickets_customer_open_idx",
+        Dialect::Postgres => "tickets",
+    };
+    format!("EXISTS (SELECT 1 FROM {tickets} WHERE tickets.customer_id = customers.id AND {open})")
+}
+
 /// The customers a selection holds, as one SQL condition: (matching the "All" criteria, search
 /// and filters, and not excluded) or ticked one by one.
 pub fn selection_filter(selection: &Selection, dialect: Dialect) -> CustomerFilter {

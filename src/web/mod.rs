@@ -82,6 +82,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // The deletion history and a bulk deletion's progress (administrators).
         .service(resource(DELETIONS).route(get().to(deletions::history)))
         .service(resource(DELETION).route(get().to(deletions::progress)))
+        .service(
+            resource(STOP_DELETION)
+                .route(get().to(deletions::confirm_stop))
+                .route(post().to(deletions::stop)),
+        )
         // Retention rules (administrators).
         .service(resource(RETENTION).route(get().to(retention::list)))
         .service(
@@ -112,6 +117,7 @@ const SELECTION: &str = "/people/customers/selection";
 const BULK_DELETE: &str = "/people/customers/selection/delete";
 const DELETIONS: &str = "/people/customers/deletions";
 const DELETION: &str = "/people/customers/deletions/{job}";
+const STOP_DELETION: &str = "/people/customers/deletions/{job}/stop";
 const RETENTION: &str = "/people/customers/retention";
 const RETENTION_NEW: &str = "/people/customers/retention/new";
 
@@ -122,6 +128,7 @@ static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
         BULK_DELETE,
         DELETIONS,
         DELETION,
+        STOP_DELETION,
         RETENTION,
         RETENTION_NEW,
     ]
@@ -158,7 +165,9 @@ where
 {
     let pool = pool.clone();
     web::block(move || -> Result<T, AppError> {
+        let waiting = crate::telemetry::WaitingForConnection::start();
         let mut conn = pool.get()?;
+        drop(waiting);
         Ok(work(&mut conn))
     })
     .await?
@@ -233,6 +242,7 @@ mod tests {
             "/people/customers/selection/delete",
             "/people/customers/deletions",
             "/people/customers/deletions/7",
+            "/people/customers/deletions/7/stop",
             "/people/customers/deletions/edit",
             "/people/customers/%6Eew",
             "/people/customers/retention",

@@ -175,7 +175,8 @@ pub async fn update(
     if form.action == Action::Delete && error.is_none() {
         if is_htmx(&request) {
             let page =
-                bulk_confirmation(&request, &pool, layout, &selection, BulkNotice::None).await?;
+                bulk_confirmation(&request, &pool, layout, &selection, false, BulkNotice::None)
+                    .await?;
             return Ok(Either::Right(Either::Right(page)));
         }
         return Ok(Either::Left(see_other(

@@ -130,6 +130,8 @@ pub fn confirmation_fields(page: &Page, action: &str) -> Vec<(String, String)> {
         "tickets_in_trash",
         "chats",
         "notes",
+        "kept",
+        "counted_skip_open_tickets",
     ]
     .iter()
     .map(|name| {

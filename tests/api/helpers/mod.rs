@@ -313,6 +313,11 @@ async fn spawn(
 }
 
 impl TestApp {
+    /// The app with `admin` as its signed-in browser (for apps started without one).
+    pub fn with_browser(app: TestApp, admin: Browser) -> TestApp {
+        TestApp { admin, ..app }
+    }
+
     /// The database file, on SQLite.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         match &self._database {
