@@ -99,6 +99,11 @@ fn last_run(conn: &mut customer_desk::db::DbConn, rule: &Rule) -> anyhow::Result
                 "{at}, deleted {}",
                 plural(job.customers, "customer", "customers")
             ),
+            Some(job) if job.is_finished() => format!(
+                "{at}, stopped after deleting {} of {}",
+                group_thousands(job.customers),
+                group_thousands(job.total)
+            ),
             Some(job) => format!(
                 "{at}, deleting: {} of {}",
                 group_thousands(job.processed),

@@ -40,6 +40,11 @@ pub fn rule_selection(rule: &Rule, today: NaiveDate) -> Selection {
     selection
 }
 
+/// A rule keeps customers with open tickets through its filters (`tickets=no_open`), so that
+/// who it matches is exactly what the list shows with the same filters; the bulk deletion's own
+/// "skip customers with open tickets" is not used on top.
+const NO_SKIP: bool = false;
+
 /// How many customers the rule would delete now (those an unfinished job holds aside).
 pub fn matching_now(conn: &mut DbConn, rule: &Rule, today: NaiveDate) -> QueryResult<i64> {
     let busy = unfinished_jobs(conn)?;
@@ -65,7 +70,7 @@ pub struct RulePreview {
 }
 
 pub fn preview(conn: &mut DbConn, rule: &Rule, today: NaiveDate) -> QueryResult<RulePreview> {
-    let bulk = deletion::preview_bulk(conn, &rule_selection(rule, today))?;
+    let bulk = deletion::preview_bulk(conn, &rule_selection(rule, today), NO_SKIP)?;
     let all_customers: i64 = customers::table.select(count_star()).get_result(conn)?;
     Ok(RulePreview {
         over_limit: rule
@@ -134,7 +139,7 @@ pub fn confirm_run(
             name: rule.actor_name(),
         };
         let selection = rule_selection(&rule, today);
-        match jobs::start(conn, state, &selection, confirmed, token, &actor) {
+        match jobs::start(conn, state, &selection, NO_SKIP, confirmed, token, &actor) {
             Ok(job) => Some(job),
             Err(StartError::Database(error)) => return Err(error.into()),
             Err(_) => return Err(ConfirmError::Changed),
@@ -196,7 +201,7 @@ pub fn run_rule(
         return Ok(RunOutcome::NotActive(rule.state));
     }
     if let Some(job) = rule.last_job {
-        if jobs::find(conn, job)?.is_some_and(|job| !job.is_done()) {
+        if jobs::find(conn, job)?.is_some_and(|job| !job.is_finished()) {
             return Ok(RunOutcome::StillRunning { job });
         }
     }
@@ -224,6 +229,7 @@ pub fn run_rule(
             conn,
             state,
             &selection,
+            NO_SKIP,
             &confirmed,
             &random_token(16),
             &actor,

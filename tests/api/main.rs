@@ -24,6 +24,7 @@ mod operations;
 mod profile;
 mod retention;
 mod retention_browser;
+mod retention_jobs;
 mod retention_runs;
 mod search_plan;
 mod seeding;

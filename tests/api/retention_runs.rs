@@ -2,11 +2,10 @@
 //! kept, customers active again kept), the safety limit, the lease that lets one instance run a
 //! rule, the scheduler, and the history naming the rule.
 
-use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use customer_desk::domain::retention::RuleState;
-use customer_desk::retention::run::{claim, release, run_due, RunOutcome};
+use customer_desk::retention::run::{run_due, RunOutcome};
 use customer_desk::retention::RetentionSettings;
 use customer_desk::schema::tickets;
 use diesel::prelude::*;
@@ -23,19 +22,18 @@ on_both_backends!(
     a_run_deletes_exactly_who_the_same_filters_list_and_keeps_open_tickets,
     a_customer_active_again_is_kept_by_the_next_run,
     the_safety_limit_pauses_a_run_and_deletes_nothing,
-    two_instances_never_run_the_same_rule_at_once,
     the_scheduler_runs_each_active_rule_once_per_interval,
 );
 
 /// Runs every active rule now, as `customer-desk retention run` does.
-async fn run_now(app: &TestApp) -> Vec<(String, RunOutcome)> {
+pub(crate) async fn run_now(app: &TestApp) -> Vec<(String, RunOutcome)> {
     let state = app.state.clone();
     app.db(move |conn| run_due(conn, &state, "test", None, Duration::from_secs(60)).unwrap())
         .await
 }
 
 /// A customer of `organisation` last active `months` months ago, with `related`.
-async fn customer(
+pub(crate) async fn customer(
     app: &TestApp,
     name: &str,
     organisation: &str,
@@ -267,94 +265,6 @@ async fn the_safety_limit_pauses_a_run_and_deletes_nothing(backend: Backend) {
         assert_eq!(app.row_counts_of(id).await.customers, 0);
     }
     assert_eq!(app.row_counts().await.customers, 1);
-}
-
-async fn two_instances_never_run_the_same_rule_at_once(backend: Backend) {
-    let app = spawn_app(backend).await;
-    for n in 0..5 {
-        customer(&app, &format!("Quiet{n}"), "Acme", 20, Related::default()).await;
-    }
-    let rule = app.add_rule("Quiet", &[("inactive_months", "12")]).await;
-    activate(&app.admin, rule.id, true)
-        .await
-        .1
-        .assert_status(303);
-    let first_job = app.rule("Quiet").await.unwrap().last_job;
-    if let Some(job) = first_job {
-        app.wait_for_job(job.0).await;
-    }
-    let jobs_before = app.job_count().await;
-    for n in 0..3 {
-        customer(&app, &format!("Later{n}"), "Acme", 20, Related::default()).await;
-    }
-    // Make the rule due, then let four "instances" (own owner, own connection) try at once.
-    app.db(|conn| {
-        diesel::sql_query("UPDATE retention_runs SET last_run_at = NULL")
-            .execute(conn)
-            .unwrap()
-    })
-    .await;
-    let barrier = Arc::new(Barrier::new(4));
-    let threads: Vec<_> = (0..4)
-        .map(|n| {
-            let (pool, state, barrier) = (app.pool.clone(), app.state.clone(), barrier.clone());
-            std::thread::spawn(move || {
-                let mut conn = pool.get().unwrap();
-                barrier.wait();
-                run_due(
-                    &mut conn,
-                    &state,
-                    &format!("instance-{n}"),
-                    Some(Duration::from_secs(3600)),
-                    Duration::from_secs(60),
-                )
-                .unwrap()
-            })
-        })
-        .collect();
-    let outcomes: Vec<(String, RunOutcome)> = threads
-        .into_iter()
-        .flat_map(|thread| thread.join().unwrap())
-        .collect();
-    let started = outcomes
-        .iter()
-        .filter(|(_, outcome)| matches!(outcome, RunOutcome::Started { .. }))
-        .count();
-    assert_eq!(started, 1, "{outcomes:?}");
-    assert_eq!(app.job_count().await, jobs_before + 1);
-    // Within the interval, nobody runs it again.
-    let state = app.state.clone();
-    let again = app
-        .db(move |conn| {
-            run_due(
-                conn,
-                &state,
-                "late",
-                Some(Duration::from_secs(3600)),
-                Duration::from_secs(60),
-            )
-            .unwrap()
-        })
-        .await;
-    assert!(again.is_empty(), "{again:?}");
-
-    // The lease itself: held by one owner, refused to another until released or expired.
-    let id = rule.id;
-    let (a, b, b_after) = app
-        .db(move |conn| {
-            let a = claim(conn, id, "a", Duration::from_secs(60), None).unwrap();
-            let b = claim(conn, id, "b", Duration::from_secs(60), None).unwrap();
-            release(conn, id, "a").unwrap();
-            let b_after = claim(conn, id, "b", Duration::from_millis(1), None).unwrap();
-            (a, b, b_after)
-        })
-        .await;
-    assert!(a && !b && b_after);
-    tokio::time::sleep(Duration::from_millis(20)).await;
-    let expired = app
-        .db(move |conn| claim(conn, id, "c", Duration::from_secs(60), None).unwrap())
-        .await;
-    assert!(expired, "an expired lease is taken over");
 }
 
 async fn the_scheduler_runs_each_active_rule_once_per_interval(backend: Backend) {

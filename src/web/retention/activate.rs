@@ -175,6 +175,8 @@ impl ActivateSubmit {
                 chats: self.chats,
                 notes: self.notes,
             },
+            // A rule's filters leave out customers with open tickets; none are "kept" on top.
+            kept: 0,
         })
     }
 }

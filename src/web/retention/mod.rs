@@ -63,6 +63,12 @@ impl RuleRow {
                 filters::day_and_time(&at),
                 plural(job.customers, "customer", "customers")
             ),
+            (Some(at), Some(job)) if job.is_finished() => format!(
+                "{}: stopped after deleting {} of {}",
+                filters::day_and_time(&at),
+                crate::domain::group_thousands(job.customers),
+                plural(job.total, "customer", "customers")
+            ),
             (Some(at), Some(job)) => format!(
                 "{}: deleting, {} of {} done",
                 filters::day_and_time(&at),
