@@ -197,7 +197,7 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
 
 /// Works the job here, batch by batch; when a serving instance's worker holds it, follows its
 /// progress until it is done (taking it over if that worker's lease runs out).
-fn work(
+pub(super) fn work(
     conn: &mut DbConn,
     state: &AppState,
     job: JobId,
@@ -254,7 +254,7 @@ fn work(
 
 /// Set by the first Ctrl-C (the process keeps running so that the batch in progress commits and
 /// the stop is recorded); a second Ctrl-C ends the process as usual.
-fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
+pub(super) fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
     use signal_hook::consts::SIGINT;
     let interrupted = Arc::new(AtomicBool::new(false));
     // Registered first, so that it sees the flag as the previous press left it.
