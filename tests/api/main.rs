@@ -17,6 +17,7 @@ mod deletion_rules;
 mod exact_confirmation;
 mod operations;
 mod profile;
+mod responsive;
 mod search_plan;
 mod seeding;
 mod sessions;
