@@ -14,6 +14,16 @@
     if (meta) event.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
   });
 
+  // An answer older than the counter on screen is never swapped in (each bar carries the
+  // selection's version; requests are queued, this guards against anything out of order).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.id !== "selection-bar") return;
+    var match = /data-version="(\d+)"/.exec(event.detail.serverResponse || "");
+    var shown = Number(target.getAttribute("data-version") || 0);
+    if (match && Number(match[1]) < shown) event.detail.shouldSwap = false;
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.target && event.detail.target.id === "dialog-slot") {
       opener = event.detail.elt;
@@ -190,8 +200,8 @@
 
   var lastToggled = null;
 
-  // Sets a row's box; returns it when it changed. The change event (which htmx posts with the
-  // whole form) is fired once per gesture by the caller.
+  // Sets a row's box; returns it when it changed. Each changed box fires its change event, so
+  // htmx posts that one change ("this id on/off"); the posts queue behind each other (hx-sync).
   function setRow(row, checked) {
     var box = row.querySelector("input.row-check");
     if (!box || box.checked === checked) return null;
@@ -199,9 +209,10 @@
     return box;
   }
 
-  function commit(box) {
-    if (!box) return;
-    box.dispatchEvent(new Event("change", { bubbles: true }));
+  function commit(boxes) {
+    boxes.forEach(function (box) {
+      if (box) box.dispatchEvent(new Event("change", { bubbles: true }));
+    });
   }
 
   function toggleRow(row, range) {
@@ -209,16 +220,16 @@
     if (!box) return;
     var list = rows();
     var target = !box.checked;
-    var changed = null;
+    var changed = [];
     if (range && lastToggled !== null && list.indexOf(lastToggled) !== -1) {
       var from = list.indexOf(lastToggled);
       var to = list.indexOf(row);
       target = lastToggled.querySelector("input.row-check").checked;
       for (var i = Math.min(from, to); i <= Math.max(from, to); i++) {
-        changed = setRow(list[i], target) || changed;
+        changed.push(setRow(list[i], target));
       }
     } else {
-      changed = setRow(row, target);
+      changed.push(setRow(row, target));
     }
     lastToggled = row;
     commit(changed);
@@ -235,11 +246,16 @@
       var from = list.indexOf(lastToggled);
       var to = list.indexOf(row);
       var target = lastToggled.querySelector("input.row-check").checked;
+      var changed = [];
       for (var i = Math.min(from, to); i <= Math.max(from, to); i++) {
         var each = list[i].querySelector("input.row-check");
-        if (each !== box) each.checked = target;
+        if (each !== box && each.checked !== target) {
+          each.checked = target;
+          changed.push(each);
+        }
       }
       box.checked = target;
+      commit(changed);
     }
     lastToggled = row;
   });

@@ -19,6 +19,7 @@ pub mod login_flood;
 pub mod login_guard;
 pub mod selection;
 pub mod session;
+pub mod session_turns;
 
 use std::sync::LazyLock;
 

@@ -25,3 +25,4 @@ mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
 mod text_input;
+mod tick_bursts;

@@ -67,6 +67,7 @@ pub async fn list(
     // Only administrators select; for agents "Show selected" means nothing.
     query.only_selected &= is_admin;
     let selection = is_admin.then(|| session.selection());
+    let version = selection.as_ref().map_or(0, |s| s.version);
     let for_db = query.clone();
     let ListScreen {
         page,
@@ -116,7 +117,7 @@ pub async fn list(
         .join(",");
     Ok(ListTemplate {
         is_admin,
-        bar: SelectionBar::new(&summary, None),
+        bar: SelectionBar::new(&summary, None).at(version),
         page_state: PageState::of(rows.iter().map(|r| r.selected)),
         all_label: all_label(all_count),
         return_to: query.href_for_page(p.page),

@@ -36,6 +36,8 @@ fn list_address(query: &str) -> String {
 enum Action {
     /// Keep the page's boxes as they are (also a page link or the default).
     Save,
+    /// One row's box changed (with JavaScript): set only that customer, as its box is now.
+    Tick,
     /// Tick every row of the page.
     PageAll,
     /// Untick every row of the page.
@@ -57,6 +59,7 @@ impl Action {
             "all" => Self::All,
             "none" | "clear" => Self::Clear,
             "delete" => Self::Delete,
+            "tick" => Self::Tick,
             _ => Self::Save,
         }
     }
@@ -67,6 +70,8 @@ struct SelectionForm {
     action: Action,
     ticked: Vec<i64>,
     page: Vec<i64>,
+    /// With `Tick`: the row whose box changed (one of the page's).
+    tick: Option<i64>,
     search: Search,
     return_to: String,
     goto: Option<String>,
@@ -93,8 +98,21 @@ impl SelectionForm {
             .filter_map(|(_, v)| v.parse::<i64>().ok())
             .filter(|id| page.contains(id))
             .collect();
+        let action = Action::parse(get("action").unwrap_or("save"));
+        let tick = match action {
+            Action::Tick => Some(
+                get("tick")
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .filter(|id| page.contains(id))
+                    .ok_or_else(|| {
+                        AppError::BadRequest("The ticked row is not one of the list's.".into())
+                    })?,
+            ),
+            _ => None,
+        };
         Ok(Self {
-            action: Action::parse(get("action").unwrap_or("save")),
+            action,
+            tick,
             ticked,
             page,
             search: Search::parse(get("q").unwrap_or("")),
@@ -152,6 +170,12 @@ pub async fn update(
             selection.clear();
             Ok(())
         }
+        // A change of one box, merged into the newest saved selection: requests that overlap or
+        // arrive out of order cannot undo each other's ticks.
+        Action::Tick => match form.tick {
+            Some(id) => selection.set(id, in_scope.contains(&id), form.ticked.contains(&id)),
+            None => Ok(()),
+        },
         Action::Save | Action::Delete => selection.set_rows(&rows(&|id| form.ticked.contains(&id))),
     };
     let error = changed.err().map(|e| e.to_string());
@@ -179,11 +203,12 @@ pub async fn update(
                     .finish(),
             ));
         }
+        let version = selection.version;
         let summary = with_db(&pool, move |conn| {
             customers::summarize(conn, &selection, &state.caches)
         })
         .await?;
-        let bar = SelectionBar::new(&summary, None);
+        let bar = SelectionBar::new(&summary, None).at(version);
         return Ok(Either::Right(Either::Left(SelectionBarTemplate { bar })));
     }
     if let Some(error) = error {
@@ -208,5 +233,6 @@ mod tests {
         assert_eq!(Action::parse("clear"), Action::Clear);
         assert_eq!(Action::parse("goto"), Action::Save);
         assert_eq!(Action::parse("delete"), Action::Delete);
+        assert_eq!(Action::parse("tick"), Action::Tick);
     }
 }
