@@ -3,6 +3,9 @@
 (function () {
   "use strict";
 
+  // CSS shows the script's controls (the menu button) only when this script runs.
+  document.documentElement.classList.add("js");
+
   // Confirmations loaded by htmx into #dialog-slot open as modal dialogs. The browser traps
   // focus in a modal <dialog>, focuses its [autofocus] control (Cancel) and closes it on Esc;
   // we return focus to whatever opened it.
@@ -67,6 +70,8 @@
     header.checked = state === "true";
     header.indeterminate = state === "mixed";
     header.setAttribute("aria-checked", state);
+    var prompt = document.getElementById("select-all-prompt");
+    if (prompt) prompt.hidden = state !== "true";
     rows.forEach(function (box) {
       var row = box.closest("tr");
       if (row) row.classList.toggle("selected", box.checked);
@@ -77,9 +82,10 @@
     var target = event.target;
     if (target.matches && target.matches("input.row-check")) syncHeaderCheckbox();
     // The header checkbox ticks or unticks the whole page (through the form, so it is saved).
+    // A click (not requestSubmit) so that htmx, which tracks the clicked button, sends its action.
     if (target.id === "select-page" && target.form) {
       var button = document.getElementById(target.checked ? "select-page-all" : "select-page-none");
-      if (button) target.form.requestSubmit(button);
+      if (button) button.click();
     }
   });
 
@@ -106,10 +112,176 @@
     syncRequiredChecks(event.detail.target);
   });
 
-  // The list's sort and page-size menus apply at once when JavaScript is on.
+  // The list's sort and page-size menus apply a committed choice: a pick with the mouse, Enter,
+  // or leaving the field. Arrow keys on a closed select fire "change" at each step in Chromium;
+  // those only move the choice (WCAG 3.2.2).
+  function applySelect(select) {
+    if (select.value === select.getAttribute("data-applied")) return;
+    select.setAttribute("data-applied", select.value);
+    select.removeAttribute("data-keyed");
+    if (select.form) select.form.requestSubmit();
+  }
+  function autosubmit(target) {
+    return target && target.closest ? target.closest("select[data-autosubmit]") : null;
+  }
+  document.addEventListener("keydown", function (event) {
+    var select = autosubmit(event.target);
+    if (!select) return;
+    if (event.key === "Enter") {
+      event.preventDefault();
+      applySelect(select);
+    } else if (event.key !== "Tab" && event.key !== "Escape") {
+      select.setAttribute("data-keyed", "yes");
+    }
+  }, true);
+  document.addEventListener("mousedown", function (event) {
+    var select = autosubmit(event.target);
+    if (select) select.removeAttribute("data-keyed");
+  }, true);
   document.addEventListener("change", function (event) {
-    var select = event.target.closest("select[data-autosubmit]");
-    if (select && select.form) select.form.requestSubmit();
+    var select = autosubmit(event.target);
+    if (select && !select.hasAttribute("data-keyed")) applySelect(select);
+  });
+  document.addEventListener("focusout", function (event) {
+    var select = autosubmit(event.target);
+    if (select) applySelect(select);
+  });
+
+  // --- The selection menu: a WAI-ARIA menu button ----------------------------------------
+
+  function menuOf(button) {
+    return document.getElementById(button.getAttribute("aria-controls"));
+  }
+  function menuItems(menu) {
+    return Array.prototype.slice.call(menu.querySelectorAll('[role="menuitem"]'));
+  }
+  function openMenu(button, last) {
+    var menu = menuOf(button);
+    if (!menu) return;
+    menu.hidden = false;
+    button.setAttribute("aria-expanded", "true");
+    var items = menuItems(menu);
+    if (items.length) items[last ? items.length - 1 : 0].focus();
+  }
+  function closeMenu(button, refocus) {
+    var menu = menuOf(button);
+    if (menu) menu.hidden = true;
+    button.setAttribute("aria-expanded", "false");
+    if (refocus) button.focus();
+  }
+  function openMenuButton() {
+    return document.querySelector('.menu-button[aria-expanded="true"]');
+  }
+  var keyOpened = false;
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".menu-button") : null;
+    var open = openMenuButton();
+    if (button) {
+      if (keyOpened) { keyOpened = false; return; }
+      if (button.getAttribute("aria-expanded") === "true") closeMenu(button, true);
+      else openMenu(button, false);
+      return;
+    }
+    // A click outside closes the menu; a choice inside submits and the list comes back.
+    if (open && !menuOf(open).contains(event.target)) closeMenu(open, true);
+  });
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!target.closest) return;
+    var button = target.closest(".menu-button");
+    if (button) {
+      if (event.key === "Enter" || event.key === " " || event.key === "ArrowDown" || event.key === "ArrowUp") {
+        event.preventDefault();
+        event.stopPropagation();
+        keyOpened = event.key === "Enter" || event.key === " ";
+        window.setTimeout(function () { keyOpened = false; }, 300);
+        openMenu(button, event.key === "ArrowUp");
+      }
+      return;
+    }
+    var menu = target.closest('[role="menu"]');
+    if (!menu) return;
+    var owner = document.querySelector('[aria-controls="' + menu.id + '"]');
+    var items = menuItems(menu);
+    var index = items.indexOf(target);
+    var next = null;
+    if (event.key === "ArrowDown") next = items[(index + 1) % items.length];
+    else if (event.key === "ArrowUp") next = items[(index - 1 + items.length) % items.length];
+    else if (event.key === "Home") next = items[0];
+    else if (event.key === "End") next = items[items.length - 1];
+    else if (event.key === "Escape") {
+      event.preventDefault();
+      event.stopPropagation();
+      if (owner) closeMenu(owner, true);
+      return;
+    } else if (event.key === "Tab") {
+      if (owner) closeMenu(owner, false);
+      return;
+    } else if (event.key === "Enter" || event.key === " ") {
+      return;
+    }
+    // Other keys (the list's shortcuts) do nothing while the menu is open.
+    event.preventDefault();
+    event.stopPropagation();
+    if (next) next.focus();
+  }, true);
+
+  // --- In-place updates of the list: the focus stays on the equivalent row or control ------
+
+  var focusBefore = null;
+  var paging = false;
+  function describeFocus() {
+    var active = document.activeElement;
+    if (!active || active === document.body) return null;
+    // Focus outside the list (the search box, the sort menu) stays where it is.
+    if (!active.closest("#list-region")) return null;
+    if (active.closest(".select-menu")) return { id: "select-menu-button" };
+    var row = active.closest ? active.closest("#customer-table tbody tr") : null;
+    // A new page from the keyboard ([ or ]) starts at its first row.
+    if (row && paging) return { row: 0 };
+    if (row) return { row: rows().indexOf(row), box: active.matches("input.row-check") };
+    if (active.id) return { id: active.id };
+    if (active.hasAttribute("data-page")) return { selector: '[data-page="' + active.getAttribute("data-page") + '"]' };
+    if (active.closest(".pagination")) return { selector: '.pagination [aria-current="page"]' };
+    if (active.closest("thead a.sort-link")) return { selector: "thead th[aria-sort]:not([aria-sort=none]) a" };
+    return { row: 0 };
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "list-region") {
+      var source = event.detail.elt;
+      var submitter = event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+        event.detail.requestConfig.triggeringEvent.submitter;
+      paging = !!((submitter && submitter.name === "goto") || (source && source.closest && source.closest(".pagination")));
+      focusBefore = describeFocus();
+      paging = false;
+      target.setAttribute("aria-busy", "true");
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail.target;
+    var region = document.getElementById("list-region");
+    if (!region || !target || (target !== region && target.id !== "list-region" && !target.contains(region))) return;
+    region.removeAttribute("aria-busy");
+    syncHeaderCheckbox();
+    lastToggled = null;
+    var wanted = focusBefore;
+    focusBefore = null;
+    if (!wanted) return;
+    var element = null;
+    if (wanted.id) element = document.getElementById(wanted.id);
+    if (!element && wanted.selector) element = document.querySelector(wanted.selector);
+    if (!element && (wanted.row !== undefined || wanted.selector)) {
+      var list = rows();
+      var row = list[Math.max(0, Math.min(wanted.row || 0, list.length - 1))];
+      if (row) element = wanted.box ? row.querySelector("input.row-check") || row : row;
+    }
+    if (element && element !== document.activeElement) element.focus({ preventScroll: true });
+    if (element && element.scrollIntoView) element.scrollIntoView({ block: "nearest" });
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var region = document.getElementById("list-region");
+    if (region && event.detail.failed) region.removeAttribute("aria-busy");
   });
 
   // --- Dialogs: Tab stays inside; focus returns to the opener when they close -------------

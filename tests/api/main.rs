@@ -2,6 +2,7 @@
 //! PostgreSQL (TEST_POSTGRES_URL, else a throwaway server; see helpers/postgres.rs).
 
 mod helpers;
+mod in_place;
 
 mod access;
 mod bad_input;

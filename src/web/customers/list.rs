@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 
 use crate::customers::{self, ListScreen};
 use crate::db::DbPool;
+use crate::domain::group_thousands;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
 use crate::domain::selection::PageState;
 use crate::jobs::Job;
@@ -31,6 +32,46 @@ struct PageLinkView {
     current: bool,
 }
 
+/// A sortable column's header: the link that sorts by it (or reverses it) and its `aria-sort`.
+struct SortHeader {
+    href: String,
+    aria: &'static str,
+    mark: &'static str,
+}
+
+impl SortHeader {
+    /// `ascending`/`descending`: the orders by this column; a click on the header picks the
+    /// column's first order, or the other one when the list is already in the first.
+    fn new(query: &ListQuery, first: SortOrder, second: SortOrder) -> Self {
+        let (aria, mark) = match query.sort {
+            s if s == first => (aria_of(first), mark_of(first)),
+            s if s == second => (aria_of(second), mark_of(second)),
+            _ => ("none", ""),
+        };
+        let mut target = query.clone();
+        target.sort = if query.sort == first { second } else { first };
+        Self {
+            href: target.href_for_page(1),
+            aria,
+            mark,
+        }
+    }
+}
+
+fn aria_of(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Name | SortOrder::CreatedAsc => "ascending",
+        SortOrder::NameDesc | SortOrder::Created => "descending",
+    }
+}
+
+fn mark_of(order: SortOrder) -> &'static str {
+    match aria_of(order) {
+        "ascending" => " ▲",
+        _ => " ▼",
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "customers/list.html")]
 pub struct ListTemplate {
@@ -50,6 +91,10 @@ pub struct ListTemplate {
     pages: Vec<PageLinkView>,
     previous_href: Option<String>,
     next_href: Option<String>,
+    name_header: SortHeader,
+    created_header: SortHeader,
+    /// After the whole page is ticked, on a list with more pages: "Select all 12,345 customers".
+    select_all_prompt: Option<String>,
 }
 
 pub async fn list(
@@ -115,10 +160,24 @@ pub async fn list(
         .map(|r| r.id.to_string())
         .collect::<Vec<_>>()
         .join(",");
+    let page_state = PageState::of(rows.iter().map(|r| r.selected));
+    let select_all_prompt = (is_admin
+        && page_state == PageState::Checked
+        && p.last_page() > 1
+        && summary.all.is_none())
+    .then(|| match query.search.is_empty() {
+        true => format!("Select all {} customers", group_thousands(all_count)),
+        false => format!(
+            "Select all {} matching “{}”",
+            group_thousands(all_count),
+            query.search.as_str()
+        ),
+    });
     Ok(ListTemplate {
+        select_all_prompt,
         is_admin,
         bar: SelectionBar::new(&summary, None).at(version),
-        page_state: PageState::of(rows.iter().map(|r| r.selected)),
+        page_state,
         all_label: all_label(all_count),
         return_to: query.href_for_page(p.page),
         page_ids,
@@ -131,6 +190,8 @@ pub async fn list(
         pages,
         previous_href: p.previous().map(|n| query.href_for_page(n)),
         next_href: p.next().map(|n| query.href_for_page(n)),
+        name_header: SortHeader::new(&query, SortOrder::Name, SortOrder::NameDesc),
+        created_header: SortHeader::new(&query, SortOrder::Created, SortOrder::CreatedAsc),
         query,
     })
 }

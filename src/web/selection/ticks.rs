@@ -193,16 +193,19 @@ pub async fn update(
             "/people/customers/selection/delete",
         )));
     }
-    if is_htmx(&request) {
-        if let Some(error) = error {
-            // The boxes on the page no longer show the truth: reload with the message.
-            session.set_flash(Flash::error(error));
-            return Ok(Either::Left(
-                HttpResponse::Ok()
-                    .insert_header(("HX-Refresh", "true"))
-                    .finish(),
-            ));
-        }
+    let htmx = is_htmx(&request);
+    if let (true, Some(error)) = (htmx, &error) {
+        // The boxes on the page no longer show the truth: reload with the message.
+        session.set_flash(Flash::error(error.clone()));
+        return Ok(Either::Left(
+            HttpResponse::Ok()
+                .insert_header(("HX-Refresh", "true"))
+                .finish(),
+        ));
+    }
+    // A tick answers with the counter; the other controls go on to the redirect below, which
+    // htmx follows and whose list region it swaps in place.
+    if htmx && form.action == Action::Tick {
         let version = selection.version;
         let summary = with_db(&pool, move |conn| {
             customers::summarize(conn, &selection, &state.caches)
