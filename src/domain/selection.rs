@@ -86,14 +86,16 @@ impl SelectionSummary {
         format!("{} selected", crate::domain::group_thousands(self.selected))
     }
 
-    /// "All 12,345 matching “acme” selected, 3 excluded", or nothing for a plain selection.
+    /// "All 12,345 matching “acme” selected, 3 excluded", or with customers picked outside the
+    /// search "201 matching “Acme” and 6 others"; nothing for a plain selection.
     pub fn detail(&self) -> Option<String> {
         let (search, matching) = self.all.as_ref()?;
         let matching = crate::domain::group_thousands(*matching);
-        let mut text = if search.is_empty() {
-            format!("All {matching} customers selected")
-        } else {
-            format!("All {matching} matching “{search}” selected")
+        let mut text = match (search.is_empty(), self.picked > 0) {
+            (true, false) => format!("All {matching} customers selected"),
+            (false, false) => format!("All {matching} matching “{search}” selected"),
+            (true, true) => format!("All {matching} customers"),
+            (false, true) => format!("{matching} matching “{search}”"),
         };
         if self.excluded > 0 {
             text.push_str(&format!(
@@ -103,8 +105,10 @@ impl SelectionSummary {
         }
         if self.picked > 0 {
             text.push_str(&format!(
-                ", {} more picked",
-                crate::domain::group_thousands(self.picked as i64)
+                "{} and {} {}",
+                if self.excluded > 0 { "," } else { "" },
+                crate::domain::group_thousands(self.picked as i64),
+                if self.picked == 1 { "other" } else { "others" }
             ));
         }
         Some(text)
@@ -180,13 +184,14 @@ impl Selection {
         Ok(())
     }
 
-    /// Every customer matching `search`, replacing whatever was selected.
-    pub fn select_all_matching(&mut self, search: &str) {
+    /// Every customer matching `search`, in place of whatever was selected, except the picks
+    /// in `outside` (the caller's: those of `ids` that do not match `search`), which stay.
+    pub fn select_all_matching(&mut self, search: &str, outside: &[i64]) {
         self.all = Some(AllMatching {
             search: search.to_owned(),
             excluded: BTreeSet::new(),
         });
-        self.ids.clear();
+        self.ids.retain(|id| outside.contains(id));
         self.version += 1;
     }
 
@@ -222,7 +227,7 @@ mod tests {
     fn all_matching_with_exclusions_and_extras() {
         let mut s = Selection::default();
         s.set(99, false, true).unwrap();
-        s.select_all_matching("acme");
+        s.select_all_matching("acme", &[]);
         assert!(s.ids.is_empty(), "All replaces the selection");
         assert!(s.contains(1, true));
         assert!(!s.contains(2, false));
@@ -280,6 +285,37 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(everyone.detail().unwrap(), "All 10 customers selected");
+        let with_picks = SelectionSummary {
+            selected: 207,
+            all: Some(("Acme".into(), 201)),
+            excluded: 0,
+            picked: 6,
+        };
+        assert_eq!(
+            with_picks.detail().unwrap(),
+            "201 matching “Acme” and 6 others"
+        );
+        let both = SelectionSummary {
+            excluded: 2,
+            picked: 1,
+            ..with_picks
+        };
+        assert_eq!(
+            both.detail().unwrap(),
+            "201 matching “Acme”, 2 excluded, and 1 other"
+        );
+    }
+
+    #[test]
+    fn all_keeps_the_picks_outside_its_search() {
+        let mut s = Selection::default();
+        for id in [1, 2, 3] {
+            s.set(id, false, true).unwrap();
+        }
+        // 1 and 2 do not match the search, 3 does (the caller asked the database).
+        s.select_all_matching("acme", &[1, 2]);
+        assert_eq!(s.ids, BTreeSet::from([1, 2]));
+        assert!(s.contains(1, false) && s.contains(3, true) && s.contains(99, true));
     }
 
     #[test]
@@ -345,7 +381,7 @@ mod tests {
                             }
                         }
                         Op::All => {
-                            selection.select_all_matching("s");
+                            selection.select_all_matching("s", &[]);
                             naive = (0..UNIVERSE).filter(|&id| matches[id as usize]).collect();
                         }
                         Op::Clear => {

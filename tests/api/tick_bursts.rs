@@ -7,7 +7,10 @@ use tokio::task::JoinSet;
 use crate::helpers::{spawn_app, Backend, ListForm, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(overlapping_ticks_all_count);
+on_both_backends!(
+    overlapping_ticks_all_count,
+    all_keeps_picks_outside_the_search
+);
 
 /// Sends one htmx tick per (id, on) at once; `seen` is the page's ticked boxes as each request
 /// carries them (a stale view: the browser had not yet seen the others' answers).
@@ -79,4 +82,59 @@ async fn overlapping_ticks_all_count(backend: Backend) {
             .await;
         cleared.assert_status(303);
     }
+}
+
+/// "All (N)" on a search keeps the customers picked before outside it, and says so.
+async fn all_keeps_picks_outside_the_search(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for n in 0..5 {
+        app.add_customer(
+            "Ann",
+            &format!("Acme{n}"),
+            &format!("ann{n}@acme.example"),
+            "Acme",
+        )
+        .await;
+    }
+    let others: Vec<i64> = {
+        let mut ids = Vec::new();
+        for n in 0..3 {
+            ids.push(
+                app.add_customer(
+                    "Bo",
+                    &format!("Globex{n}"),
+                    &format!("bo{n}@globex.example"),
+                    "Globex",
+                )
+                .await,
+            );
+        }
+        ids
+    };
+    // Two Globex customers and one Acme customer picked one by one.
+    let mut form = ListForm::from_page(&app.get("/people/customers").await);
+    let acme_one = form
+        .ids()
+        .into_iter()
+        .find(|id| !others.contains(id))
+        .unwrap();
+    form.tick(others[0], true)
+        .tick(others[1], true)
+        .tick(acme_one, true);
+    form.submit(&app.admin, None).await.assert_status(303);
+    // Then All on the search "acme".
+    let searched = app.get("/people/customers?q=acme").await;
+    ListForm::from_page(&searched)
+        .submit(&app.admin, Some(("action", "all")))
+        .await
+        .assert_status(303);
+    let page = app.get("/people/customers?q=acme").await;
+    page.assert_contains("7 selected");
+    page.assert_contains("5 matching “acme” and 2 others");
+    let all = app.get("/people/customers").await;
+    let mut ticked = ListForm::from_page(&all).ticked();
+    ticked.sort();
+    assert_eq!(ticked.len(), 7);
+    assert!(ticked.contains(&others[0]) && ticked.contains(&others[1]));
+    assert!(!ticked.contains(&others[2]));
 }

@@ -153,6 +153,24 @@ pub async fn update(
         }
         None => Vec::new(),
     };
+    // "All" keeps the customers picked before that its search does not cover.
+    let picked_outside: Vec<i64> = match form.action {
+        Action::All if !selection.ids.is_empty() => {
+            let picked: Vec<i64> = selection.ids.iter().copied().collect();
+            let search = form.search.clone();
+            let inside = with_db(&pool, move |conn| {
+                customers::matching_among(conn, &picked, &search)
+            })
+            .await?;
+            selection
+                .ids
+                .iter()
+                .copied()
+                .filter(|id| !inside.contains(id))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let rows = |selected: &dyn Fn(i64) -> bool| -> Vec<(i64, bool, bool)> {
         form.page
             .iter()
@@ -163,7 +181,7 @@ pub async fn update(
         Action::PageAll => selection.set_rows(&rows(&|_| true)),
         Action::PageNone => selection.set_rows(&rows(&|_| false)),
         Action::All => {
-            selection.select_all_matching(form.search.as_str());
+            selection.select_all_matching(form.search.as_str(), &picked_outside);
             Ok(())
         }
         Action::Clear => {
