@@ -104,9 +104,11 @@ pub fn run(
             // request log → security and cache headers → readable error pages for error
             // responses → error pages for errors → refusal of malformed text → session turns →
             // session →
-            // sign-in → CSRF → HEAD as GET → routing and the handler.
+            // sign-in → error pages with the signed-in header → CSRF → HEAD as GET → routing and
+            // the handler.
             .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
+            .wrap(from_fn(failures::error_pages_signed_in))
             .wrap(from_fn(auth::require_sign_in))
             .wrap(
                 SessionMiddleware::builder(store.clone(), settings.session_key.clone())

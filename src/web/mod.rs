@@ -41,6 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/").route(get().to(|| async { see_other("/people/customers") })))
         .service(resource("/healthz").route(get().to(health::healthz)))
         .service(resource("/static/{file}").route(get().to(assets::asset)))
+        .service(resource("/favicon.ico").route(get().to(assets::favicon)))
         // Sign-in and sign-out.
         .service(
             resource("/login")

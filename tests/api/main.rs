@@ -17,6 +17,7 @@ mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
 mod operations;
+mod page_frame;
 mod profile;
 mod responsive;
 mod search_plan;
