@@ -10,6 +10,7 @@
   // focus in a modal <dialog>, focuses its [autofocus] control (Cancel) and closes it on Esc;
   // we return focus to whatever opened it.
   var opener = null;
+  var keyOpener = null;
 
   // Every request htmx sends carries the session's CSRF token, read once from the page's meta tag.
   document.addEventListener("htmx:configRequest", function (event) {
@@ -30,8 +31,55 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.target && event.detail.target.id === "dialog-slot") {
       opener = event.detail.elt;
+      if (opener.hasAttribute("data-count")) showPending(opener, event.detail.target);
+      // Opened from the keyboard (#, Delete): the focus goes back to the row, not the trash can.
+      if (keyOpener) { opener = keyOpener; keyOpener = null; }
     }
   });
+
+  // The bulk confirmation opens at once with the number of customers; the counts of what goes
+  // with them (which take a while for a big selection) arrive with the real dialog, whose
+  // "Yes, permanently delete" is the only one that works.
+  function showPending(trigger, slot) {
+    var count = Number(trigger.getAttribute("data-count") || 0);
+    var dialog = document.createElement("dialog");
+    dialog.className = "confirm";
+    dialog.setAttribute("aria-labelledby", "pending-title");
+    dialog.setAttribute("aria-busy", "true");
+    var title = document.createElement("h1");
+    title.id = "pending-title";
+    title.textContent = "Permanently delete " + count.toLocaleString("en-GB") + (count === 1 ? " customer?" : " customers?");
+    var wait = document.createElement("p");
+    wait.className = "is-busy";
+    wait.textContent = "Counting their tickets, live chat conversations and notes…";
+    var actions = document.createElement("div");
+    actions.className = "confirm-actions";
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "button";
+    cancel.textContent = "Cancel";
+    cancel.setAttribute("data-close-dialog", "");
+    var yes = document.createElement("button");
+    yes.type = "button";
+    yes.className = "button danger";
+    yes.disabled = true;
+    yes.textContent = "Yes, permanently delete";
+    actions.appendChild(cancel);
+    actions.appendChild(yes);
+    dialog.appendChild(title);
+    dialog.appendChild(wait);
+    dialog.appendChild(actions);
+    slot.innerHTML = "";
+    slot.appendChild(dialog);
+    dialog.addEventListener("close", function () {
+      if (!dialog.isConnected) return;
+      dialog.remove();
+      htmx.trigger(trigger, "htmx:abort");
+      if (opener && document.body.contains(opener)) opener.focus();
+    });
+    dialog.showModal();
+    cancel.focus();
+  }
 
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target.id !== "dialog-slot") return;
@@ -107,9 +155,15 @@
   document.addEventListener("DOMContentLoaded", function () {
     syncHeaderCheckbox();
     syncRequiredChecks(document);
+    toastFlashes();
+    localTimes(document);
+    // After a refused form, the focus goes to the summary of what to correct.
+    var summary = document.getElementById("form-errors");
+    if (summary) summary.focus();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     syncRequiredChecks(event.detail.target);
+    localTimes(event.detail.target);
   });
 
   // The list's sort and page-size menus apply a committed choice: a pick with the mouse, Enter,
@@ -346,12 +400,96 @@
 
   // --- The list from the keyboard ---------------------------------------------------------
 
+  // A visible, dismissible toast (role="status", so screen readers hear it too).
   function announce(text) {
-    var region = document.getElementById("announcer");
-    if (!region) return;
-    region.textContent = "";
-    window.setTimeout(function () { region.textContent = text; }, 30);
+    var stack = document.getElementById("toasts");
+    if (!stack) return;
+    var toast = document.createElement("div");
+    toast.className = "toast";
+    toast.setAttribute("role", "status");
+    var message = document.createElement("span");
+    toast.appendChild(message);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "toast-close";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    toast.appendChild(close);
+    stack.appendChild(toast);
+    // Filled after insertion so that the live region announces it.
+    window.setTimeout(function () { message.textContent = text; }, 30);
+    window.setTimeout(function () { toast.remove(); }, 8000);
   }
+
+  document.addEventListener("click", function (event) {
+    var close = event.target.closest ? event.target.closest(".toast-close") : null;
+    if (close) close.closest(".toast, .flash").remove();
+  });
+
+  // Flash messages from the server become toasts too.
+  function toastFlashes() {
+    document.querySelectorAll("main > .flash[role=status]").forEach(function (flash) {
+      var stack = document.getElementById("toasts");
+      if (!stack) return;
+      flash.classList.add("toast");
+      // The message in one span, so that it reads as one line beside the close button.
+      var message = document.createElement("span");
+      while (flash.firstChild) message.appendChild(flash.firstChild);
+      flash.appendChild(message);
+      var close = document.createElement("button");
+      close.type = "button";
+      close.className = "toast-close";
+      close.setAttribute("aria-label", "Dismiss");
+      close.textContent = "×";
+      flash.appendChild(close);
+      stack.appendChild(flash);
+    });
+  }
+
+  // --- Dates: the browser's time zone, relative where it helps ("3 days ago") -------------
+  function localTimes(root) {
+    if (!window.Intl || !Intl.DateTimeFormat) return;
+    var now = Date.now();
+    var relative = Intl.RelativeTimeFormat ? new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }) : null;
+    var full = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    var dayOnly = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+    (root || document).querySelectorAll("time[datetime]").forEach(function (time) {
+      if (time.dataset.localised) return;
+      var at = new Date(time.getAttribute("datetime"));
+      if (isNaN(at)) return;
+      time.dataset.localised = "yes";
+      time.title = full.format(at);
+      var days = Math.round((at.getTime() - now) / 86400000);
+      var hours = Math.round((at.getTime() - now) / 3600000);
+      if (relative && Math.abs(hours) < 24) time.textContent = relative.format(hours, "hour");
+      else if (relative && Math.abs(days) <= 7) time.textContent = relative.format(days, "day");
+      else time.textContent = time.hasAttribute("data-time") ? full.format(at) : dayOnly.format(at);
+    });
+  }
+
+  // --- Busy state: a control whose request takes over 150 ms says so ---------------------
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.setAttribute) return;
+    var busy = elt.tagName === "FORM" && event.detail.requestConfig && event.detail.requestConfig.triggeringEvent &&
+      event.detail.requestConfig.triggeringEvent.submitter || elt;
+    elt.__busyTimer = window.setTimeout(function () {
+      busy.setAttribute("aria-busy", "true");
+      busy.classList.add("is-busy");
+      document.documentElement.classList.add("is-waiting");
+    }, 150);
+    elt.__busy = busy;
+  });
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail.elt;
+    if (!elt) return;
+    window.clearTimeout(elt.__busyTimer);
+    if (elt.__busy) {
+      elt.__busy.removeAttribute("aria-busy");
+      elt.__busy.classList.remove("is-busy");
+    }
+    document.documentElement.classList.remove("is-waiting");
+  });
 
   function rows() {
     return Array.prototype.slice.call(document.querySelectorAll("#customer-table tbody tr"));
@@ -486,7 +624,12 @@
       click('[data-page="prev"], a[rel="prev"]');
     } else if (key === "#" || key === "Delete") {
       event.preventDefault();
-      if (!click("button.trash")) announce("Nothing is selected: select customers with x first.");
+      // Agents have no trash can, and nothing to be told.
+      keyOpener = row;
+      if (document.querySelector("button.trash") && !click("button.trash")) {
+        keyOpener = null;
+        announce("Nothing is selected: select customers with x first.");
+      }
     }
   });
 })();

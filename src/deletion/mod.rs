@@ -291,6 +291,8 @@ pub struct HistoryEntry {
     pub tickets: i64,
     pub chats: i64,
     pub notes: i64,
+    /// A bulk deletion's job, whose page shows its summary.
+    pub job_id: Option<i64>,
 }
 
 /// The deletion records, newest first, one page of them.
@@ -317,6 +319,7 @@ pub fn history(
             deletion_records::tickets,
             deletion_records::chats,
             deletion_records::notes,
+            deletion_records::job_id,
         ))
         .load(conn)?;
     Ok((pagination, entries))

@@ -75,7 +75,7 @@ async fn keyboard_only_bulk_deletion_across_pages() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     chrome
@@ -137,7 +137,7 @@ async fn single_deletion_from_the_edit_view_with_the_keyboard() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     chrome
@@ -162,7 +162,7 @@ async fn single_deletion_from_the_edit_view_with_the_keyboard() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     chrome.press(&TAB.to_string()).await;
@@ -208,7 +208,7 @@ async fn confirm_button_waits_for_the_checkbox_and_header_shows_mixed() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     let disabled = "return document.querySelector('dialog [data-requires]').disabled";
@@ -392,7 +392,7 @@ async fn no_serious_accessibility_violations() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     report.push(("single confirmation dialog", chrome.axe_violations().await));
@@ -405,7 +405,7 @@ async fn no_serious_accessibility_violations() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     report.push(("bulk confirmation dialog", chrome.axe_violations().await));

@@ -27,7 +27,7 @@ async fn dialog_fits(chrome: &Chrome, size: (u32, u32), screen: &str, failures: 
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     let report = chrome

@@ -280,5 +280,7 @@ async fn customer_text_is_nfc_and_names_are_isolated(backend: Backend) {
     form.submit(&app.admin, None).await.assert_status(303);
     app.get("/people/customers/selection/delete")
         .await
-        .assert_contains("Customers: <bdi>Ren\u{e9}e Descartes</bdi>.");
+        .assert_contains(
+            "Customers: <bdi>Ren\u{e9}e Descartes &#60;ren\u{e9}e@example.com&#62;</bdi>.",
+        );
 }
