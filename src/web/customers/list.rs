@@ -19,6 +19,8 @@ struct RowView {
     id: i64,
     selected: bool,
     name: String,
+    /// "AL" for Ada Lovelace, for the avatar.
+    initials: String,
     email: String,
     organisation: String,
     tickets: i64,
@@ -30,6 +32,20 @@ struct PageLinkView {
     number: Option<i64>,
     href: String,
     current: bool,
+}
+
+/// The first letter of each name, upper-cased ("?" when both are empty).
+fn initials(first: &str, last: &str) -> String {
+    let letters: String = [first, last]
+        .iter()
+        .filter_map(|name| name.trim().chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if letters.is_empty() {
+        "?".to_owned()
+    } else {
+        letters
+    }
 }
 
 /// A sortable column's header: the link that sorts by it (or reverses it) and its `aria-sort`.
@@ -148,6 +164,7 @@ pub async fn list(
             id: row.customer.id,
             selected: selected_on_page.contains(&row.customer.id),
             name: row.customer.full_name(),
+            initials: initials(&row.customer.first_name, &row.customer.last_name),
             created: day(&row.customer.created_at),
             created_iso: iso(&row.customer.created_at),
             email: row.customer.email,
@@ -194,4 +211,16 @@ pub async fn list(
         created_header: SortHeader::new(&query, SortOrder::Created, SortOrder::CreatedAsc),
         query,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_of_names() {
+        assert_eq!(initials("Ada", "Lovelace"), "AL");
+        assert_eq!(initials("élodie", ""), "É");
+        assert_eq!(initials(" ", ""), "?");
+    }
 }
