@@ -274,7 +274,8 @@ async fn customer_text_is_nfc_and_names_are_isolated(backend: Backend) {
     list.assert_contains("<bdi>Ren\u{e9}e Descartes</bdi></a>");
     app.get(&format!("/people/customers/{id}/delete"))
         .await
-        .assert_contains("Delete <bdi>Ren\u{e9}e Descartes</bdi>?");
+        .assert_contains("Delete <bdi>Ren\u{e9}e Descartes</bdi>?")
+        .assert_contains("<bdi>Ren\u{e9}e Descartes &lt;ren\u{e9}e@example.com&gt;</bdi>");
     let mut form = ListForm::from_page(&list);
     form.tick(id, true);
     form.submit(&app.admin, None).await.assert_status(303);
