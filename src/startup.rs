@@ -101,11 +101,10 @@ pub fn run(
             )
             .app_data(web::PayloadConfig::default().limit(MAX_FORM_BYTES))
             // Listed innermost first. A request passes, outermost first: request id and span →
-            // request log → security and cache headers → readable error pages for error
-            // responses → error pages for errors → refusal of malformed text → session turns →
-            // session →
-            // sign-in → error pages with the signed-in header → CSRF → HEAD as GET → routing and
-            // the handler.
+            // request metrics → request log → security and cache headers → readable error pages
+            // for error responses → error pages for errors → refusal of malformed text → session
+            // turns → session → sign-in → error pages with the signed-in header → CSRF → HEAD as
+            // GET → routing and the handler.
             .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
             .wrap(from_fn(failures::error_pages_signed_in))
@@ -142,6 +141,7 @@ pub fn run(
                     .add((header::CACHE_CONTROL, "no-store")),
             )
             .wrap(from_fn(failures::log_request))
+            .wrap(from_fn(crate::telemetry::record_request))
             .wrap(from_fn(routes::arrivals::count_arrivals))
             .wrap(TracingLogger::<failures::RequestSpan>::new())
             .app_data(health.clone())

@@ -3,8 +3,10 @@
 
 mod helpers;
 mod in_place;
+mod instances;
 
 mod access;
+mod backup_before_bulk;
 mod bad_input;
 mod browser;
 mod bulk_confirmation;
@@ -16,6 +18,9 @@ mod customers_list;
 mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
+mod filters;
+mod filters_deletion;
+mod observability;
 mod operations;
 mod page_frame;
 mod profile;
@@ -26,5 +31,8 @@ mod sessions;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
+mod skip_open_tickets;
+mod stop_deletion;
+mod takeover;
 mod text_input;
 mod tick_bursts;

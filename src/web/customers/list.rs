@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 
 use crate::customers::{self, ListScreen};
 use crate::db::DbPool;
+use crate::domain::filters::TicketsFilter;
 use crate::domain::group_thousands;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
 use crate::domain::selection::PageState;
@@ -26,6 +27,12 @@ struct RowView {
     tickets: i64,
     created: String,
     created_iso: String,
+}
+
+/// A filter in use, and the list without it.
+struct ChipView {
+    label: String,
+    remove_href: String,
 }
 
 struct PageLinkView {
@@ -100,6 +107,18 @@ pub struct ListTemplate {
     page_ids: String,
     jobs: Vec<Job>,
     query: ListQuery,
+    /// The filters as the list form's hidden fields, so that "All" selects with them.
+    filter_pairs: Vec<(&'static str, String)>,
+    chips: Vec<ChipView>,
+    clear_filters_href: String,
+    /// "“acme”, Organisation is “Acme”" for the empty list.
+    criteria_text: String,
+    filter_organisation: String,
+    filter_organisation_not: String,
+    filter_created_after: String,
+    filter_created_before: String,
+    filter_active_before: String,
+    tickets_options: [TicketsFilter; 3],
     sort_options: [SortOrder; 4],
     page_sizes: [i64; 3],
     range_text: String,
@@ -178,22 +197,52 @@ pub async fn list(
         .collect::<Vec<_>>()
         .join(",");
     let page_state = PageState::of(rows.iter().map(|r| r.selected));
+    let criteria_text = query.criteria().describe();
     let select_all_prompt = (is_admin
         && page_state == PageState::Checked
         && p.last_page() > 1
         && summary.all.is_none())
-    .then(|| match query.search.is_empty() {
+    .then(|| match criteria_text.is_empty() {
         true => format!("Select all {} customers", group_thousands(all_count)),
         false => format!(
-            "Select all {} matching “{}”",
-            group_thousands(all_count),
-            query.search.as_str()
+            "Select all {} matching {criteria_text}",
+            group_thousands(all_count)
         ),
     });
+    let mut bar = SelectionBar::new(&summary, None).at(version);
+    bar.show_selected_href = show_selected_href(&query);
+    let chips = query
+        .filters
+        .chips()
+        .into_iter()
+        .map(|chip| ChipView {
+            remove_href: query.href_without(chip.param),
+            label: chip.label,
+        })
+        .collect();
+    let filters = &query.filters;
+    let day_field = |d: Option<chrono::NaiveDate>| {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
     Ok(ListTemplate {
         select_all_prompt,
         is_admin,
-        bar: SelectionBar::new(&summary, None).at(version),
+        filter_pairs: filters.to_pairs(),
+        chips,
+        clear_filters_href: ListQuery {
+            filters: Default::default(),
+            ..query.clone()
+        }
+        .href_for_page(1),
+        criteria_text,
+        filter_organisation: filters.organisation.clone().unwrap_or_default(),
+        filter_organisation_not: filters.organisation_not.clone().unwrap_or_default(),
+        filter_created_after: day_field(filters.created_after),
+        filter_created_before: day_field(filters.created_before),
+        filter_active_before: day_field(filters.active_before),
+        tickets_options: TicketsFilter::ALL,
+        bar,
         page_state,
         all_label: all_label(all_count),
         return_to: query.href_for_page(p.page),
@@ -211,6 +260,16 @@ pub async fn list(
         created_header: SortHeader::new(&query, SortOrder::Created, SortOrder::CreatedAsc),
         query,
     })
+}
+
+/// "Show selected" from this list: its first page with only the selection, keeping the search,
+/// filters, sort and page size.
+pub fn show_selected_href(query: &ListQuery) -> String {
+    let selected = ListQuery {
+        only_selected: true,
+        ..query.clone()
+    };
+    format!("/people/customers{}", selected.href_for_page(1))
 }
 
 #[cfg(test)]
