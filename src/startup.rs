@@ -94,6 +94,7 @@ pub fn run(
         &settings.sign_in,
     ));
     let retention_settings = web::Data::new(settings.retention.clone());
+    let turns = web::Data::new(routes::session_turns::SessionTurns::default());
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
@@ -102,23 +103,25 @@ pub fn run(
             .app_data(checker.clone())
             .app_data(guard.clone())
             .app_data(retention_settings.clone())
+            .app_data(turns.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(MAX_FORM_BYTES)
                     .error_handler(|error, _| form_error(error).into()),
             )
             .app_data(web::PayloadConfig::default().limit(MAX_FORM_BYTES))
-            // Listed innermost first: a request passes session → sign-in → CSRF → handler.
             // Listed innermost first. A request passes, outermost first: request id and span →
-            // request metrics → request log → security and cache headers → readable error pages for error
-            // responses → error pages for errors → refusal of malformed text → session →
-            // sign-in → CSRF → HEAD as GET → routing and the handler.
+            // request metrics → request log → security and cache headers → readable error pages
+            // for error responses → error pages for errors → refusal of malformed text → session
+            // turns → session → sign-in → error pages with the signed-in header → CSRF → HEAD as
+            // GET → routing and the handler.
             .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
+            .wrap(from_fn(failures::error_pages_signed_in))
             .wrap(from_fn(auth::require_sign_in))
             .wrap(
                 SessionMiddleware::builder(store.clone(), settings.session_key.clone())
-                    .cookie_name("desk_session".into())
+                    .cookie_name(routes::session_turns::SESSION_COOKIE.into())
                     .cookie_http_only(true)
                     .cookie_same_site(SameSite::Lax)
                     .cookie_secure(settings.secure_cookies)
@@ -130,6 +133,8 @@ pub fn run(
                     )
                     .build(),
             )
+            // A session's POSTs take turns, so that none saves over another's change.
+            .wrap(from_fn(routes::session_turns::one_at_a_time))
             .wrap(from_fn(input_check::reject_bad_text))
             .wrap(from_fn(failures::error_pages))
             .wrap(ErrorHandlers::new().default_handler(render_plain_errors))

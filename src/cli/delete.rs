@@ -110,7 +110,7 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     db::run_migrations(&mut conn)?;
     let mut selection = Selection::default();
-    selection.select_all_matching(&criteria);
+    selection.select_all_matching(&criteria, &[]);
     let preview = deletion::preview_bulk(&mut conn, &selection, args.skip_open_tickets)?;
     let counts = &preview.confirmed.counts;
     let described = match criteria.describe() {

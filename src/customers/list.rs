@@ -239,16 +239,23 @@ pub fn names_where(
     filter: CustomerFilter,
     limit: i64,
 ) -> QueryResult<Vec<String>> {
-    let rows: Vec<(String, String)> = ordered(
+    let rows: Vec<(String, String, String)> = ordered(
         customers::table.into_boxed().filter(filter),
         SortOrder::Name,
     )
     .limit(limit)
-    .select((customers::first_name, customers::last_name))
+    .select((
+        customers::first_name,
+        customers::last_name,
+        customers::email,
+    ))
     .load(conn)?;
+    // With the email, so that two customers of one name can be told apart.
     Ok(rows
         .into_iter()
-        .map(|(first, last)| crate::domain::full_name(&first, &last))
+        .map(|(first, last, email)| {
+            format!("{} <{email}>", crate::domain::full_name(&first, &last))
+        })
         .collect())
 }
 

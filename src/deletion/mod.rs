@@ -328,6 +328,8 @@ pub struct HistoryEntry {
     pub tickets: i64,
     pub chats: i64,
     pub notes: i64,
+    /// A bulk deletion's job, whose page shows its summary.
+    pub job_id: Option<i64>,
     /// A bulk deletion's backup, written before it started (`serve --backup-before-bulk`).
     pub backup_file: Option<String>,
     pub confirmed_customers: i64,
@@ -381,6 +383,7 @@ pub fn history(
             deletion_records::tickets,
             deletion_records::chats,
             deletion_records::notes,
+            deletion_records::job_id,
             crate::schema::deletion_job_backups::file.nullable(),
             deletion_records::confirmed_customers,
             deletion_records::stopped,

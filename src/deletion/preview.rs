@@ -24,6 +24,8 @@ pub struct CustomerName {
     pub id: i64,
     pub first_name: String,
     pub last_name: String,
+    /// Shown beside the name, so that two customers of one name can be told apart.
+    pub email: String,
 }
 
 impl CustomerName {
@@ -42,14 +44,20 @@ pub struct SinglePreview {
 fn name_of(conn: &mut DbConn, id: i64) -> QueryResult<Option<CustomerName>> {
     customers::table
         .find(id)
-        .select((customers::id, customers::first_name, customers::last_name))
-        .first::<(i64, String, String)>(conn)
+        .select((
+            customers::id,
+            customers::first_name,
+            customers::last_name,
+            customers::email,
+        ))
+        .first::<(i64, String, String, String)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(id, first_name, last_name)| CustomerName {
+            row.map(|(id, first_name, last_name, email)| CustomerName {
                 id,
                 first_name,
                 last_name,
+                email,
             })
         })
 }

@@ -100,15 +100,16 @@ impl SelectionSummary {
         format!("{} selected", crate::domain::group_thousands(self.selected))
     }
 
-    /// "All 12,345 matching “acme”, No tickets selected, 3 excluded", or nothing for a plain
-    /// selection.
+    /// "All 12,345 matching “acme”, No tickets selected, 3 excluded", or with customers picked
+    /// outside the criteria "201 matching “Acme” and 6 others"; nothing for a plain selection.
     pub fn detail(&self) -> Option<String> {
         let (criteria, matching) = self.all.as_ref()?;
         let matching = crate::domain::group_thousands(*matching);
-        let mut text = if criteria.is_empty() {
-            format!("All {matching} customers selected")
-        } else {
-            format!("All {matching} matching {criteria} selected")
+        let mut text = match (criteria.is_empty(), self.picked > 0) {
+            (true, false) => format!("All {matching} customers selected"),
+            (false, false) => format!("All {matching} matching {criteria} selected"),
+            (true, true) => format!("All {matching} customers"),
+            (false, true) => format!("{matching} matching {criteria}"),
         };
         if self.excluded > 0 {
             text.push_str(&format!(
@@ -118,8 +119,10 @@ impl SelectionSummary {
         }
         if self.picked > 0 {
             text.push_str(&format!(
-                ", {} more picked",
-                crate::domain::group_thousands(self.picked as i64)
+                "{} and {} {}",
+                if self.excluded > 0 { "," } else { "" },
+                crate::domain::group_thousands(self.picked as i64),
+                if self.picked == 1 { "other" } else { "others" }
             ));
         }
         Some(text)
@@ -195,14 +198,15 @@ impl Selection {
         Ok(())
     }
 
-    /// Every customer matching the criteria, replacing whatever was selected.
-    pub fn select_all_matching(&mut self, criteria: &Criteria) {
+    /// Every customer matching the criteria, in place of whatever was selected, except the
+    /// picks in `outside` (the caller's: those of `ids` that do not match them), which stay.
+    pub fn select_all_matching(&mut self, criteria: &Criteria, outside: &[i64]) {
         self.all = Some(AllMatching {
             search: criteria.search.as_str().to_owned(),
             filters: criteria.filters.clone(),
             excluded: BTreeSet::new(),
         });
-        self.ids.clear();
+        self.ids.retain(|id| outside.contains(id));
         self.version += 1;
     }
 
@@ -233,7 +237,7 @@ mod tests {
                 ..Default::default()
             },
         );
-        s.select_all_matching(&filtered);
+        s.select_all_matching(&filtered, &[]);
         assert_eq!(s.all.as_ref().unwrap().criteria(), filtered);
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<Selection>(&json).unwrap(), s);
@@ -262,7 +266,7 @@ mod tests {
     fn all_matching_with_exclusions_and_extras() {
         let mut s = Selection::default();
         s.set(99, false, true).unwrap();
-        s.select_all_matching(&criteria("acme"));
+        s.select_all_matching(&criteria("acme"), &[]);
         assert!(s.ids.is_empty(), "All replaces the selection");
         assert!(s.contains(1, true));
         assert!(!s.contains(2, false));
@@ -320,6 +324,37 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(everyone.detail().unwrap(), "All 10 customers selected");
+        let with_picks = SelectionSummary {
+            selected: 207,
+            all: Some(("“Acme”".into(), 201)),
+            excluded: 0,
+            picked: 6,
+        };
+        assert_eq!(
+            with_picks.detail().unwrap(),
+            "201 matching “Acme” and 6 others"
+        );
+        let both = SelectionSummary {
+            excluded: 2,
+            picked: 1,
+            ..with_picks
+        };
+        assert_eq!(
+            both.detail().unwrap(),
+            "201 matching “Acme”, 2 excluded, and 1 other"
+        );
+    }
+
+    #[test]
+    fn all_keeps_the_picks_outside_its_search() {
+        let mut s = Selection::default();
+        for id in [1, 2, 3] {
+            s.set(id, false, true).unwrap();
+        }
+        // 1 and 2 do not match the search, 3 does (the caller asked the database).
+        s.select_all_matching(&criteria("acme"), &[1, 2]);
+        assert_eq!(s.ids, BTreeSet::from([1, 2]));
+        assert!(s.contains(1, false) && s.contains(3, true) && s.contains(99, true));
     }
 
     #[test]
@@ -385,7 +420,10 @@ mod tests {
                             }
                         }
                         Op::All => {
-                            selection.select_all_matching(&Criteria::new(Search::parse("s"), Filters::default()));
+                            selection.select_all_matching(
+                                &Criteria::new(Search::parse("s"), Filters::default()),
+                                &[],
+                            );
                             naive = (0..UNIVERSE).filter(|&id| matches[id as usize]).collect();
                         }
                         Op::Clear => {

@@ -33,10 +33,10 @@ pub fn today() -> NaiveDate {
 /// deletion are the bulk deletion's own.
 pub fn rule_selection(rule: &Rule, today: NaiveDate) -> Selection {
     let mut selection = Selection::default();
-    selection.select_all_matching(&Criteria::new(
-        Search::default(),
-        rule.criteria.filters(today),
-    ));
+    selection.select_all_matching(
+        &Criteria::new(Search::default(), rule.criteria.filters(today)),
+        &[],
+    );
     selection
 }
 

@@ -27,6 +27,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/htmx.min.js"),
     },
+    Asset {
+        name: "icon.svg",
+        content_type: "image/svg+xml",
+        body: include_str!("../../static/icon.svg"),
+    },
 ];
 
 /// Changes whenever any asset changes, so browsers revalidate after an upgrade.
@@ -41,7 +46,16 @@ fn etag(asset: &Asset) -> String {
 }
 
 pub async fn asset(request: HttpRequest, file: web::Path<String>) -> HttpResponse {
-    let Some(asset) = ASSETS.iter().find(|a| a.name == file.as_str()) else {
+    serve(&request, file.as_str())
+}
+
+/// `/favicon.ico`, which browsers ask for on their own: the icon (public, like `/static`).
+pub async fn favicon(request: HttpRequest) -> HttpResponse {
+    serve(&request, "icon.svg")
+}
+
+fn serve(request: &HttpRequest, file: &str) -> HttpResponse {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == file) else {
         return ErrorPage::for_status(actix_web::http::StatusCode::NOT_FOUND, None).response();
     };
     let tag = etag(asset);

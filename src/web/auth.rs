@@ -21,7 +21,7 @@ pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// Reachable without signing in.
 fn is_public(path: &str) -> bool {
-    path == "/login" || path == "/healthz" || path.starts_with("/static/")
+    path == "/login" || path == "/healthz" || path == "/favicon.ico" || path.starts_with("/static/")
 }
 
 /// The signed-in person, put in the request by [`require_sign_in`].

@@ -76,7 +76,7 @@ impl From<actix_web::error::BlockingError> for AppError {
 /// What a 503 asks the client to wait before trying again.
 pub const RETRY_AFTER_SECONDS: u32 = 5;
 
-#[derive(Template, WebTemplate)]
+#[derive(Template, WebTemplate, Clone)]
 #[template(path = "error.html")]
 pub struct ErrorPage {
     pub layout: super::Layout,
@@ -137,6 +137,9 @@ impl ErrorPage {
     pub fn response(&self) -> HttpResponse {
         let status = self.status();
         let mut response = super::rendered(self, status);
+        // Kept with the response, so that `failures::error_pages_signed_in` can render it again
+        // with the signed-in header.
+        response.extensions_mut().insert(self.clone());
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

@@ -15,6 +15,8 @@ use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
 use super::error::ErrorPage;
+use super::Layout;
+use actix_web::FromRequest;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -220,6 +222,34 @@ fn with_reference(
         }
     }
     ServiceResponse::new(request, new)
+}
+
+/// Middleware, just inside the sign-in middleware: an error page for a signed-in person keeps
+/// the signed-in header (their name, Deletion history, Sign out), as every other page does.
+pub async fn error_pages_signed_in(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let response = next.call(request).await?.map_into_boxed_body();
+    let Some(mut page) = response.response().extensions().get::<ErrorPage>().cloned() else {
+        return Ok(response);
+    };
+    let Ok(mut layout) = Layout::extract(response.request()).into_inner() else {
+        return Ok(response);
+    };
+    if layout.user.is_none() {
+        return Ok(response);
+    }
+    layout.reference = page.layout.reference.take();
+    page.layout = layout;
+    let (request, original) = response.into_parts();
+    let mut new = page.response();
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(ServiceResponse::new(request, new))
 }
 
 /// Middleware: HEAD is answered as GET wherever GET is (actix-http sends the headers of a HEAD

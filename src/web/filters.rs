@@ -27,6 +27,11 @@ pub fn thousands(value: &i64, _: &dyn askama::Values) -> askama::Result<String> 
 }
 
 #[askama::filter_fn]
+pub fn iso_time(at: &NaiveDateTime, _: &dyn askama::Values) -> askama::Result<String> {
+    Ok(iso(at))
+}
+
+#[askama::filter_fn]
 pub fn when(at: &NaiveDateTime, _: &dyn askama::Values) -> askama::Result<String> {
     Ok(day_and_time(at))
 }

@@ -20,6 +20,7 @@ pub mod login_guard;
 pub mod retention;
 pub mod selection;
 pub mod session;
+pub mod session_turns;
 
 use std::sync::LazyLock;
 
@@ -41,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(resource("/").route(get().to(|| async { see_other("/people/customers") })))
         .service(resource("/healthz").route(get().to(health::healthz)))
         .service(resource("/static/{file}").route(get().to(assets::asset)))
+        .service(resource("/favicon.ico").route(get().to(assets::favicon)))
         // Sign-in and sign-out.
         .service(
             resource("/login")

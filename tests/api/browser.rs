@@ -66,7 +66,8 @@ async fn keyboard_only_bulk_deletion_across_pages() {
         .await;
     selected_text(&chrome, "5 selected").await;
     let page2 = row_ids(&chrome).await;
-    chrome.press("jx").await;
+    // The new page came in place, with the focus on its first row.
+    chrome.press("x").await;
     selected_text(&chrome, "6 selected").await;
 
     // # opens the confirmation with Cancel focused; Tab reaches the checkbox; Space; Enter.
@@ -74,7 +75,7 @@ async fn keyboard_only_bulk_deletion_across_pages() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     chrome
@@ -144,7 +145,7 @@ async fn single_deletion_from_the_edit_view_with_the_keyboard() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     chrome
@@ -169,7 +170,7 @@ async fn single_deletion_from_the_edit_view_with_the_keyboard() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     chrome.press(&TAB.to_string()).await;
@@ -215,7 +216,7 @@ async fn confirm_button_waits_for_the_checkbox_and_header_shows_mixed() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     let disabled = "return document.querySelector('dialog [data-requires]').disabled";
@@ -399,7 +400,7 @@ async fn no_serious_accessibility_violations() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     report.push(("single confirmation dialog", chrome.axe_violations().await));
@@ -412,7 +413,7 @@ async fn no_serious_accessibility_violations() {
     chrome
         .wait_for(
             "the dialog",
-            "return !!document.querySelector('dialog[open]')",
+            "return !!document.querySelector('dialog[open][data-modal]')",
         )
         .await;
     report.push(("bulk confirmation dialog", chrome.axe_violations().await));
@@ -472,8 +473,10 @@ async fn filter_by_organisation_select_all_and_delete() {
     chrome.wait_for_text("Organisation is “ACME”").await;
 
     // All (30) from the selection menu selects the filtered set only.
-    chrome.click("details.select-menu summary").await;
-    chrome.click("button[name='action'][value='all']").await;
+    chrome.click("#select-menu-button").await;
+    chrome
+        .click("#select-menu-items button[name='action'][value='all']")
+        .await;
     selected_text(&chrome, "30 selected").await;
     chrome.click("button.trash").await;
     chrome

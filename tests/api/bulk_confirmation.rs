@@ -168,6 +168,8 @@ async fn htmx_ticks_update_the_counter_and_open_the_dialog(backend: Backend) {
         .map(|(k, v)| (k.as_str(), v.clone()))
         .collect();
     fields.push(("ids", ids[1].to_string()));
+    fields.push(("action", "tick".to_owned()));
+    fields.push(("tick", ids[1].to_string()));
     let body = serde_urlencoded::to_string(&fields).unwrap();
     let tick = app
         .admin
@@ -196,7 +198,7 @@ async fn htmx_ticks_update_the_counter_and_open_the_dialog(backend: Backend) {
         .post(app.url("/people/customers/selection"))
         .header("HX-Request", "true")
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("{body}&action=delete"))
+        .body(body.replace("action=tick", "action=delete"))
         .send()
         .await
         .unwrap();

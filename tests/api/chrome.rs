@@ -127,6 +127,35 @@ impl Chrome {
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
 
+    /// Resizes the window so that the page's viewport is `width` × `height` CSS pixels.
+    pub async fn viewport(&self, width: u32, height: u32) {
+        self.client.set_window_size(width, height).await.unwrap();
+        // The window's frame (if any) takes some of it: grow the window by the difference.
+        let inner = self
+            .js("return [window.innerWidth, window.innerHeight]")
+            .await;
+        let (w, h) = (
+            inner[0].as_u64().unwrap() as u32,
+            inner[1].as_u64().unwrap() as u32,
+        );
+        if (w, h) != (width, height) {
+            self.client
+                .set_window_size(2 * width - w, 2 * height - h)
+                .await
+                .unwrap();
+        }
+        let inner = self.js("return window.innerWidth").await;
+        assert_eq!(inner.as_u64(), Some(u64::from(width)), "viewport width");
+    }
+
+    /// How far the page scrolls sideways (0 when it fits the viewport).
+    pub async fn overflow(&self) -> i64 {
+        self.js("return document.documentElement.scrollWidth - window.innerWidth")
+            .await
+            .as_i64()
+            .unwrap()
+    }
+
     pub async fn js(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.unwrap()
     }

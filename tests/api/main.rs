@@ -2,6 +2,7 @@
 //! PostgreSQL (TEST_POSTGRES_URL, else a throwaway server; see helpers/postgres.rs).
 
 mod helpers;
+mod in_place;
 mod instances;
 
 mod access;
@@ -21,7 +22,9 @@ mod filters;
 mod filters_deletion;
 mod observability;
 mod operations;
+mod page_frame;
 mod profile;
+mod responsive;
 mod retention;
 mod retention_browser;
 mod retention_jobs;
@@ -36,3 +39,4 @@ mod skip_open_tickets;
 mod stop_deletion;
 mod takeover;
 mod text_input;
+mod tick_bursts;

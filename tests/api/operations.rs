@@ -86,7 +86,7 @@ async fn pages_with_customer_data_are_not_stored(backend: Backend) {
         .header("HX-Request", "true")
         .header("X-CSRF-Token", token)
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(format!("page_ids={ada}&ids={ada}"))
+        .body(format!("page_ids={ada}&ids={ada}&action=tick&tick={ada}"))
         .send()
         .await
         .unwrap();

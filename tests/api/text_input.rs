@@ -274,11 +274,14 @@ async fn customer_text_is_nfc_and_names_are_isolated(backend: Backend) {
     list.assert_contains("<bdi>Ren\u{e9}e Descartes</bdi></a>");
     app.get(&format!("/people/customers/{id}/delete"))
         .await
-        .assert_contains("Delete <bdi>Ren\u{e9}e Descartes</bdi>?");
+        .assert_contains("Delete <bdi>Ren\u{e9}e Descartes</bdi>?")
+        .assert_contains("<bdi>Ren\u{e9}e Descartes &lt;ren\u{e9}e@example.com&gt;</bdi>");
     let mut form = ListForm::from_page(&list);
     form.tick(id, true);
     form.submit(&app.admin, None).await.assert_status(303);
     app.get("/people/customers/selection/delete")
         .await
-        .assert_contains("Customers: <bdi>Ren\u{e9}e Descartes</bdi>.");
+        .assert_contains(
+            "Customers: <bdi>Ren\u{e9}e Descartes &#60;ren\u{e9}e@example.com&#62;</bdi>.",
+        );
 }

@@ -7,6 +7,7 @@ use askama_web::WebTemplate;
 use crate::customers::{self, ListScreen};
 use crate::db::DbPool;
 use crate::domain::filters::TicketsFilter;
+use crate::domain::group_thousands;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
 use crate::domain::selection::PageState;
 use crate::jobs::Job;
@@ -19,6 +20,8 @@ struct RowView {
     id: i64,
     selected: bool,
     name: String,
+    /// "AL" for Ada Lovelace, for the avatar.
+    initials: String,
     email: String,
     organisation: String,
     tickets: i64,
@@ -36,6 +39,60 @@ struct PageLinkView {
     number: Option<i64>,
     href: String,
     current: bool,
+}
+
+/// The first letter of each name, upper-cased ("?" when both are empty).
+fn initials(first: &str, last: &str) -> String {
+    let letters: String = [first, last]
+        .iter()
+        .filter_map(|name| name.trim().chars().next())
+        .flat_map(char::to_uppercase)
+        .collect();
+    if letters.is_empty() {
+        "?".to_owned()
+    } else {
+        letters
+    }
+}
+
+/// A sortable column's header: the link that sorts by it (or reverses it) and its `aria-sort`.
+struct SortHeader {
+    href: String,
+    aria: &'static str,
+    mark: &'static str,
+}
+
+impl SortHeader {
+    /// `ascending`/`descending`: the orders by this column; a click on the header picks the
+    /// column's first order, or the other one when the list is already in the first.
+    fn new(query: &ListQuery, first: SortOrder, second: SortOrder) -> Self {
+        let (aria, mark) = match query.sort {
+            s if s == first => (aria_of(first), mark_of(first)),
+            s if s == second => (aria_of(second), mark_of(second)),
+            _ => ("none", ""),
+        };
+        let mut target = query.clone();
+        target.sort = if query.sort == first { second } else { first };
+        Self {
+            href: target.href_for_page(1),
+            aria,
+            mark,
+        }
+    }
+}
+
+fn aria_of(order: SortOrder) -> &'static str {
+    match order {
+        SortOrder::Name | SortOrder::CreatedAsc => "ascending",
+        SortOrder::NameDesc | SortOrder::Created => "descending",
+    }
+}
+
+fn mark_of(order: SortOrder) -> &'static str {
+    match aria_of(order) {
+        "ascending" => " ▲",
+        _ => " ▼",
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -69,6 +126,10 @@ pub struct ListTemplate {
     pages: Vec<PageLinkView>,
     previous_href: Option<String>,
     next_href: Option<String>,
+    name_header: SortHeader,
+    created_header: SortHeader,
+    /// After the whole page is ticked, on a list with more pages: "Select all 12,345 customers".
+    select_all_prompt: Option<String>,
 }
 
 pub async fn list(
@@ -86,6 +147,7 @@ pub async fn list(
     // Only administrators select; for agents "Show selected" means nothing.
     query.only_selected &= is_admin;
     let selection = is_admin.then(|| session.selection());
+    let version = selection.as_ref().map_or(0, |s| s.version);
     let for_db = query.clone();
     let ListScreen {
         page,
@@ -121,6 +183,7 @@ pub async fn list(
             id: row.customer.id,
             selected: selected_on_page.contains(&row.customer.id),
             name: row.customer.full_name(),
+            initials: initials(&row.customer.first_name, &row.customer.last_name),
             created: day(&row.customer.created_at),
             created_iso: iso(&row.customer.created_at),
             email: row.customer.email,
@@ -133,7 +196,20 @@ pub async fn list(
         .map(|r| r.id.to_string())
         .collect::<Vec<_>>()
         .join(",");
-    let mut bar = SelectionBar::new(&summary, None);
+    let page_state = PageState::of(rows.iter().map(|r| r.selected));
+    let criteria_text = query.criteria().describe();
+    let select_all_prompt = (is_admin
+        && page_state == PageState::Checked
+        && p.last_page() > 1
+        && summary.all.is_none())
+    .then(|| match criteria_text.is_empty() {
+        true => format!("Select all {} customers", group_thousands(all_count)),
+        false => format!(
+            "Select all {} matching {criteria_text}",
+            group_thousands(all_count)
+        ),
+    });
+    let mut bar = SelectionBar::new(&summary, None).at(version);
     bar.show_selected_href = show_selected_href(&query);
     let chips = query
         .filters
@@ -145,11 +221,12 @@ pub async fn list(
         })
         .collect();
     let filters = &query.filters;
-    let day = |d: Option<chrono::NaiveDate>| {
+    let day_field = |d: Option<chrono::NaiveDate>| {
         d.map(|d| d.format("%Y-%m-%d").to_string())
             .unwrap_or_default()
     };
     Ok(ListTemplate {
+        select_all_prompt,
         is_admin,
         filter_pairs: filters.to_pairs(),
         chips,
@@ -158,15 +235,15 @@ pub async fn list(
             ..query.clone()
         }
         .href_for_page(1),
-        criteria_text: query.criteria().describe(),
+        criteria_text,
         filter_organisation: filters.organisation.clone().unwrap_or_default(),
         filter_organisation_not: filters.organisation_not.clone().unwrap_or_default(),
-        filter_created_after: day(filters.created_after),
-        filter_created_before: day(filters.created_before),
-        filter_active_before: day(filters.active_before),
+        filter_created_after: day_field(filters.created_after),
+        filter_created_before: day_field(filters.created_before),
+        filter_active_before: day_field(filters.active_before),
         tickets_options: TicketsFilter::ALL,
         bar,
-        page_state: PageState::of(rows.iter().map(|r| r.selected)),
+        page_state,
         all_label: all_label(all_count),
         return_to: query.href_for_page(p.page),
         page_ids,
@@ -179,6 +256,8 @@ pub async fn list(
         pages,
         previous_href: p.previous().map(|n| query.href_for_page(n)),
         next_href: p.next().map(|n| query.href_for_page(n)),
+        name_header: SortHeader::new(&query, SortOrder::Name, SortOrder::NameDesc),
+        created_header: SortHeader::new(&query, SortOrder::Created, SortOrder::CreatedAsc),
         query,
     })
 }
@@ -191,4 +270,16 @@ pub fn show_selected_href(query: &ListQuery) -> String {
         ..query.clone()
     };
     format!("/people/customers{}", selected.href_for_page(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::initials;
+
+    #[test]
+    fn initials_of_names() {
+        assert_eq!(initials("Ada", "Lovelace"), "AL");
+        assert_eq!(initials("élodie", ""), "É");
+        assert_eq!(initials(" ", ""), "?");
+    }
 }

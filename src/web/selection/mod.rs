@@ -16,6 +16,8 @@ pub struct SelectionBar {
     pub count: i64,
     pub show_selected_href: String,
     pub error: Option<String>,
+    /// The selection's version: the browser never swaps in a bar older than the one it shows.
+    pub version: u64,
 }
 
 impl SelectionBar {
@@ -27,7 +29,13 @@ impl SelectionBar {
             count: summary.selected,
             show_selected_href: "/people/customers?selected=1".into(),
             error,
+            version: 0,
         }
+    }
+
+    pub fn at(mut self, version: u64) -> Self {
+        self.version = version;
+        self
     }
 }
 

@@ -45,6 +45,8 @@ fn list_query(return_to: &str) -> ListQuery {
 enum Action {
     /// Keep the page's boxes as they are (also a page link or the default).
     Save,
+    /// One row's box changed (with JavaScript): set only that customer, as its box is now.
+    Tick,
     /// Tick every row of the page.
     PageAll,
     /// Untick every row of the page.
@@ -66,6 +68,7 @@ impl Action {
             "all" => Self::All,
             "none" | "clear" => Self::Clear,
             "delete" => Self::Delete,
+            "tick" => Self::Tick,
             _ => Self::Save,
         }
     }
@@ -76,6 +79,8 @@ struct SelectionForm {
     action: Action,
     ticked: Vec<i64>,
     page: Vec<i64>,
+    /// With `Tick`: the row whose box changed (one of the page's).
+    tick: Option<i64>,
     /// The list's criteria (its search and filters, as hidden fields): what "All" selects.
     criteria: Criteria,
     return_to: String,
@@ -103,8 +108,21 @@ impl SelectionForm {
             .filter_map(|(_, v)| v.parse::<i64>().ok())
             .filter(|id| page.contains(id))
             .collect();
+        let action = Action::parse(get("action").unwrap_or("save"));
+        let tick = match action {
+            Action::Tick => Some(
+                get("tick")
+                    .and_then(|v| v.trim().parse::<i64>().ok())
+                    .filter(|id| page.contains(id))
+                    .ok_or_else(|| {
+                        AppError::BadRequest("The ticked row is not one of the list's.".into())
+                    })?,
+            ),
+            _ => None,
+        };
         Ok(Self {
-            action: Action::parse(get("action").unwrap_or("save")),
+            action,
+            tick,
             ticked,
             page,
             criteria: Criteria::new(
@@ -148,6 +166,24 @@ pub async fn update(
         }
         None => Vec::new(),
     };
+    // "All" keeps the customers picked before that its criteria do not cover.
+    let picked_outside: Vec<i64> = match form.action {
+        Action::All if !selection.ids.is_empty() => {
+            let picked: Vec<i64> = selection.ids.iter().copied().collect();
+            let criteria = form.criteria.clone();
+            let inside = with_db(&pool, move |conn| {
+                customers::matching_among(conn, &picked, &criteria)
+            })
+            .await?;
+            selection
+                .ids
+                .iter()
+                .copied()
+                .filter(|id| !inside.contains(id))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let rows = |selected: &dyn Fn(i64) -> bool| -> Vec<(i64, bool, bool)> {
         form.page
             .iter()
@@ -158,13 +194,19 @@ pub async fn update(
         Action::PageAll => selection.set_rows(&rows(&|_| true)),
         Action::PageNone => selection.set_rows(&rows(&|_| false)),
         Action::All => {
-            selection.select_all_matching(&form.criteria);
+            selection.select_all_matching(&form.criteria, &picked_outside);
             Ok(())
         }
         Action::Clear => {
             selection.clear();
             Ok(())
         }
+        // A change of one box, merged into the newest saved selection: requests that overlap or
+        // arrive out of order cannot undo each other's ticks.
+        Action::Tick => match form.tick {
+            Some(id) => selection.set(id, in_scope.contains(&id), form.ticked.contains(&id)),
+            None => Ok(()),
+        },
         Action::Save | Action::Delete => selection.set_rows(&rows(&|id| form.ticked.contains(&id))),
     };
     let error = changed.err().map(|e| e.to_string());
@@ -183,21 +225,25 @@ pub async fn update(
             "/people/customers/selection/delete",
         )));
     }
-    if is_htmx(&request) {
-        if let Some(error) = error {
-            // The boxes on the page no longer show the truth: reload with the message.
-            session.set_flash(Flash::error(error));
-            return Ok(Either::Left(
-                HttpResponse::Ok()
-                    .insert_header(("HX-Refresh", "true"))
-                    .finish(),
-            ));
-        }
+    let htmx = is_htmx(&request);
+    if let (true, Some(error)) = (htmx, &error) {
+        // The boxes on the page no longer show the truth: reload with the message.
+        session.set_flash(Flash::error(error.clone()));
+        return Ok(Either::Left(
+            HttpResponse::Ok()
+                .insert_header(("HX-Refresh", "true"))
+                .finish(),
+        ));
+    }
+    // A tick answers with the counter; the other controls go on to the redirect below, which
+    // htmx follows and whose list region it swaps in place.
+    if htmx && form.action == Action::Tick {
+        let version = selection.version;
         let summary = with_db(&pool, move |conn| {
             customers::summarize(conn, &selection, &state.caches)
         })
         .await?;
-        let mut bar = SelectionBar::new(&summary, None);
+        let mut bar = SelectionBar::new(&summary, None).at(version);
         bar.show_selected_href = show_selected_href(&list_query(&form.return_to));
         return Ok(Either::Right(Either::Left(SelectionBarTemplate { bar })));
     }
@@ -223,5 +269,6 @@ mod tests {
         assert_eq!(Action::parse("clear"), Action::Clear);
         assert_eq!(Action::parse("goto"), Action::Save);
         assert_eq!(Action::parse("delete"), Action::Delete);
+        assert_eq!(Action::parse("tick"), Action::Tick);
     }
 }
