@@ -20,6 +20,33 @@ pub struct AppState {
     pub caches: ListCaches,
     pub jobs: JobSignal,
     pub arrivals: Arrivals,
+    /// Lists that no cache can answer (filters on activity or tickets read every customer at
+    /// 1 M): one at a time per instance, so that a burst of them queues here instead of taking
+    /// every core and connection from everyone else's pages.
+    pub uncached_lists: UncachedLists,
+}
+
+/// The turn of a list no cache answers; see [`AppState::uncached_lists`].
+#[derive(Debug)]
+pub struct UncachedLists(tokio::sync::Semaphore);
+
+impl Default for UncachedLists {
+    fn default() -> Self {
+        Self(tokio::sync::Semaphore::new(1))
+    }
+}
+
+impl UncachedLists {
+    /// Waits for a turn, at most `patience`; `None` when it did not come.
+    pub async fn turn(
+        &self,
+        patience: std::time::Duration,
+    ) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        tokio::time::timeout(patience, self.0.acquire())
+            .await
+            .ok()?
+            .ok()
+    }
 }
 
 impl AppState {
@@ -71,5 +98,21 @@ impl JobSignal {
         if *queued == seen {
             let _ = self.changed.wait_timeout(queued, poll);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_uncached_list_waits_its_turn_then_gives_up() {
+        let lists = UncachedLists::default();
+        let first = lists.turn(Duration::from_millis(10)).await;
+        assert!(first.is_some());
+        // One at a time: a second waits, and gives up after its patience.
+        assert!(lists.turn(Duration::from_millis(50)).await.is_none());
+        drop(first);
+        assert!(lists.turn(Duration::from_millis(10)).await.is_some());
     }
 }

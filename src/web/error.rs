@@ -26,6 +26,10 @@ pub enum AppError {
     PayloadTooLarge,
     #[error("database unavailable")]
     Unavailable(#[source] anyhow::Error),
+    /// 503 with a message: this instance is doing as much of that kind of work as it will at
+    /// once (not a fault, so logged at WARN, not ERROR).
+    #[error("busy: {0}")]
+    Busy(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -156,7 +160,7 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             // A database error wrapped on the way (a session that could not be read or
             // written, say) is classified like one met directly.
             Self::Internal(error) if super::failures::is_transient_chain(error) => {
@@ -172,6 +176,10 @@ impl ResponseError for AppError {
             Self::NotFound { message, .. } => Some(message.clone()),
             Self::BadRequest(why) => Some(format!("{why} Nothing was changed.")),
             Self::Forbidden(why) => Some(why.clone()),
+            Self::Busy(why) => {
+                tracing::warn!(why = why.as_str(), "refused while busy");
+                Some(why.clone())
+            }
             Self::Unavailable(error) | Self::Internal(error) => {
                 tracing::error!(error = format!("{error:#}"), "request failed");
                 None

@@ -132,6 +132,9 @@ pub struct ListTemplate {
     select_all_prompt: Option<String>,
 }
 
+/// How long a list filtered by activity or tickets waits for its turn before a 503.
+const UNCACHED_LIST_PATIENCE: std::time::Duration = std::time::Duration::from_secs(8);
+
 pub async fn list(
     request: HttpRequest,
     pool: web::Data<DbPool>,
@@ -148,7 +151,27 @@ pub async fn list(
     query.only_selected &= is_admin;
     let selection = is_admin.then(|| session.selection());
     let version = selection.as_ref().map_or(0, |s| s.version);
+    // A list no cache answers waits for its turn (one at a time), at most a few seconds.
+    let _turn = if query.filters.depends_on_activity() {
+        Some(
+            state
+                .uncached_lists
+                .turn(UNCACHED_LIST_PATIENCE)
+                .await
+                .ok_or_else(|| {
+                    AppError::Busy(
+                        "Other lists filtered by activity or tickets are being counted right \
+                         now. Try again in a moment, or narrow the list with a search or \
+                         another filter."
+                            .to_owned(),
+                    )
+                })?,
+        )
+    } else {
+        None
+    };
     let for_db = query.clone();
+    let for_db_state = state.clone();
     let ListScreen {
         page,
         selected_on_page,
@@ -156,7 +179,7 @@ pub async fn list(
         all_count,
         jobs,
     } = with_db(&pool, move |conn| {
-        customers::list_screen(conn, &for_db, selection.as_ref(), &state.caches)
+        customers::list_screen(conn, &for_db, selection.as_ref(), &for_db_state.caches)
     })
     .await?;
     let p = page.pagination;
