@@ -20,6 +20,7 @@ mod profile;
 mod search_plan;
 mod seeding;
 mod sessions;
+mod short_search;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
