@@ -170,6 +170,52 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
         }
     }
 
+    /// The key's kept value, if it is fresh.
+    pub(crate) fn fresh(&self, key: &K) -> Option<V> {
+        let entry = lock(&self.entries).get(key).cloned()?;
+        let state = lock(&entry.state);
+        let kept = state.kept.as_ref()?;
+        kept.fresh(self.generation()).then(|| kept.value.clone())
+    }
+
+    /// Every kept value that no invalidation has made stale, with its key.
+    pub(crate) fn kept_current(&self) -> Vec<(K, V)>
+    where
+        K: Clone,
+    {
+        let generation = self.generation();
+        let entries: Vec<(K, Arc<Entry<V>>)> = lock(&self.entries)
+            .iter()
+            .map(|(key, entry)| (key.clone(), entry.clone()))
+            .collect();
+        entries
+            .into_iter()
+            .filter_map(|(key, entry)| {
+                let state = lock(&entry.state);
+                let kept = state
+                    .kept
+                    .as_ref()
+                    .filter(|kept| kept.current(generation))?;
+                Some((key, kept.value.clone()))
+            })
+            .collect()
+    }
+
+    /// Changes the key's kept value in place, if it is still current and `same` says it is the
+    /// one the change was planned on.
+    pub(crate) fn update(&self, key: &K, same: impl Fn(&V) -> bool, change: impl FnOnce(&mut V)) {
+        let Some(entry) = lock(&self.entries).get(key).cloned() else {
+            return;
+        };
+        let generation = self.generation();
+        let mut state = lock(&entry.state);
+        if let Some(kept) = state.kept.as_mut() {
+            if kept.current(generation) && same(&kept.value) {
+                change(&mut kept.value);
+            }
+        }
+    }
+
     /// Whether the key has a kept value, fresh or not.
     pub(crate) fn holds(&self, key: &K) -> bool {
         let entry = lock(&self.entries).get(key).cloned();

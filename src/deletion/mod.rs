@@ -98,11 +98,12 @@ pub fn delete_single(
             &counts,
             RecordOf::Single(customer),
         )?;
-        Ok(Deleted {
+        let deleted = Deleted {
             customer: preview.customer,
             counts,
             record_id,
-        })
+        };
+        Ok((deleted, vec![id]))
     })
 }
 

@@ -89,6 +89,7 @@ pub fn run_batch(
     settings: &WorkerSettings,
 ) -> QueryResult<Step> {
     let job = job.0;
+    let mut deleted_ids: Vec<i64> = Vec::new();
     let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
         // Renewing the lease first also checks that the job is still ours.
         let renewed = diesel::update(
@@ -118,6 +119,7 @@ pub fn run_batch(
             return Ok(Step::Finished);
         };
         let existing = deletion::lock_existing(conn, &batch)?;
+        deleted_ids.clone_from(&existing);
         let frozen = frozen_counts(conn, job, &existing)?;
         let deleted = deletion::delete_locked(conn, &existing)?;
         // More than was frozen with these customers arrived after the confirmation; it went
@@ -157,7 +159,7 @@ pub fn run_batch(
     match step {
         Ok(step) => {
             if matches!(step, Step::Progressed { .. }) {
-                state.customers_changed();
+                state.customers_changed(conn, &deleted_ids);
             }
             Ok(step)
         }

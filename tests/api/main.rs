@@ -15,6 +15,7 @@ mod customers_list;
 mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
+mod exact_pages;
 mod operations;
 mod profile;
 mod search_plan;
