@@ -101,7 +101,8 @@ pub fn run(
             // Listed innermost first: a request passes session → sign-in → CSRF → handler.
             // Listed innermost first. A request passes, outermost first: request id and span →
             // request log → security and cache headers → readable error pages for error
-            // responses → error pages for errors → refusal of malformed text → session →
+            // responses → error pages for errors → refusal of malformed text → no cookies for
+            // static files and /healthz → session →
             // sign-in → CSRF → HEAD as GET → routing and the handler.
             .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
@@ -120,6 +121,7 @@ pub fn run(
                     )
                     .build(),
             )
+            .wrap(from_fn(auth::skip_session_for_assets))
             .wrap(from_fn(input_check::reject_bad_text))
             .wrap(from_fn(failures::error_pages))
             .wrap(ErrorHandlers::new().default_handler(render_plain_errors))

@@ -20,6 +20,7 @@ mod operations;
 mod profile;
 mod search_plan;
 mod seeding;
+mod sessionless;
 mod sessions;
 mod short_search;
 mod sign_in;
