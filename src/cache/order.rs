@@ -25,7 +25,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use super::reconcile::{plan, ListingSource};
+use super::reconcile::{plan, ListingSource, PerSearch};
 use super::single_flight::{OnError, SingleFlight, WhenFull};
 use crate::domain::list_query::SortOrder;
 use crate::lock;
@@ -114,8 +114,9 @@ impl OrderCache {
     ) -> Result<(), S::Error> {
         let mut log = lock(&self.writes);
         log.push(changed);
+        let mut source = PerSearch::new(source);
         for (key, listing) in self.listings.kept_current() {
-            let edit = match plan(&listing, &key, changed, source) {
+            let edit = match plan(&listing, &key, changed, &mut source) {
                 Ok(edit) => edit,
                 Err(error) => {
                     self.listings.invalidate();

@@ -5,7 +5,7 @@
 //! [`ListingSource`]; the positions are found by narrowing, a few dozen probes a round, so a
 //! million ids take about four rounds.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::order::ListingKey;
 use crate::domain::list_query::SortOrder;
@@ -22,24 +22,68 @@ pub trait ListingSource {
         -> Result<Vec<i64>, Self::Error>;
 }
 
+/// A source whose answers to [`ListingSource::matching`] are kept per search, for bringing
+/// several listings (the same search in each order) up to date for the same changed ids.
+pub(crate) struct PerSearch<'s, S> {
+    source: &'s mut S,
+    matched: HashMap<ListingKey, Vec<i64>>,
+}
+
+impl<'s, S> PerSearch<'s, S> {
+    pub(crate) fn new(source: &'s mut S) -> Self {
+        Self {
+            source,
+            matched: HashMap::new(),
+        }
+    }
+}
+
+impl<S: ListingSource> ListingSource for PerSearch<'_, S> {
+    type Error = S::Error;
+
+    fn build(&mut self, key: &ListingKey) -> Result<Vec<i64>, S::Error> {
+        self.source.build(key)
+    }
+
+    fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> Result<Vec<i64>, S::Error> {
+        // What a search holds does not depend on the order.
+        let search = (key.0.clone(), SortOrder::Name);
+        if let Some(matched) = self.matched.get(&search) {
+            return Ok(matched.clone());
+        }
+        let matched = self.source.matching(key, ids)?;
+        self.matched.insert(search, matched.clone());
+        Ok(matched)
+    }
+
+    fn before(&mut self, sort: SortOrder, id: i64, others: &[i64]) -> Result<Vec<i64>, S::Error> {
+        self.source.before(sort, id, others)
+    }
+}
+
 /// How many ids one round of narrowing probes.
 const PROBES: usize = 32;
 
-/// What a change does to one listing: the ids to take out (wherever they are) and the ids to
-/// put in, at their index in the listing once the others are out, in increasing order.
+/// What a change does to one listing: the indexes to take out (increasing) and the ids to put
+/// in, at their index in the listing once the others are out, in increasing order.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Edit {
-    remove: HashSet<i64>,
+    leaving: Vec<usize>,
     insert: Vec<(usize, i64)>,
 }
 
 impl Edit {
     /// Applies the edit (to the listing it was planned on).
     pub fn apply(&self, listing: &mut Vec<i64>) {
-        if self.remove.is_empty() && self.insert.is_empty() {
-            return;
+        if !self.leaving.is_empty() {
+            let (mut next, mut index) = (0, 0);
+            listing.retain(|_| {
+                let leaves = self.leaving.get(next) == Some(&index);
+                next += usize::from(leaves);
+                index += 1;
+                !leaves
+            });
         }
-        listing.retain(|id| !self.remove.contains(id));
         // Increasing indexes, each counted among the listing with the earlier ones in.
         for (index, id) in &self.insert {
             listing.insert((*index).min(listing.len()), *id);
@@ -54,19 +98,50 @@ pub fn plan<S: ListingSource>(
     changed: &[i64],
     source: &mut S,
 ) -> Result<Edit, S::Error> {
+    let mut changed = changed.to_vec();
+    changed.sort_unstable();
+    changed.dedup();
+    let changed = changed.as_slice();
     let remove: HashSet<i64> = changed.iter().copied().collect();
     let now: Vec<i64> = source.matching(key, changed)?;
+    // Where the changed ids stand in the listing now (they leave it).
+    let mut leaving: Vec<usize> = if changed.len() <= 4 {
+        changed
+            .iter()
+            .filter_map(|id| listing.iter().position(|listed| listed == id))
+            .collect()
+    } else {
+        (0..listing.len())
+            .filter(|i| remove.contains(&listing[*i]))
+            .collect()
+    };
+    leaving.sort_unstable();
+    leaving.dedup();
     if now.is_empty() {
         return Ok(Edit {
-            remove,
+            leaving,
             insert: Vec::new(),
         });
     }
-    // Where the changed ids stand in the listing now (they leave it).
-    let leaving: Vec<usize> = changed
-        .iter()
-        .filter_map(|id| listing.iter().position(|listed| listed == id))
-        .collect();
+    // The common edit: one customer, still listed, whose neighbours still bracket it (a
+    // change of phone, say). Nothing moves.
+    if let ([id], [index]) = (now.as_slice(), leaving.as_slice()) {
+        if changed.len() == 1 {
+            let neighbours: Vec<i64> = [index.checked_sub(1), Some(index + 1)]
+                .into_iter()
+                .flatten()
+                .filter_map(|i| listing.get(i).copied())
+                .collect();
+            let before = source.before(key.1, *id, &neighbours)?;
+            let previous_before = *index == 0 || before.contains(&listing[index - 1]);
+            let next_after = listing
+                .get(index + 1)
+                .is_none_or(|next| !before.contains(next));
+            if previous_before && next_after {
+                return Ok(Edit::default());
+            }
+        }
+    }
     // For each id going in: how many of the others sort before it, and before it among those
     // going into the same gap.
     let mut ordered: Vec<(usize, usize, i64)> = Vec::with_capacity(now.len());
@@ -93,7 +168,7 @@ pub fn plan<S: ListingSource>(
         .enumerate()
         .map(|(n, (gap, _, id))| (gap + n, id))
         .collect();
-    Ok(Edit { remove, insert })
+    Ok(Edit { leaving, insert })
 }
 
 /// An index of the listing such that its ids other than the changed ones sort before `id`
