@@ -10,7 +10,7 @@
 //! time, each reading the database after the commits before it, so the last one to run leaves
 //! every listing as the database is. A listing being built while writes commit is brought up to
 //! date for every write logged since its build began, before it is kept: writes wait for that,
-//! so no write falls between the two. A snapshot is also kept at most [`OrderCache::TTL`] (or
+//! so no write falls between the two. A snapshot is also kept at most [`OrderCache::TTL`], 30 s (or
 //! 20 times what it took to build, if more: rebuilding then costs at most 5 % of one core),
 //! which bounds how long writes by another process (a second instance, the `seed` command) go
 //! unseen. Once the TTL has passed, one request rebuilds while the others still use the old
@@ -98,7 +98,9 @@ impl WriteLog {
 }
 
 impl OrderCache {
-    pub const TTL: Duration = Duration::from_secs(5);
+    /// Writes through this app keep listings exact; this bounds only how late writes made by
+    /// another process show (and costs a rebuild of each kept listing per period).
+    pub const TTL: Duration = Duration::from_secs(30);
     /// At most this many ids in all (8 bytes each: 48 MB); the oldest listings go first.
     pub const MAX_IDS: usize = 6_000_000;
     pub const MAX_LISTINGS: usize = 64;
