@@ -39,6 +39,21 @@ pub type PooledConn = PooledConnection<ConnectionManager>;
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// The versions of the SQLite migrations embedded in this binary, oldest first, as
+/// `__diesel_schema_migrations` stores them (for `restore-check`).
+pub fn embedded_sqlite_versions() -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    let migrations: Vec<Box<dyn diesel::migration::Migration<diesel::sqlite::Sqlite>>> =
+        MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS)
+            .unwrap_or_default();
+    let mut versions: Vec<String> = migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect();
+    versions.sort();
+    versions
+}
+
 /// Where the data lives, decided from the URL's scheme (never by trial and error, so a wrong
 /// PostgreSQL password is reported as such and not as an odd SQLite file name).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Customer Desk: the People › Customers area of a help desk.
 
 pub mod accounts;
+pub mod backup;
 pub mod cache;
 pub mod customers;
 pub mod db;
@@ -17,6 +18,7 @@ pub mod session_store;
 pub mod slow_queries;
 pub mod startup;
 pub mod state;
+pub mod telemetry;
 pub mod tokens;
 pub mod web;
 

@@ -1,7 +1,10 @@
-//! `customer-desk`: serve the app, migrate the database, or seed it with realistic data.
+//! `customer-desk`: serve the app, migrate the database, seed it with realistic data, or delete
+//! customers by criteria, back up and check a database (`cli/`).
 
 use std::net::TcpListener;
 use std::time::Duration;
+
+mod cli;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -33,6 +36,16 @@ struct Cli {
     /// Log filter, such as info, debug or customer_desk=debug,actix_web=info.
     #[arg(long, env = "LOG_LEVEL", default_value = "info", global = true)]
     log_level: String,
+
+    /// `text` for people, `json` (one object per line) for log collectors.
+    #[arg(
+        long,
+        env = "LOG_FORMAT",
+        value_enum,
+        default_value = "text",
+        global = true
+    )]
+    log_format: cli::LogFormat,
 
     /// `serve`'s options also work without the word `serve`.
     #[command(flatten)]
@@ -71,6 +84,18 @@ enum Command {
         #[arg(long, value_enum, default_value_t = seed::Shape::Realistic)]
         shape: seed::Shape,
     },
+    /// Delete the customers matching a search and filters (as the list's "All (N)"): without
+    /// --yes, only say what would be deleted.
+    Delete(cli::delete::DeleteArgs),
+    /// SQLite: write a consistent copy of the (running) database to FILE and print its size
+    /// and row counts. On PostgreSQL: says to use pg_dump, and exits 2.
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: std::path::PathBuf,
+    },
+    /// Check a copy of an SQLite database: integrity, orphans, migrations level, row counts.
+    /// Exits 1 when the copy would not do.
+    RestoreCheck { file: std::path::PathBuf },
 }
 
 #[derive(clap::Args)]
@@ -133,11 +158,13 @@ struct ServeArgs {
     /// Seconds between two writes of the health probe, which /healthz reports.
     #[arg(long, env = "HEALTH_PROBE_SECONDS", default_value_t = 5)]
     health_probe_seconds: u64,
+    #[command(flatten)]
+    ops: cli::OpsArgs,
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    init_logging(&cli.log_level)?;
+    init_logging(&cli.log_level, cli.log_format)?;
     let url = DatabaseUrl::parse(&cli.database_url).map_err(anyhow::Error::msg)?;
     match cli.command {
         None => serve(&url, cli.serve),
@@ -164,6 +191,9 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Serve(args)) => serve(&url, args),
+        Some(Command::Delete(args)) => cli::delete::run(&url, args),
+        Some(Command::Backup { to }) => std::process::exit(cli::backup(&url, &to)?),
+        Some(Command::RestoreCheck { file }) => std::process::exit(cli::restore_check(&file)?),
         Some(Command::Migrate) => {
             let pool = db::connect_pool(&url, 1)?;
             let applied = db::run_migrations(&mut *pool.get()?)?;
@@ -198,7 +228,7 @@ fn main() -> anyhow::Result<()> {
 /// cannot parse ("stream error: request parse error", with part of the request) at ERROR from
 /// its HTTP/1 dispatcher: anyone can cause that, so those lines are dropped (a client's
 /// malformed request is not our error). Our own code logs a refused request at INFO at most.
-fn init_logging(filter: &str) -> anyhow::Result<()> {
+fn init_logging(filter: &str, format: cli::LogFormat) -> anyhow::Result<()> {
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
     use tracing_subscriber::Layer;
@@ -209,10 +239,22 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
             && *meta.level() == tracing::Level::ERROR
             && meta.target().starts_with("actix_http::h1::dispatcher"))
     });
+    let json = format == cli::LogFormat::Json;
+    cli::LOG_FORMAT.get_or_init(|| format);
+    // JSON: the event's fields at the top level, and the request span's (request_id, method,
+    // path) under "span".
+    let json_layer = json.then(|| {
+        tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_target(false)
+    });
+    let text_layer = (!json).then(|| tracing_subscriber::fmt::layer().with_target(false));
     tracing_subscriber::registry()
         .with(
-            tracing_subscriber::fmt::layer()
-                .with_target(false)
+            Layer::and_then(json_layer, text_layer)
                 .with_filter(not_client_noise)
                 .with_filter(filter),
         )
@@ -223,6 +265,7 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
 
 fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
     customer_desk::slow_queries::log_slow_queries();
+    let metrics = cli::Metrics::start(&args.ops)?;
     let wal_bound = args.wal_bound_mib.max(1) * 1024 * 1024;
     let sqlite = db::SqliteOptions {
         journal_size_limit_bytes: wal_bound,
@@ -268,6 +311,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             actix_web::cookie::Key::generate()
         }
     };
+    let metrics_pool = pool.clone();
     let listener =
         TcpListener::bind(&args.bind).with_context(|| format!("cannot listen on {}", args.bind))?;
     let address = listener.local_addr()?;
@@ -281,6 +325,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             batch_size: args.deletion_batch_size.clamp(1, 5_000),
             pause: Duration::from_millis(args.deletion_pause_ms),
             lease: Duration::from_secs(args.job_lease_seconds.max(1)),
+            backup_before_bulk: cli::backup_before_bulk(url, &args.ops),
             ..Default::default()
         },
         sign_in: sign_in_settings(&args),
@@ -291,11 +336,11 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
     };
-    println!(
+    cli::announce(&format!(
         "Customer Desk on {} ({}): http://{address}/people/customers",
         url.redacted(),
         url.backend_name()
-    );
+    ));
     actix_web::rt::System::new().block_on(async move {
         // actix-web stops gracefully on SIGINT and SIGTERM: it stops accepting, lets requests
         // in flight finish (30 s at most), then returns here; the deletion worker then finishes
@@ -307,7 +352,11 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             purger,
             state: _,
         } = startup::run(listener, pool, settings)?;
+        let metrics = metrics.map(|m| m.serve(metrics_pool)).transpose()?;
         let stopped = server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(false).await;
+        }
         drop(worker);
         drop(maintenance);
         drop(purger);

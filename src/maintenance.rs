@@ -251,6 +251,7 @@ impl WalKeeper {
         let mut wal = database.clone().into_os_string();
         wal.push("-wal");
         let size = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        crate::telemetry::wal_bytes(size);
         if size > settings.wal_bound_bytes || (idle && size > 0) {
             match checkpoint(database, settings.checkpoint_busy_timeout) {
                 Ok(()) => tracing::debug!(wal_bytes = size, "WAL checkpointed and truncated"),

@@ -11,6 +11,8 @@ diesel::table! {
         job_title -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// Kept by triggers (migrations `2026-12-01-000001_last_active`); never written by the app.
+        last_active_at -> Timestamp,
     }
 }
 
@@ -73,6 +75,9 @@ diesel::table! {
         actor_id -> Nullable<BigInt>,
         actor_name -> Text,
         job_id -> Nullable<BigInt>,
+        confirmed_customers -> BigInt,
+        stopped -> Bool,
+        kept_open_tickets -> BigInt,
     }
 }
 
@@ -125,6 +130,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    deletion_job_backups (job_id) {
+        job_id -> BigInt,
+        file -> Text,
+        bytes -> BigInt,
+        written_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     deletion_job_items (job_id, customer_id) {
         job_id -> BigInt,
         customer_id -> BigInt,
@@ -142,17 +156,29 @@ diesel::table! {
         tickets_added -> BigInt,
         chats_added -> BigInt,
         notes_added -> BigInt,
+        kept_open_tickets -> BigInt,
+    }
+}
+
+diesel::table! {
+    deletion_job_stops (job_id) {
+        job_id -> BigInt,
+        requested_at -> Timestamp,
+        requested_by -> Text,
     }
 }
 
 diesel::joinable!(tickets -> customers (customer_id));
 diesel::joinable!(deletion_job_items -> deletion_jobs (job_id));
 diesel::joinable!(deletion_job_confirmations -> deletion_jobs (job_id));
+diesel::joinable!(deletion_job_stops -> deletion_jobs (job_id));
 diesel::joinable!(ticket_messages -> tickets (ticket_id));
 diesel::joinable!(chat_conversations -> customers (customer_id));
 diesel::joinable!(chat_messages -> chat_conversations (conversation_id));
 diesel::joinable!(notes -> customers (customer_id));
 diesel::joinable!(deletion_records -> agents (actor_id));
+diesel::joinable!(deletion_records -> deletion_job_backups (job_id));
+diesel::joinable!(deletion_job_backups -> deletion_jobs (job_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customers,
@@ -164,8 +190,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     deletion_records,
     agents,
     sessions,
+    deletion_job_backups,
     login_throttle,
     deletion_jobs,
     deletion_job_items,
     deletion_job_confirmations,
+    deletion_job_stops,
 );

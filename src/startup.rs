@@ -100,8 +100,8 @@ pub fn run(
             .app_data(web::PayloadConfig::default().limit(MAX_FORM_BYTES))
             // Listed innermost first: a request passes session → sign-in → CSRF → handler.
             // Listed innermost first. A request passes, outermost first: request id and span →
-            // request log → security and cache headers → readable error pages for error
-            // responses → error pages for errors → refusal of malformed text → no cookies for
+            // request metrics → request log → security and cache headers → readable error pages for
+            // error responses → error pages for errors → refusal of malformed text → no cookies for
             // static files and /healthz → session →
             // sign-in → CSRF → HEAD as GET → routing and the handler.
             .wrap(from_fn(failures::head_as_get))
@@ -138,6 +138,7 @@ pub fn run(
                     .add((header::CACHE_CONTROL, "no-store")),
             )
             .wrap(from_fn(failures::log_request))
+            .wrap(from_fn(crate::telemetry::record_request))
             .wrap(from_fn(routes::arrivals::count_arrivals))
             .wrap(TracingLogger::<failures::RequestSpan>::new())
             .app_data(health.clone())

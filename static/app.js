@@ -92,8 +92,24 @@
     syncHeaderCheckbox();
     syncRequiredChecks(document);
   });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    syncRequiredChecks(event.detail.target);
+  // A checkbox that recounts the bulk confirmation in place keeps the focus: htmx would move it
+  // to the swapped content's [autofocus] (Cancel).
+  var keepFocus = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var from = event.detail.elt;
+    keepFocus = from && from.id === "skip-open-tickets" ? from.id : null;
+  });
+  // The whole document: after an outerHTML swap (the confirmation recounted in place) the
+  // event's target is the element that was replaced.
+  document.addEventListener("htmx:afterSettle", function () {
+    syncRequiredChecks(document);
+    if (!keepFocus) return;
+    var id = keepFocus;
+    keepFocus = null;
+    setTimeout(function () {
+      var box = document.getElementById(id);
+      if (box) box.focus();
+    }, 0);
   });
 
   // The list's sort and page-size menus apply at once when JavaScript is on.

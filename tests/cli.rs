@@ -206,3 +206,138 @@ fn migrate_seed_and_create_users() {
     assert!(!stderr.contains("secret"), "the password leaked: {stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Customers last active before 2025 without an open ticket, counted from the child tables.
+const INACTIVE_WITHOUT_OPEN: &str = "FROM customers c WHERE c.created_at < '2025-01-01 00:00:00' \
+    AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = c.id AND t.created_at >= '2025-01-01 00:00:00') \
+    AND NOT EXISTS (SELECT 1 FROM tickets t JOIN ticket_messages m ON m.ticket_id = t.id \
+                    WHERE t.customer_id = c.id AND m.created_at >= '2025-01-01 00:00:00') \
+    AND NOT EXISTS (SELECT 1 FROM chat_conversations h WHERE h.customer_id = c.id AND h.started_at >= '2025-01-01 00:00:00') \
+    AND NOT EXISTS (SELECT 1 FROM chat_conversations h JOIN chat_messages m ON m.conversation_id = h.id \
+                    WHERE h.customer_id = c.id AND m.created_at >= '2025-01-01 00:00:00') \
+    AND NOT EXISTS (SELECT 1 FROM tickets t WHERE t.customer_id = c.id AND t.trashed_at IS NULL \
+                    AND t.status NOT IN ('solved', 'closed'))";
+
+fn table_counts(database: &std::path::Path) -> Vec<i64> {
+    [
+        "customers",
+        "tickets",
+        "ticket_messages",
+        "chat_conversations",
+        "chat_messages",
+        "notes",
+        "deletion_records",
+    ]
+    .iter()
+    .map(|table| sqlite_count(database, &format!("SELECT count(*) AS n FROM {table}")))
+    .collect()
+}
+
+#[test]
+fn delete_by_criteria_dry_run_then_yes() {
+    let dir = std::env::temp_dir().join(format!("cd-cli-delete-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("desk.sqlite3");
+    let _ = std::fs::remove_file(&database);
+    let seeded = desk(&database)
+        .args(["seed", "--customers", "150"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let matching = sqlite_count(
+        &database,
+        &format!("SELECT count(*) AS n {INACTIVE_WITHOUT_OPEN}"),
+    );
+    assert!((2..150).contains(&matching), "{matching}");
+    let related = sqlite_count(
+        &database,
+        &format!(
+            "SELECT count(*) AS n FROM tickets WHERE customer_id IN (SELECT c.id {INACTIVE_WITHOUT_OPEN})"
+        ),
+    );
+    let before = table_counts(&database);
+    let filters = ["--active-before", "2025-01-01", "--tickets", "no_open"];
+
+    // Without --yes: what would go, and nothing changes.
+    let dry = desk(&database)
+        .arg("delete")
+        .args(filters)
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{dry:?}");
+    let out = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        out.contains(&format!("Would delete {matching} customers")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("{related} ticket")), "{out}");
+    assert!(out.contains("Nothing was deleted"), "{out}");
+    assert_eq!(table_counts(&database), before);
+
+    // An invalid value or no criteria at all: refused, nothing changes.
+    for args in [
+        vec!["delete", "--active-before", "2025-02-30", "--yes"],
+        vec!["delete", "--tickets", "some", "--yes"],
+        vec!["delete", "--yes"],
+    ] {
+        let refused = desk(&database).args(&args).output().unwrap();
+        assert!(!refused.status.success(), "{args:?}: {refused:?}");
+    }
+    assert_eq!(table_counts(&database), before);
+
+    // With --yes: exactly that set, recorded as the command line's.
+    let done = desk(&database)
+        .arg("delete")
+        .args(filters)
+        .arg("--yes")
+        .env("USER", "ops-person")
+        .output()
+        .unwrap();
+    assert!(done.status.success(), "{done:?}");
+    let out = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        out.contains(&format!("Deleted {matching} customers")),
+        "{out}"
+    );
+    let after = table_counts(&database);
+    assert_eq!(after[0], before[0] - matching);
+    assert_eq!(after[1], before[1] - related);
+    assert_eq!(after[6], before[6] + 1);
+    assert_eq!(
+        sqlite_count(
+            &database,
+            &format!("SELECT count(*) AS n {INACTIVE_WITHOUT_OPEN}")
+        ),
+        0
+    );
+    assert_eq!(
+        sqlite_count(
+            &database,
+            &format!(
+                "SELECT count(*) AS n FROM deletion_records WHERE kind = 'bulk' AND customers = {matching} \
+                 AND actor_id IS NULL AND actor_name = 'command line (OS user ops-person)'"
+            )
+        ),
+        1
+    );
+    let orphans = [
+        "SELECT count(*) AS n FROM tickets WHERE customer_id NOT IN (SELECT id FROM customers)",
+        "SELECT count(*) AS n FROM ticket_messages WHERE ticket_id NOT IN (SELECT id FROM tickets)",
+        "SELECT count(*) AS n FROM chat_conversations WHERE customer_id NOT IN (SELECT id FROM customers)",
+        "SELECT count(*) AS n FROM chat_messages WHERE conversation_id NOT IN (SELECT id FROM chat_conversations)",
+        "SELECT count(*) AS n FROM notes WHERE customer_id NOT IN (SELECT id FROM customers)",
+    ];
+    for sql in orphans {
+        assert_eq!(sqlite_count(&database, sql), 0, "{sql}");
+    }
+    // Again: nothing matches any more.
+    let again = desk(&database)
+        .arg("delete")
+        .args(filters)
+        .arg("--yes")
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("No customers match"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

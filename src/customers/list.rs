@@ -5,14 +5,14 @@ use diesel::dsl::{count_star, not};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
+use super::criteria::{criteria_filter, criteria_filter_planned};
 use super::listings::Listings;
-use super::search::{
-    search_filter, search_filter_planned, selection_filter, CustomerFilter, WALK_SORT_INDEX_ABOVE,
-};
+use super::search::{selection_filter, CustomerFilter, WALK_SORT_INDEX_ABOVE};
 use super::{count_for, Backend, Customer};
 use crate::cache::{CountCache, ListCaches, OrderCache};
 use crate::db::{DbConn, Dialect};
-use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
+use crate::domain::filters::Criteria;
+use crate::domain::list_query::{ListQuery, Pagination, SortOrder};
 use crate::domain::selection::{Selection, SelectionSummary};
 use crate::schema::{customers, tickets};
 
@@ -28,45 +28,53 @@ pub struct ListPage {
     pub rows: Vec<ListRow>,
 }
 
-/// The list's rows: the search, and with `only` just the customers it holds ("Show selected").
+/// The list's rows: the criteria (search and filters), and with `only` just the customers it
+/// holds ("Show selected").
 pub(super) fn listed(
-    search: &Search,
+    criteria: &Criteria,
     only: Option<&Selection>,
     dialect: Dialect,
 ) -> customers::BoxedQuery<'static, Backend> {
-    listed_planned(search, only, dialect, false)
+    listed_planned(criteria, only, dialect, false)
 }
 
 fn listed_planned(
-    search: &Search,
+    criteria: &Criteria,
     only: Option<&Selection>,
     dialect: Dialect,
     walk_sort_index: bool,
 ) -> customers::BoxedQuery<'static, Backend> {
-    let query = customers::table.into_boxed().filter(search_filter_planned(
-        search,
-        dialect,
-        walk_sort_index,
-    ));
+    let query = customers::table
+        .into_boxed()
+        .filter(criteria_filter_planned(criteria, dialect, walk_sort_index));
     match only {
         Some(selection) => query.filter(selection_filter(selection, dialect)),
         None => query,
     }
 }
 
-/// The number of customers matching the search: from a kept listing of it (exact: writes
-/// keep it so), else from the count cache.
-pub fn matching(conn: &mut DbConn, search: &Search, caches: &ListCaches) -> QueryResult<i64> {
-    if let Some(total) = caches.orders.total(search.as_str()) {
+/// The number of customers matching the criteria: from a kept listing of them (exact: writes
+/// keep it so), else from the count cache; criteria that depend on activity or tickets
+/// (written outside the customers table, also by other systems) are always counted.
+pub fn matching(conn: &mut DbConn, criteria: &Criteria, caches: &ListCaches) -> QueryResult<i64> {
+    if !cacheable(criteria) {
+        return count_matching(conn, criteria);
+    }
+    let key = criteria.cache_key();
+    if let Some(total) = caches.orders.total(&key) {
         return Ok(total);
     }
-    caches
-        .counts
-        .total(search.as_str(), || count_matching(conn, search))
+    caches.counts.total(&key, || count_matching(conn, criteria))
 }
 
-pub fn count_matching(conn: &mut DbConn, search: &Search) -> QueryResult<i64> {
-    listed(search, None, Dialect::of(conn))
+/// Whether a listing or a total of these criteria may come from the list caches: not when
+/// who matches can change without a write to customers through this instance.
+fn cacheable(criteria: &Criteria) -> bool {
+    !criteria.filters.depends_on_activity()
+}
+
+pub fn count_matching(conn: &mut DbConn, criteria: &Criteria) -> QueryResult<i64> {
+    listed(criteria, None, Dialect::of(conn))
         .select(count_star())
         .get_result(conn)
 }
@@ -82,12 +90,14 @@ pub fn list(
     caches: &ListCaches,
 ) -> QueryResult<ListPage> {
     let dialect = Dialect::of(conn);
-    let key = (query.search.as_str().to_owned(), query.sort);
-    let held = only.is_none() && caches.orders.holds(&key);
+    let criteria = query.criteria();
+    let key = (criteria.cache_key(), query.sort);
+    let from_listing = only.is_none() && cacheable(&criteria);
+    let held = from_listing && caches.orders.holds(&key);
     let total = match only {
         _ if held => 0, // the listing's length is the total
-        None => matching(conn, &query.search, caches)?,
-        Some(_) => listed(&query.search, only, dialect)
+        None => matching(conn, &criteria, caches)?,
+        Some(_) => listed(&criteria, only, dialect)
             .select(count_star())
             .get_result(conn)?,
     };
@@ -95,28 +105,28 @@ pub fn list(
     let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
     // Many matches, or deep in the list: read the page from the listing in order, so that its
     // cost does not grow with the number of matches or the depth, and its total is exact.
-    let ids: Vec<i64> =
-        if held || (only.is_none() && reads_from_listing(total, pagination.offset())) {
-            let listing = caches.orders.ids(key, &mut Listings { conn })?;
-            pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
-            listing
-                .iter()
-                .skip(pagination.offset() as usize)
-                .take(pagination.per_page as usize)
-                .copied()
-                .collect()
-        } else {
-            // Deferred join: find the page's ids first (an index-only walk over the sort index),
-            // then fetch just those rows.
-            ordered(
-                listed_planned(&query.search, only, dialect, many_matches),
-                query.sort,
-            )
-            .select(customers::id)
-            .limit(pagination.per_page)
-            .offset(pagination.offset())
-            .load(conn)?
-        };
+    let ids: Vec<i64> = if held || (from_listing && reads_from_listing(total, pagination.offset()))
+    {
+        let listing = caches.orders.ids(key, &mut Listings { conn })?;
+        pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
+        listing
+            .iter()
+            .skip(pagination.offset() as usize)
+            .take(pagination.per_page as usize)
+            .copied()
+            .collect()
+    } else {
+        // Deferred join: find the page's ids first (an index-only walk over the sort index),
+        // then fetch just those rows.
+        ordered(
+            listed_planned(&criteria, only, dialect, many_matches),
+            query.sort,
+        )
+        .select(customers::id)
+        .limit(pagination.per_page)
+        .offset(pagination.offset())
+        .load(conn)?
+    };
     page_rows(conn, pagination, ids)
 }
 
@@ -190,20 +200,24 @@ pub fn summarize(
             ..Default::default()
         });
     };
-    let search = Search::parse(&all.search);
-    let matching = matching(conn, &search, caches)?;
+    let criteria = all.criteria();
+    let matching = matching(conn, &criteria, caches)?;
     let excluded: Vec<i64> = all.excluded.iter().copied().collect();
-    let excluded_matching =
-        ids_where(conn, &excluded, search_filter(&search, Dialect::of(conn)))?.len() as i64;
+    let excluded_matching = ids_where(
+        conn,
+        &excluded,
+        criteria_filter(&criteria, Dialect::of(conn)),
+    )?
+    .len() as i64;
     let picked_outside = ids_where(
         conn,
         &picked,
-        Box::new(not(search_filter(&search, Dialect::of(conn)))),
+        Box::new(not(criteria_filter(&criteria, Dialect::of(conn)))),
     )?
     .len() as i64;
     Ok(SelectionSummary {
         selected: matching - excluded_matching + picked_outside,
-        all: Some((search.as_str().to_owned(), matching)),
+        all: Some((criteria.describe(), matching)),
         excluded: excluded.len(),
         picked: picked.len(),
     })

@@ -1,5 +1,5 @@
 //! What the list caches ask of the database ([`ListingSource`]): a listing's ids in order,
-//! which changed customers a search holds now, and what sorts before what, each compared by
+//! which changed customers the criteria (search and filters) hold now, and what sorts before what, each compared by
 //! the database itself (row values, the columns' collation), exactly as the list's
 //! `ORDER BY` does.
 
@@ -11,7 +11,8 @@ use super::list::{listed, ordered};
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
 use crate::db::{DbConn, Dialect};
-use crate::domain::list_query::{Search, SortOrder};
+use crate::domain::filters::Criteria;
+use crate::domain::list_query::SortOrder;
 use crate::schema::customers;
 
 /// The database, as the list caches see it.
@@ -24,9 +25,12 @@ impl ListingSource for Listings<'_> {
 
     fn build(&mut self, key: &ListingKey) -> QueryResult<Vec<i64>> {
         let dialect = Dialect::of(self.conn);
-        ordered(listed(&Search::parse(&key.0), None, dialect), key.1)
-            .select(customers::id)
-            .load(self.conn)
+        ordered(
+            listed(&Criteria::from_cache_key(&key.0), None, dialect),
+            key.1,
+        )
+        .select(customers::id)
+        .load(self.conn)
     }
 
     fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> QueryResult<Vec<i64>> {
@@ -34,7 +38,7 @@ impl ListingSource for Listings<'_> {
             return Ok(Vec::new());
         }
         let dialect = Dialect::of(self.conn);
-        listed(&Search::parse(&key.0), None, dialect)
+        listed(&Criteria::from_cache_key(&key.0), None, dialect)
             .filter(customers::id.eq_any(ids.to_vec()))
             .select(customers::id)
             .load(self.conn)

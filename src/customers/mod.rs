@@ -10,11 +10,14 @@
 //! - here: [`Customer`], [`find`], [`create`] and [`update`] with case-insensitive email
 //!   uniqueness; writes take the [`AppState`], whose list caches they bring up to date;
 //! - `listings.rs`: what the list caches ask of the database.
+mod criteria;
 mod list;
 mod listings;
 mod profile;
 mod screen;
 mod search;
+
+pub(crate) use search::open_ticket_exists;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -24,6 +27,7 @@ use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::schema::customers;
 use crate::state::AppState;
 
+pub use criteria::{criteria_filter, criteria_filter_planned, filters_filter};
 pub use list::{
     count_matching, ids_where, list, matching, names_where, summarize, ListPage, ListRow,
     SNAPSHOT_FROM_OFFSET,
@@ -32,7 +36,7 @@ pub use listings::Listings;
 pub use profile::{profile, ChatSummary, NoteSummary, Profile, TicketSummary, PROFILE_ITEMS_SHOWN};
 pub use screen::{list_screen, matching_among, selected_among, ListScreen};
 pub use search::{
-    search_filter, selection_filter, selection_filter_planned, CustomerFilter,
+    has_open_ticket, search_filter, selection_filter, selection_filter_planned, CustomerFilter,
     WALK_SORT_INDEX_ABOVE,
 };
 

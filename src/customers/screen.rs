@@ -4,11 +4,13 @@
 
 use diesel::prelude::*;
 
+use super::criteria::criteria_filter;
 use super::list::{ids_where, list, matching, summarize, ListPage};
-use super::search::{search_filter, selection_filter};
+use super::search::selection_filter;
 use crate::cache::ListCaches;
 use crate::db::{DbConn, Dialect};
-use crate::domain::list_query::{ListQuery, Search};
+use crate::domain::filters::Criteria;
+use crate::domain::list_query::ListQuery;
 use crate::domain::selection::{Selection, SelectionSummary};
 use crate::jobs::{self, Job};
 
@@ -19,7 +21,8 @@ pub struct ListScreen {
     pub selected_on_page: Vec<i64>,
     /// The selection counter's numbers.
     pub summary: SelectionSummary,
-    /// How many customers match the search: the "All (N)" of the selection menu.
+    /// How many customers match the criteria (search and filters): the "All (N)" of the
+    /// selection menu.
     pub all_count: i64,
     /// Deletion jobs not finished yet.
     pub jobs: Vec<Job>,
@@ -49,7 +52,7 @@ pub fn list_screen(
     let selected_on_page = selected_among(conn, &ids, selection)?;
     let summary = summarize(conn, selection, caches)?;
     let all_count = if query.only_selected {
-        matching(conn, &query.search, caches)?
+        matching(conn, &query.criteria(), caches)?
     } else {
         page.pagination.total
     };
@@ -75,7 +78,11 @@ pub fn selected_among(
     ids_where(conn, ids, selection_filter(selection, Dialect::of(conn)))
 }
 
-/// Of these ids, the customers the search matches.
-pub fn matching_among(conn: &mut DbConn, ids: &[i64], search: &Search) -> QueryResult<Vec<i64>> {
-    ids_where(conn, ids, search_filter(search, Dialect::of(conn)))
+/// Of these ids, the customers the criteria hold.
+pub fn matching_among(
+    conn: &mut DbConn,
+    ids: &[i64],
+    criteria: &Criteria,
+) -> QueryResult<Vec<i64>> {
+    ids_where(conn, ids, criteria_filter(criteria, Dialect::of(conn)))
 }

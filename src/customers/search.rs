@@ -6,6 +6,7 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
+use super::criteria::criteria_filter_planned;
 use super::Backend;
 use crate::db::Dialect;
 use crate::domain::list_query::Search;
@@ -129,8 +130,30 @@ pub fn word_prefixes(word: &str) -> Vec<String> {
         .collect()
 }
 
-/// The customers a selection holds, as one SQL condition: (matching the "All" search and not
-/// excluded) or ticked one by one.
+/// The customer has at least one open ticket (domain/ticket.rs: not in the trash, neither solved
+/// nor closed), answered from the partial index `tickets_customer_open_idx` (customer_id, status)
+/// WHERE trashed_at IS NULL.
+pub fn has_open_ticket(dialect: Dialect) -> CustomerFilter {
+    Box::new(sql::<Bool>(&open_ticket_exists(dialect)))
+}
+
+/// `EXISTS (…)` over `customers`: the SQL of [`has_open_ticket`], also selectable as a column.
+pub(crate) fn open_ticket_exists(dialect: Dialect) -> String {
+    let open = crate::domain::ticket::OPEN_TICKET
+        .replace("trashed_at", "tickets.trashed_at")
+        .replace("status", "tickets.status");
+    // SQLite's planner, without statistics, prefers (customer_id, trashed_at) for `trashed_at IS
+    // NULL` and then reads each ticket's status: five times slower at 100 k (0.7 s against 0.14 s
+    // from a partial index).
+    let tickets = match dialect {
+        Dialect::Sqlite => "tickets INDEXED BY tickets_customer_open_idx",
+        Dialect::Postgres => "tickets",
+    };
+    format!("EXISTS (SELECT 1 FROM {tickets} WHERE tickets.customer_id = customers.id AND {open})")
+}
+
+/// The customers a selection holds, as one SQL condition: (matching the "All" criteria, search
+/// and filters, and not excluded) or ticked one by one.
 pub fn selection_filter(selection: &Selection, dialect: Dialect) -> CustomerFilter {
     selection_filter_planned(selection, dialect, false)
 }
@@ -142,7 +165,7 @@ pub fn selection_filter_planned(
     walk_sort_index: bool,
 ) -> CustomerFilter {
     let all: Option<CustomerFilter> = selection.all.as_ref().map(|all| {
-        let matching = search_filter_planned(&Search::parse(&all.search), dialect, walk_sort_index);
+        let matching = criteria_filter_planned(&all.criteria(), dialect, walk_sort_index);
         if all.excluded.is_empty() {
             matching
         } else {

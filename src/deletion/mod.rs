@@ -12,22 +12,34 @@ use diesel::sql_types::BigInt;
 
 use crate::db::{now, DbConn};
 use crate::domain::deletion_counts::{DeletionCounts, DeletionKind};
+use crate::domain::group_thousands;
 use crate::domain::ids::{AgentId, CustomerId, JobId};
 use crate::domain::related::{self, Counted};
 use crate::schema::{customers, deletion_records};
 use crate::state::AppState;
 
-/// Who deletes: an administrator. Recorded by id and, kept apart from customer data, by name.
+/// Who deletes: an administrator (recorded by id and, kept apart from customer data, by name),
+/// or the command line (no account: by name only, with the operating-system user).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub id: AgentId,
+    pub id: Option<AgentId>,
     pub name: String,
+}
+
+impl Actor {
+    /// `customer-desk delete` run by the operating-system user `os_user`.
+    pub fn command_line(os_user: &str) -> Self {
+        Self {
+            id: None,
+            name: format!("command line (OS user {os_user})"),
+        }
+    }
 }
 
 impl From<crate::accounts::Agent> for Actor {
     fn from(agent: crate::accounts::Agent) -> Self {
         Self {
-            id: AgentId(agent.id),
+            id: Some(AgentId(agent.id)),
             name: agent.name,
         }
     }
@@ -69,7 +81,7 @@ pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts>
 /// Deletes one customer with every ticket (trashed ones too) and its messages, every chat
 /// conversation and its messages, and every note, and records the deletion, all in one
 /// transaction. With `confirmed`, nothing is deleted unless the counts are still those.
-#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = actor.id.0))]
+#[tracing::instrument(skip(conn, state, confirmed, actor), fields(actor = ?actor.id))]
 pub fn delete_single(
     conn: &mut DbConn,
     state: &AppState,
@@ -78,7 +90,7 @@ pub fn delete_single(
     actor: &Actor,
 ) -> Result<Deleted, DeleteError> {
     let id = customer.0;
-    state.write_customers(conn, |conn| {
+    let deleted = state.write_customers(conn, |conn| {
         if lock_existing(conn, &[id])?.is_empty() {
             return Err(DeleteError::NotFound);
         }
@@ -93,7 +105,7 @@ pub fn delete_single(
         // What the statements deleted; the lock kept it equal to what was shown.
         let record_id = record(
             conn,
-            Some(actor.id),
+            actor.id,
             &actor.name,
             &counts,
             RecordOf::Single(customer),
@@ -104,7 +116,9 @@ pub fn delete_single(
             record_id,
         };
         Ok((deleted, vec![id]))
-    })
+    })?;
+    crate::telemetry::deleted("single", &deleted.counts);
+    Ok(deleted)
 }
 
 /// Of these customers, the ones that still exist, locked until the transaction ends.
@@ -245,10 +259,18 @@ pub(crate) fn related_counts(customers: i64, related: RelatedSums) -> DeletionCo
 }
 
 /// Which customers a deletion record is about: a single deletion keeps the id; a bulk one points
-/// at its job, whose items keep the ids.
+/// at its job, whose items keep the ids, and says how it ended.
 pub enum RecordOf {
     Single(CustomerId),
-    Bulk { job: JobId },
+    Bulk {
+        job: JobId,
+        /// Customers the job was to delete.
+        confirmed: i64,
+        /// Customers of the selection kept for an open ticket.
+        kept_open_tickets: i64,
+        /// Stopped before the end: the counts are what was deleted until then.
+        stopped: bool,
+    },
 }
 
 /// Writes the audit record: who, how, the counts and ids, never names or emails.
@@ -259,9 +281,21 @@ pub fn record(
     counts: &DeletionCounts,
     of: RecordOf,
 ) -> QueryResult<i64> {
-    let (kind, customer_ids, job_id) = match of {
-        RecordOf::Single(id) => (DeletionKind::Single, id.to_string(), None),
-        RecordOf::Bulk { job } => (DeletionKind::Bulk, String::new(), Some(job.0)),
+    let (kind, customer_ids, job_id, confirmed, kept_open_tickets, stopped) = match of {
+        RecordOf::Single(id) => (DeletionKind::Single, id.to_string(), None, 1, 0, false),
+        RecordOf::Bulk {
+            job,
+            confirmed,
+            kept_open_tickets,
+            stopped,
+        } => (
+            DeletionKind::Bulk,
+            String::new(),
+            Some(job.0),
+            confirmed,
+            kept_open_tickets,
+            stopped,
+        ),
     };
     diesel::insert_into(deletion_records::table)
         .values((
@@ -275,6 +309,9 @@ pub fn record(
             deletion_records::actor_id.eq(actor_id.map(|id| id.0)),
             deletion_records::actor_name.eq(actor_name),
             deletion_records::job_id.eq(job_id),
+            deletion_records::confirmed_customers.eq(confirmed),
+            deletion_records::kept_open_tickets.eq(kept_open_tickets),
+            deletion_records::stopped.eq(stopped),
         ))
         .returning(deletion_records::id)
         .get_result(conn)
@@ -292,6 +329,32 @@ pub struct HistoryEntry {
     pub tickets: i64,
     pub chats: i64,
     pub notes: i64,
+    /// A bulk deletion's backup, written before it started (`serve --backup-before-bulk`).
+    pub backup_file: Option<String>,
+    pub confirmed_customers: i64,
+    pub stopped: bool,
+    pub kept_open_tickets: i64,
+}
+
+impl HistoryEntry {
+    /// "Bulk", "Bulk, stopped: 4,000 of 12,345", "Bulk; 340 with open tickets kept".
+    pub fn how(&self) -> String {
+        let mut how = self.kind.label().to_owned();
+        if self.stopped {
+            how.push_str(&format!(
+                ", stopped: {} of {}",
+                group_thousands(self.customers),
+                group_thousands(self.confirmed_customers)
+            ));
+        }
+        if self.kept_open_tickets > 0 {
+            how.push_str(&format!(
+                "; {} with open tickets kept",
+                group_thousands(self.kept_open_tickets)
+            ));
+        }
+        how
+    }
 }
 
 /// The deletion records, newest first, one page of them.
@@ -303,6 +366,7 @@ pub fn history(
     let total: i64 = deletion_records::table.count().get_result(conn)?;
     let pagination = crate::domain::list_query::Pagination::new(total, page, per_page);
     let entries = deletion_records::table
+        .left_join(crate::schema::deletion_job_backups::table)
         .order((
             deletion_records::created_at.desc(),
             deletion_records::id.desc(),
@@ -318,6 +382,10 @@ pub fn history(
             deletion_records::tickets,
             deletion_records::chats,
             deletion_records::notes,
+            crate::schema::deletion_job_backups::file.nullable(),
+            deletion_records::confirmed_customers,
+            deletion_records::stopped,
+            deletion_records::kept_open_tickets,
         ))
         .load(conn)?;
     Ok((pagination, entries))

@@ -1,6 +1,8 @@
 //! The customers list's query: search, sort, page and page size, parsed from whatever the
 //! address bar holds. Anything invalid falls back to a sane value; parsing never fails.
 
+use super::filters::{Criteria, Filters};
+
 /// Longest search the list accepts; the rest of a longer one is ignored.
 pub const MAX_SEARCH_CHARS: usize = 200;
 /// More words than this add nothing but cost: the rest are ignored.
@@ -109,6 +111,10 @@ impl Search {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
     pub search: Search,
+    /// With the search, the list's criteria ([`ListQuery::criteria`]).
+    pub filters: Filters,
+    /// What was ignored in the filters' values, for the page to say.
+    pub filter_notes: Vec<String>,
     pub sort: SortOrder,
     /// 1-based; may be past the end until [`Pagination::new`] clamps it.
     pub page: i64,
@@ -121,6 +127,8 @@ impl Default for ListQuery {
     fn default() -> Self {
         Self {
             search: Search::default(),
+            filters: Filters::default(),
+            filter_notes: Vec::new(),
             sort: SortOrder::default(),
             page: 1,
             per_page: DEFAULT_PAGE_SIZE,
@@ -149,7 +157,22 @@ impl ListQuery {
             }
         }
         query.only_selected = get("selected") == Some("1");
+        (query.filters, query.filter_notes) = Filters::from_pairs(pairs);
         query
+    }
+
+    /// Who the list shows: the search and the filters.
+    pub fn criteria(&self) -> Criteria {
+        Criteria::new(self.search.clone(), self.filters.clone())
+    }
+
+    /// The first page of this list without one filter (a chip's "remove" link).
+    pub fn href_without(&self, param: &str) -> String {
+        let less = Self {
+            filters: self.filters.without(param),
+            ..self.clone()
+        };
+        less.href_for_page(1)
     }
 
     /// The query string for this query at another page (defaults left out, to keep links short).
@@ -158,6 +181,7 @@ impl ListQuery {
         if !self.search.is_empty() {
             pairs.push(("q", self.search.as_str().to_owned()));
         }
+        pairs.extend(self.filters.to_pairs());
         if self.sort != SortOrder::default() {
             pairs.push(("sort", self.sort.as_param().to_owned()));
         }
@@ -351,6 +375,7 @@ mod tests {
             page: 3,
             per_page: 25,
             only_selected: false,
+            ..Default::default()
         };
         assert_eq!(
             q.href_for_page(4),
@@ -362,6 +387,31 @@ mod tests {
         let parsed = ListQuery::from_pairs(&round_trip);
         assert_eq!(parsed.search, q.search);
         assert_eq!(parsed.page, 4);
+    }
+
+    #[test]
+    fn filters_survive_every_link() {
+        let q = ListQuery::from_pairs(&pairs(&[
+            ("q", "bob"),
+            ("organisation", "Acme"),
+            ("tickets", "open"),
+            ("active_before", "nope"),
+            ("sort", "created"),
+        ]));
+        assert_eq!(q.filter_notes.len(), 1);
+        let href = q.href_for_page(2);
+        assert_eq!(
+            href,
+            "?q=bob&organisation=Acme&tickets=open&sort=created&page=2"
+        );
+        let round_trip: Vec<(String, String)> = serde_urlencoded::from_str(&href[1..]).unwrap();
+        let parsed = ListQuery::from_pairs(&round_trip);
+        assert_eq!(parsed.criteria(), q.criteria());
+        assert!(parsed.filter_notes.is_empty());
+        assert_eq!(
+            q.href_without("organisation"),
+            "?q=bob&tickets=open&sort=created"
+        );
     }
 
     #[test]

@@ -12,6 +12,9 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::filters::{Criteria, Filters};
+use super::list_query::Search;
+
 /// Most customers that can be ticked one by one (and most exclusions from "All"). Beyond that,
 /// "All (N)" on a search selects any number at constant cost. 10,000 ids are about 70 KB of
 /// session state.
@@ -21,8 +24,18 @@ pub const MAX_EXPLICIT: usize = 10_000;
 pub struct AllMatching {
     /// The normalised search ("" for every customer).
     pub search: String,
+    /// The list's filters when "All" was chosen: with the search, the criteria.
+    #[serde(default)]
+    pub filters: Filters,
     /// Matching customers unticked afterwards.
     pub excluded: BTreeSet<i64>,
+}
+
+impl AllMatching {
+    /// Who "All" stands for: the search and the filters.
+    pub fn criteria(&self) -> Criteria {
+        Criteria::new(Search::parse(&self.search), self.filters.clone())
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,7 +86,8 @@ impl PageState {
 pub struct SelectionSummary {
     /// Customers selected now (deleted ones drop out).
     pub selected: i64,
-    /// With "All": the search and how many customers match it now.
+    /// With "All": its criteria as words ([`Criteria::describe`]) and how many customers match
+    /// them now.
     pub all: Option<(String, i64)>,
     pub excluded: usize,
     /// Picked one by one (outside the search, with "All").
@@ -86,14 +100,15 @@ impl SelectionSummary {
         format!("{} selected", crate::domain::group_thousands(self.selected))
     }
 
-    /// "All 12,345 matching “acme” selected, 3 excluded", or nothing for a plain selection.
+    /// "All 12,345 matching “acme”, No tickets selected, 3 excluded", or nothing for a plain
+    /// selection.
     pub fn detail(&self) -> Option<String> {
-        let (search, matching) = self.all.as_ref()?;
+        let (criteria, matching) = self.all.as_ref()?;
         let matching = crate::domain::group_thousands(*matching);
-        let mut text = if search.is_empty() {
+        let mut text = if criteria.is_empty() {
             format!("All {matching} customers selected")
         } else {
-            format!("All {matching} matching “{search}” selected")
+            format!("All {matching} matching {criteria} selected")
         };
         if self.excluded > 0 {
             text.push_str(&format!(
@@ -180,10 +195,11 @@ impl Selection {
         Ok(())
     }
 
-    /// Every customer matching `search`, replacing whatever was selected.
-    pub fn select_all_matching(&mut self, search: &str) {
+    /// Every customer matching the criteria, replacing whatever was selected.
+    pub fn select_all_matching(&mut self, criteria: &Criteria) {
         self.all = Some(AllMatching {
-            search: search.to_owned(),
+            search: criteria.search.as_str().to_owned(),
+            filters: criteria.filters.clone(),
             excluded: BTreeSet::new(),
         });
         self.ids.clear();
@@ -202,6 +218,30 @@ impl Selection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn criteria(search: &str) -> Criteria {
+        Criteria::new(Search::parse(search), Filters::default())
+    }
+
+    #[test]
+    fn all_keeps_the_filters_and_old_sessions_still_read() {
+        let mut s = Selection::default();
+        let filtered = Criteria::new(
+            Search::parse("acme"),
+            Filters {
+                organisation: Some("Acme".into()),
+                ..Default::default()
+            },
+        );
+        s.select_all_matching(&filtered);
+        assert_eq!(s.all.as_ref().unwrap().criteria(), filtered);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Selection>(&json).unwrap(), s);
+        // A session written before filters existed: "All" without filters.
+        let old = r#"{"all":{"search":"acme","excluded":[]},"ids":[],"version":1}"#;
+        let old: Selection = serde_json::from_str(old).unwrap();
+        assert_eq!(old.all.unwrap().criteria(), criteria("acme"));
+    }
 
     #[test]
     fn explicit_ticks() {
@@ -222,7 +262,7 @@ mod tests {
     fn all_matching_with_exclusions_and_extras() {
         let mut s = Selection::default();
         s.set(99, false, true).unwrap();
-        s.select_all_matching("acme");
+        s.select_all_matching(&criteria("acme"));
         assert!(s.ids.is_empty(), "All replaces the selection");
         assert!(s.contains(1, true));
         assert!(!s.contains(2, false));
@@ -266,7 +306,7 @@ mod tests {
         assert_eq!(plain.detail(), None);
         let all = SelectionSummary {
             selected: 12_342,
-            all: Some(("acme".into(), 12_345)),
+            all: Some(("“acme”".into(), 12_345)),
             excluded: 3,
             picked: 0,
         };
@@ -345,7 +385,7 @@ mod tests {
                             }
                         }
                         Op::All => {
-                            selection.select_all_matching("s");
+                            selection.select_all_matching(&Criteria::new(Search::parse("s"), Filters::default()));
                             naive = (0..UNIVERSE).filter(|&id| matches[id as usize]).collect();
                         }
                         Op::Clear => {

@@ -41,6 +41,11 @@ impl TicketStatus {
         }
     }
 
+    /// Whether a ticket with this status still needs work (solved and closed ones do not).
+    pub fn is_open_status(self) -> bool {
+        !matches!(self, Self::Solved | Self::Closed)
+    }
+
     pub fn parse(stored: &str) -> Option<Self> {
         Self::ALL
             .into_iter()
@@ -48,9 +53,30 @@ impl TicketStatus {
     }
 }
 
+/// An open ticket: not in the trash, and neither solved nor closed, as SQL over `tickets`
+/// (`customers::open_ticket_exists`; the partial index `tickets_customer_open_idx` holds the
+/// untrashed tickets with their status).
+pub const OPEN_TICKET: &str = "trashed_at IS NULL AND status NOT IN ('solved', 'closed')";
+
+/// Whether a ticket is open, as [`OPEN_TICKET`] says in SQL.
+pub fn is_open(status: TicketStatus, in_trash: bool) -> bool {
+    !in_trash && status.is_open_status()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sql_names_exactly_the_statuses_that_are_not_open() {
+        for status in TicketStatus::ALL {
+            let named = OPEN_TICKET.contains(&format!("'{}'", status.as_str()));
+            assert_eq!(named, !status.is_open_status(), "{status:?}");
+            assert!(!is_open(status, true));
+        }
+        assert!(is_open(TicketStatus::OnHold, false));
+        assert!(!is_open(TicketStatus::Solved, false));
+    }
 
     #[test]
     fn statuses_read_back_what_they_store() {

@@ -8,6 +8,11 @@
 //!
 //! Customers that an unfinished deletion job already holds are not candidates: they are being
 //! deleted, and a second job for them would only delete nothing.
+//!
+//! With "Skip customers with open tickets", the set is the candidates without an open ticket:
+//! the digest and the counts are those of that reduced set, and the confirmation also carries
+//! how many were kept, so that a customer who gets (or loses) an open ticket before the submit
+//! makes the set differ.
 
 use diesel::connection::DefaultLoadingMode;
 use diesel::dsl::not;
@@ -15,8 +20,8 @@ use diesel::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::JobStatus;
-use crate::customers::CustomerFilter;
-use crate::db::DbConn;
+use crate::customers::{has_open_ticket, CustomerFilter};
+use crate::db::{DbConn, Dialect};
 use crate::deletion::RelatedSums;
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::schema::{customers, deletion_job_items, deletion_jobs};
@@ -27,6 +32,9 @@ pub struct Confirmed {
     /// SHA-256 of the customer ids in ascending order, as 64 lowercase hex digits.
     pub digest: String,
     pub counts: DeletionCounts,
+    /// Customers of the selection left out because they have an open ticket (0 unless the
+    /// confirmation skips them).
+    pub kept: i64,
 }
 
 impl Confirmed {
@@ -53,7 +61,7 @@ pub fn digest_of(ascending_ids: &[i64]) -> String {
 /// Unfinished jobs: their customers are being deleted already.
 pub(crate) fn unfinished_jobs(conn: &mut DbConn) -> QueryResult<Vec<i64>> {
     deletion_jobs::table
-        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
+        .filter(deletion_jobs::status.eq_any(JobStatus::UNFINISHED.map(JobStatus::as_str)))
         .select(deletion_jobs::id)
         .load(conn)
 }
@@ -67,6 +75,22 @@ pub(crate) fn candidates(filter: CustomerFilter, busy_jobs: &[i64]) -> CustomerF
         .filter(deletion_job_items::job_id.eq_any(busy_jobs.to_vec()))
         .select(deletion_job_items::customer_id);
     Box::new(filter.and(not(customers::id.eq_any(held))))
+}
+
+/// The candidates that would be deleted: all of them, or with `skip_open_tickets` only those
+/// without an open ticket.
+pub(crate) fn to_delete(
+    filter: CustomerFilter,
+    busy_jobs: &[i64],
+    skip_open_tickets: bool,
+    dialect: Dialect,
+) -> CustomerFilter {
+    let candidates = candidates(filter, busy_jobs);
+    if skip_open_tickets {
+        Box::new(candidates.and(not(has_open_ticket(dialect))))
+    } else {
+        candidates
+    }
 }
 
 /// What a job froze: its items' ids and the counts each customer had at that moment.
@@ -84,18 +108,25 @@ pub(crate) fn frozen(conn: &mut DbConn, job: i64) -> QueryResult<Confirmed> {
                     deletion_job_items::notes,
                 ),
             ))
-            .load_iter::<(i64, RelatedSums), DefaultLoadingMode>(conn)?,
+            .load_iter::<(i64, RelatedSums), DefaultLoadingMode>(conn)?
+            .map(|row| row.map(|(id, related)| (id, related, false))),
     )
 }
 
-/// Customers in ascending id order, each with its counts: their digest and the totals.
+/// Customers in ascending id order, each with its counts and whether it is kept (skipped for an
+/// open ticket): the digest and the totals of those not kept, and how many were kept.
 pub(crate) fn summed(
-    rows: impl Iterator<Item = QueryResult<(i64, RelatedSums)>>,
+    rows: impl Iterator<Item = QueryResult<(i64, RelatedSums, bool)>>,
 ) -> QueryResult<Confirmed> {
     let mut hasher = Sha256::new();
     let mut counts = DeletionCounts::default();
+    let mut kept = 0;
     for row in rows {
-        let (id, (tickets, tickets_in_trash, chats, notes)) = row?;
+        let (id, (tickets, tickets_in_trash, chats, notes), is_kept) = row?;
+        if is_kept {
+            kept += 1;
+            continue;
+        }
         hasher.update(id.to_be_bytes());
         counts.customers += 1;
         counts.tickets += tickets;
@@ -106,6 +137,7 @@ pub(crate) fn summed(
     Ok(Confirmed {
         digest: hex(&hasher.finalize()),
         counts,
+        kept,
     })
 }
 
@@ -124,6 +156,28 @@ mod tests {
         assert_eq!(digest_of(&[3, 8]), digest_of(&[3, 8]));
         assert_ne!(digest_of(&[]), digest_of(&[0]));
         assert_eq!(digest_of(&[1]).len(), 64);
+    }
+
+    #[test]
+    fn kept_customers_are_left_out_of_the_digest_and_the_counts() {
+        let rows = [
+            (3, (2, 1, 1, 0), false),
+            (5, (4, 0, 0, 1), true),
+            (8, (1, 0, 2, 3), false),
+        ];
+        let confirmed = summed(rows.into_iter().map(Ok)).unwrap();
+        assert_eq!(confirmed.digest, digest_of(&[3, 8]));
+        assert_eq!(confirmed.kept, 1);
+        assert_eq!(
+            confirmed.counts,
+            DeletionCounts {
+                customers: 2,
+                tickets: 3,
+                tickets_in_trash: 1,
+                chats: 3,
+                notes: 3,
+            }
+        );
     }
 
     #[test]

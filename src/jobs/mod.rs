@@ -11,16 +11,20 @@
 //! - Crash safety ([`worker`]): a job is worked under a lease (owner, expiry) renewed by every
 //!   batch; after a crash, or on another instance, the job is taken over when the lease runs out
 //!   and resumes at its cursor.
+//! - Stopping ([`stop`]): a stop request is written on the job, so whichever instance works it
+//!   ends it after its current batch, as "stopped"; the customers not reached stay whole.
 
 pub mod confirmation;
 pub mod run;
+pub mod stop;
+mod summary;
 pub mod worker;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use crate::customers::selection_filter;
+use crate::customers::{has_open_ticket, selection_filter};
 use crate::db::{now, write_transaction, DbConn, Dialect};
 use crate::deletion::{related_of, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
@@ -30,25 +34,36 @@ use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, d
 use crate::state::AppState;
 
 pub use confirmation::Confirmed;
-pub use run::{claim, run_batch, Step};
+pub use run::{claim, claim_job, run_batch, Step};
+pub use stop::{request_stop, StopOutcome};
 pub use worker::{Worker, WorkerSettings};
 
-/// Where a job is: queued (frozen, waiting for a worker), running (under a lease), done
-/// (record written). Stored as its `as_str`; the only place these words are written.
+/// Where a job is: queued (frozen, waiting for a worker), running (under a lease), done (every
+/// customer worked, record written) or stopped (ended early on request, record written). Stored
+/// as its `as_str`; the only place these words are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobStatus {
     Queued,
     Running,
     Done,
+    Stopped,
 }
 
 impl JobStatus {
+    /// A job in these holds its customers and may still delete some.
+    pub const UNFINISHED: [Self; 2] = [Self::Queued, Self::Running];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
             Self::Running => "running",
             Self::Done => "done",
+            Self::Stopped => "stopped",
         }
+    }
+
+    pub fn is_finished(self) -> bool {
+        !Self::UNFINISHED.contains(&self)
     }
 }
 
@@ -56,15 +71,16 @@ impl TryFrom<String> for JobStatus {
     type Error = String;
 
     fn try_from(value: String) -> Result<Self, String> {
-        [Self::Queued, Self::Running, Self::Done]
+        [Self::Queued, Self::Running, Self::Done, Self::Stopped]
             .into_iter()
             .find(|status| status.as_str() == value)
             .ok_or_else(|| format!("unknown job status {value:?}"))
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
-#[diesel(table_name = deletion_jobs)]
+/// A job as the pages show it: its row, with what its confirmation kept and its stop request.
+/// Read by [`load`], field by field in this order.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
 pub struct Job {
     #[diesel(deserialize_as = i64)]
     pub id: JobId,
@@ -79,11 +95,40 @@ pub struct Job {
     pub chats: i64,
     pub notes: i64,
     pub finished_at: Option<NaiveDateTime>,
+    /// Customers of the selection kept because they had an open ticket when the job was frozen.
+    pub kept_open_tickets: i64,
+    pub stop_requested_at: Option<NaiveDateTime>,
+    pub stop_requested_by: Option<String>,
 }
 
 impl Job {
+    /// Every customer worked (not stopped).
     pub fn is_done(&self) -> bool {
         self.status == JobStatus::Done
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.status == JobStatus::Stopped
+    }
+
+    /// Done or stopped: it deletes nothing more.
+    pub fn is_finished(&self) -> bool {
+        self.status.is_finished()
+    }
+
+    /// Asked to stop, and not finished yet: it ends after its current batch.
+    pub fn is_stopping(&self) -> bool {
+        !self.is_finished() && self.stop_requested_at.is_some()
+    }
+
+    /// Whether "Stop deletion" is offered.
+    pub fn can_stop(&self) -> bool {
+        !self.is_finished() && self.stop_requested_at.is_none()
+    }
+
+    /// Customers of the job not reached (stay whole when it is stopped).
+    pub fn not_reached(&self) -> i64 {
+        self.total - self.processed
     }
 
     pub fn counts(&self) -> DeletionCounts {
@@ -130,20 +175,45 @@ pub fn added_after_confirmation(conn: &mut DbConn, job: JobId) -> QueryResult<De
 }
 
 pub fn find(conn: &mut DbConn, id: JobId) -> QueryResult<Option<Job>> {
-    deletion_jobs::table
-        .find(id.0)
-        .select(Job::as_select())
-        .first(conn)
-        .optional()
+    Ok(load(conn, Some(id))?.into_iter().next())
 }
 
 /// Jobs not finished yet, oldest first.
 pub fn active(conn: &mut DbConn) -> QueryResult<Vec<Job>> {
-    deletion_jobs::table
-        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
+    load(conn, None)
+}
+
+/// One job, or (`None`) every unfinished job, oldest first.
+fn load(conn: &mut DbConn, one: Option<JobId>) -> QueryResult<Vec<Job>> {
+    use crate::schema::deletion_job_stops as stops;
+    let query = deletion_jobs::table
+        .left_join(deletion_job_confirmations::table)
+        .left_join(stops::table)
+        .select((
+            deletion_jobs::id,
+            deletion_jobs::created_at,
+            deletion_jobs::actor_name,
+            deletion_jobs::status,
+            deletion_jobs::total,
+            deletion_jobs::processed,
+            deletion_jobs::customers,
+            deletion_jobs::tickets,
+            deletion_jobs::chats,
+            deletion_jobs::notes,
+            deletion_jobs::finished_at,
+            // Jobs from before confirmations were kept have none: nothing was kept.
+            diesel::dsl::sql::<BigInt>("COALESCE(deletion_job_confirmations.kept_open_tickets, 0)"),
+            stops::requested_at.nullable(),
+            stops::requested_by.nullable(),
+        ))
         .order(deletion_jobs::id.asc())
-        .select(Job::as_select())
-        .load(conn)
+        .into_boxed();
+    match one {
+        Some(job) => query.filter(deletion_jobs::id.eq(job.0)).load(conn),
+        None => query
+            .filter(deletion_jobs::status.eq_any(JobStatus::UNFINISHED.map(JobStatus::as_str)))
+            .load(conn),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,15 +241,22 @@ pub fn job_for_token(conn: &mut DbConn, token: &str) -> QueryResult<Option<JobId
 }
 
 /// The newest job (other than `except`) started from a confirmation of exactly this set. Its
-/// customers are deleted or being deleted: ids are never used again.
+/// customers are deleted or being deleted: ids are never used again. A stopped job does not
+/// count: the customers it did not reach are still there, and may be confirmed again.
 pub fn job_for_digest(
     conn: &mut DbConn,
     digest: &str,
     except: Option<JobId>,
 ) -> QueryResult<Option<JobId>> {
+    let stopped = deletion_jobs::table
+        .filter(deletion_jobs::status.eq(JobStatus::Stopped.as_str()))
+        .select(deletion_jobs::id);
     deletion_job_confirmations::table
         .filter(deletion_job_confirmations::digest.eq(digest))
         .filter(deletion_job_confirmations::job_id.ne(except.map_or(0, |job| job.0)))
+        .filter(diesel::dsl::not(
+            deletion_job_confirmations::job_id.eq_any(stopped),
+        ))
         .order(deletion_job_confirmations::job_id.desc())
         .select(deletion_job_confirmations::job_id)
         .first::<i64>(conn)
@@ -189,12 +266,15 @@ pub fn job_for_digest(
 
 /// Freezes the selection into a queued job, if it is still exactly what was confirmed: the same
 /// customers (by digest) with the same counts of tickets, chats and notes. Submitting the same
-/// confirmation again returns the job it started.
-#[tracing::instrument(skip_all, fields(actor = actor.id.0, customers = confirmed.customers()))]
+/// confirmation again returns the job it started. With `skip_open_tickets`, only the customers
+/// without an open ticket at this moment are frozen, and how many were kept must also be what
+/// the confirmation showed (`confirmed.kept`).
+#[tracing::instrument(skip_all, fields(actor = ?actor.id, customers = confirmed.customers()))]
 pub fn start(
     conn: &mut DbConn,
     state: &AppState,
     selection: &Selection,
+    skip_open_tickets: bool,
     confirmed: &Confirmed,
     token: &str,
     actor: &Actor,
@@ -218,7 +298,7 @@ pub fn start(
             .values((
                 deletion_jobs::created_at.eq(now()),
                 deletion_jobs::confirmation_token.eq(token),
-                deletion_jobs::actor_id.eq(Some(actor.id.0)),
+                deletion_jobs::actor_id.eq(actor.id.map(|id| id.0)),
                 deletion_jobs::actor_name.eq(&actor.name),
                 deletion_jobs::status.eq(JobStatus::Queued.as_str()),
                 deletion_jobs::total.eq(confirmed.customers()),
@@ -231,10 +311,13 @@ pub fn start(
                 deletion_job_confirmations::digest.eq(&confirmed.digest),
             ))
             .execute(conn)?;
+        let dialect = Dialect::of(conn);
         let frozen = customers::table
-            .filter(confirmation::candidates(
-                selection_filter(selection, Dialect::of(conn)),
+            .filter(confirmation::to_delete(
+                selection_filter(selection, dialect),
                 &busy,
+                skip_open_tickets,
+                dialect,
             ))
             .select((job.into_sql::<BigInt>(), customers::id, related_of()));
         diesel::insert_into(deletion_job_items::table)
@@ -250,8 +333,28 @@ pub fn start(
                 ),
             ))
             .execute(conn)?;
+        let kept: i64 = if skip_open_tickets {
+            customers::table
+                .filter(confirmation::candidates(
+                    selection_filter(selection, dialect),
+                    &busy,
+                ))
+                .filter(has_open_ticket(dialect))
+                .count()
+                .get_result(conn)?
+        } else {
+            0
+        };
+        if kept > 0 {
+            diesel::update(deletion_job_confirmations::table.find(job))
+                .set(deletion_job_confirmations::kept_open_tickets.eq(kept))
+                .execute(conn)?;
+        }
         // Compare what was frozen, not a second look at the table: this is what will be deleted.
-        let frozen = confirmation::frozen(conn, job)?;
+        let frozen = Confirmed {
+            kept,
+            ..confirmation::frozen(conn, job)?
+        };
         if frozen.customers() == 0 {
             return Err(
                 match job_for_digest(conn, &confirmed.digest, Some(JobId(job)))? {

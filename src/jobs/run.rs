@@ -1,5 +1,5 @@
 //! Working a job: claiming it under a lease, deleting it batch by batch, and finishing it with
-//! the deletion record.
+//! the deletion record: done when nothing is left, stopped when a stop was requested.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::{JobId, JobStatus};
+use super::{stop, JobId, JobStatus};
 use crate::db::{now, write_transaction, DbConn};
 use crate::deletion::{self, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
@@ -21,11 +21,16 @@ fn lease_end(lease: Duration) -> NaiveDateTime {
     now() + TimeDelta::milliseconds(lease.as_millis() as i64)
 }
 
-/// Takes the oldest unfinished job whose lease is free or expired.
+fn unfinished() -> [&'static str; 2] {
+    JobStatus::UNFINISHED.map(JobStatus::as_str)
+}
+
+/// Takes the oldest unfinished job whose lease is free or expired (one asked to stop too: its
+/// next batch ends it).
 pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Option<JobId>> {
     let at = now();
     let candidates: Vec<i64> = deletion_jobs::table
-        .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
+        .filter(deletion_jobs::status.eq_any(unfinished()))
         .filter(
             deletion_jobs::lease_until
                 .is_null()
@@ -41,7 +46,7 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
         let claimed = diesel::update(
             deletion_jobs::table
                 .find(job)
-                .filter(deletion_jobs::status.ne(JobStatus::Done.as_str()))
+                .filter(deletion_jobs::status.eq_any(unfinished()))
                 .filter(
                     deletion_jobs::lease_until
                         .is_null()
@@ -61,13 +66,58 @@ pub fn claim(conn: &mut DbConn, owner: &str, lease: Duration) -> QueryResult<Opt
     Ok(None)
 }
 
+/// Takes this job if it is unfinished and its lease is free or expired (the command line works
+/// the job it started; a serving instance's worker may have taken it first).
+pub fn claim_job(conn: &mut DbConn, job: JobId, owner: &str, lease: Duration) -> QueryResult<bool> {
+    let at = now();
+    let claimed = diesel::update(
+        deletion_jobs::table
+            .find(job.0)
+            .filter(deletion_jobs::status.eq_any(unfinished()))
+            .filter(
+                deletion_jobs::lease_until
+                    .is_null()
+                    .or(deletion_jobs::lease_until.lt(at)),
+            ),
+    )
+    .set((
+        deletion_jobs::status.eq(JobStatus::Running.as_str()),
+        deletion_jobs::lease_owner.eq(Some(owner)),
+        deletion_jobs::lease_until.eq(Some(lease_end(lease))),
+    ))
+    .execute(conn)?;
+    Ok(claimed == 1)
+}
+
+/// Gives a job back when its worker stops gracefully (between batches), so that another
+/// instance, or this one restarted, takes it at once instead of after the lease.
+pub fn release(conn: &mut DbConn, job: JobId, owner: &str) -> QueryResult<()> {
+    diesel::update(
+        deletion_jobs::table
+            .find(job.0)
+            .filter(deletion_jobs::lease_owner.eq(owner))
+            .filter(deletion_jobs::status.eq_any(unfinished())),
+    )
+    .set((
+        deletion_jobs::status.eq(JobStatus::Queued.as_str()),
+        deletion_jobs::lease_owner.eq(None::<String>),
+        deletion_jobs::lease_until.eq(None::<NaiveDateTime>),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// A batch was deleted; there may be more.
     Progressed { processed: i64 },
     /// Nothing was left: the record is written and the job is done.
     Finished,
-    /// Another worker holds the job now (this one was too slow); stop working on it.
+    /// A stop was requested: the record (of what was deleted so far) is written and the job is
+    /// stopped; the customers not reached stay whole.
+    Stopped,
+    /// The job is no longer this worker's (another took it over after its lease ran out, or it
+    /// was stopped meanwhile); stop working on it.
     LostLease,
 }
 
@@ -90,13 +140,15 @@ pub fn run_batch(
 ) -> QueryResult<Step> {
     let job = job.0;
     let mut deleted_ids: Vec<i64> = Vec::new();
+    let mut deleted_now = None;
     let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
-        // Renewing the lease first also checks that the job is still ours.
+        // Renewing the lease first also checks that the job is still ours (and, on PostgreSQL,
+        // locks its row: a stop request waits for this batch and then finds the lease live).
         let renewed = diesel::update(
             deletion_jobs::table
                 .find(job)
                 .filter(deletion_jobs::lease_owner.eq(owner))
-                .filter(deletion_jobs::status.ne(JobStatus::Done.as_str())),
+                .filter(deletion_jobs::status.eq_any(unfinished())),
         )
         .set(deletion_jobs::lease_until.eq(Some(lease_end(settings.lease))))
         .execute(conn)?;
@@ -115,13 +167,20 @@ pub fn run_batch(
             .select(deletion_job_items::customer_id)
             .load(conn)?;
         let Some(&last) = batch.last() else {
-            finish(conn, job)?;
+            finish(conn, job, JobStatus::Done)?;
             return Ok(Step::Finished);
         };
+        // Checked once the batch is known not to be empty: a stop asked after the last batch
+        // leaves a job that is simply done.
+        if stop::requested(conn, JobId(job))? {
+            finish(conn, job, JobStatus::Stopped)?;
+            return Ok(Step::Stopped);
+        }
         let existing = deletion::lock_existing(conn, &batch)?;
         deleted_ids.clone_from(&existing);
         let frozen = frozen_counts(conn, job, &existing)?;
         let deleted = deletion::delete_locked(conn, &existing)?;
+        deleted_now = Some(deleted);
         // More than was frozen with these customers arrived after the confirmation; it went
         // with them (a customer is never half deleted) and the summary says so.
         let added = |deleted: i64, frozen: i64| (deleted - frozen).max(0);
@@ -161,6 +220,10 @@ pub fn run_batch(
             if matches!(step, Step::Progressed { .. }) {
                 state.customers_changed(conn, &deleted_ids);
             }
+            // Counted once committed.
+            if let Some(deleted) = &deleted_now {
+                crate::telemetry::deleted("bulk", deleted);
+            }
             Ok(step)
         }
         Err(StepError::LostLease) => Ok(Step::LostLease),
@@ -190,27 +253,37 @@ fn frozen_counts(conn: &mut DbConn, job: i64, ids: &[i64]) -> QueryResult<Deleti
     Ok(deletion::related_counts(customers, related))
 }
 
-/// The last step, in the transaction of the batch that found nothing left: the deletion record
-/// (with the totals and the actor) and the job marked done.
-fn finish(conn: &mut DbConn, job: i64) -> QueryResult<()> {
-    let (actor_id, actor_name, customers, tickets, chats, notes): (
+/// The last step, in the transaction of the batch that found nothing left (`Done`) or a stop
+/// request (`Stopped`): the deletion record (with the totals so far, the actor, and how the job
+/// ended) and the job marked as `outcome`.
+pub(super) fn finish(conn: &mut DbConn, job: i64, outcome: JobStatus) -> QueryResult<()> {
+    debug_assert!(outcome.is_finished());
+    let (actor_id, actor_name, (customers, tickets, chats, notes), total): (
         Option<i64>,
         String,
-        i64,
-        i64,
-        i64,
+        (i64, i64, i64, i64),
         i64,
     ) = deletion_jobs::table
         .find(job)
         .select((
             deletion_jobs::actor_id,
             deletion_jobs::actor_name,
-            deletion_jobs::customers,
-            deletion_jobs::tickets,
-            deletion_jobs::chats,
-            deletion_jobs::notes,
+            (
+                deletion_jobs::customers,
+                deletion_jobs::tickets,
+                deletion_jobs::chats,
+                deletion_jobs::notes,
+            ),
+            deletion_jobs::total,
         ))
         .first(conn)?;
+    use crate::schema::deletion_job_confirmations as confirmations;
+    let kept_open_tickets: i64 = confirmations::table
+        .find(job)
+        .select(confirmations::kept_open_tickets)
+        .first(conn)
+        .optional()?
+        .unwrap_or(0);
     let counts = DeletionCounts {
         customers,
         tickets,
@@ -223,11 +296,16 @@ fn finish(conn: &mut DbConn, job: i64) -> QueryResult<()> {
         actor_id.map(AgentId),
         &actor_name,
         &counts,
-        deletion::RecordOf::Bulk { job: JobId(job) },
+        deletion::RecordOf::Bulk {
+            job: JobId(job),
+            confirmed: total,
+            kept_open_tickets,
+            stopped: outcome == JobStatus::Stopped,
+        },
     )?;
     diesel::update(deletion_jobs::table.find(job))
         .set((
-            deletion_jobs::status.eq(JobStatus::Done.as_str()),
+            deletion_jobs::status.eq(outcome.as_str()),
             deletion_jobs::finished_at.eq(Some(now())),
             deletion_jobs::lease_owner.eq(None::<String>),
             deletion_jobs::lease_until.eq(None::<NaiveDateTime>),

@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::run::{claim, run_batch, Step};
+use super::run::{claim, release, run_batch, Step};
+use crate::backup::before_bulk::{self, BackupBeforeBulk};
 use crate::db::DbPool;
 use crate::pacing;
 use crate::state::AppState;
@@ -25,6 +26,8 @@ pub struct WorkerSettings {
     pub lease: Duration,
     /// How often an idle worker looks for work.
     pub poll: Duration,
+    /// SQLite: a backup before a large bulk deletion starts (off: `None`).
+    pub backup_before_bulk: Option<BackupBeforeBulk>,
 }
 
 impl Default for WorkerSettings {
@@ -35,6 +38,7 @@ impl Default for WorkerSettings {
             pause: Duration::ZERO,
             lease: Duration::from_secs(15),
             poll: Duration::from_millis(250),
+            backup_before_bulk: None,
         }
     }
 }
@@ -118,14 +122,20 @@ fn worker_loop(
                     return Ok(false);
                 };
                 tracing::info!(job = job.0, owner, "deletion job claimed");
+                if let Some(backup) = &settings.backup_before_bulk {
+                    before_bulk::ensure(&mut conn, job, backup)?;
+                }
                 loop {
                     if stop.load(Ordering::Relaxed) {
+                        release(&mut conn, job, owner)?;
+                        tracing::info!(job = job.0, "deletion job released: stopping");
                         return Ok(true);
                     }
                     let started = Instant::now();
                     let requests = state.arrivals.requests_received();
                     match run_batch(&mut conn, state, job, owner, settings)? {
                         Step::Progressed { processed } => {
+                            crate::telemetry::batch_took(started.elapsed());
                             tracing::debug!(job = job.0, processed, "deletion batch done");
                             let busy = pacing::rest_after(
                                 started.elapsed(),
@@ -140,10 +150,14 @@ fn worker_loop(
                             tracing::info!(job = job.0, "deletion job finished");
                             return Ok(true);
                         }
+                        Step::Stopped => {
+                            tracing::info!(job = job.0, "deletion job stopped on request");
+                            return Ok(true);
+                        }
                         Step::LostLease => {
                             tracing::warn!(
                                 job = job.0,
-                                "deletion job taken over by another worker"
+                                "deletion job no longer ours (taken over, or stopped meanwhile)"
                             );
                             return Ok(true);
                         }

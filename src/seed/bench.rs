@@ -116,6 +116,9 @@ fn batch_sql(dialect: Dialect, start: &Start, from: i64, to: i64) -> String {
     let k = format!("(s.i - {})", start.first_index);
     let created = timestamp(dialect, "s.i", "0");
     let ticket_created = timestamp(dialect, "s.i", "t.t");
+    // The customer's last activity is known in advance (their last ticket, 4 hours after
+    // creation, and its messages): written here, the activity triggers find nothing to raise.
+    let last_active = timestamp(dialect, "s.i", "4");
     let ticket_id = format!("({} + {k} * 5 + t.t)", start.ticket);
     let chat_id = format!("({} + {k})", start.chat);
     let lorem = quote(LOREM);
@@ -136,11 +139,11 @@ fn batch_sql(dialect: Dialect, start: &Start, from: i64, to: i64) -> String {
     format!(
         "{series}, firsts(k, name) AS (VALUES {first}), lasts(k, name) AS (VALUES {last_names}), \
            companies(k, name) AS (VALUES {companies}) \
-         INSERT INTO customers (id, first_name, last_name, email, phone, organisation, job_title, created_at, updated_at) \
+         INSERT INTO customers (id, first_name, last_name, email, phone, organisation, job_title, created_at, updated_at, last_active_at) \
          SELECT s.i + 1, f.name, l.name || ' ' || {name_number}, \
                 lower(f.name) || '.' || lower(l.name) || '.' || CAST(s.i AS TEXT) || '@example.com', \
                 '+1-555-' || {phone_number}, \
-                CASE WHEN s.i % 10 = 0 THEN 'Acme' ELSE c.name END, '', {created}, {created} \
+                CASE WHEN s.i % 10 = 0 THEN 'Acme' ELSE c.name END, '', {created}, {created}, {last_active} \
          FROM s CROSS JOIN firsts f CROSS JOIN lasts l CROSS JOIN companies c \
          WHERE f.k = s.i % {n_first} AND l.k = (s.i / {n_first}) % {n_last} AND c.k = s.i % {n_companies} \
          ORDER BY s.i;\n\

@@ -106,6 +106,7 @@ fn refuse(
         error: Some(error),
         signed_out: false,
     };
+    crate::telemetry::sign_in_refused(status);
     let mut page = template.customize().with_status(status);
     if let Some(seconds) = retry_after {
         page = page.insert_header((header::RETRY_AFTER, seconds.to_string()));

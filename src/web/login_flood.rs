@@ -47,6 +47,7 @@ pub async fn refuse_over_limit(
                     StatusCode::TOO_MANY_REQUESTS,
                     Some(over_limit_message(seconds)),
                 );
+                crate::telemetry::sign_in_refused(StatusCode::TOO_MANY_REQUESTS);
                 let mut response = page.response();
                 response
                     .headers_mut()

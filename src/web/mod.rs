@@ -80,7 +80,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         // The deletion history and a bulk deletion's progress (administrators).
         .service(resource(DELETIONS).route(get().to(deletions::history)))
-        .service(resource(DELETION).route(get().to(deletions::progress)));
+        .service(resource(DELETION).route(get().to(deletions::progress)))
+        .service(
+            resource(STOP_DELETION)
+                .route(get().to(deletions::confirm_stop))
+                .route(post().to(deletions::stop)),
+        );
 }
 
 // The customer screens that are not a customer's; `/people/customers/{id}…` must never take
@@ -90,12 +95,20 @@ const SELECTION: &str = "/people/customers/selection";
 const BULK_DELETE: &str = "/people/customers/selection/delete";
 const DELETIONS: &str = "/people/customers/deletions";
 const DELETION: &str = "/people/customers/deletions/{job}";
+const STOP_DELETION: &str = "/people/customers/deletions/{job}/stop";
 
 static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
-    [NEW_CUSTOMER, SELECTION, BULK_DELETE, DELETIONS, DELETION]
-        .into_iter()
-        .map(ResourceDef::new)
-        .collect()
+    [
+        NEW_CUSTOMER,
+        SELECTION,
+        BULK_DELETE,
+        DELETIONS,
+        DELETION,
+        STOP_DELETION,
+    ]
+    .into_iter()
+    .map(ResourceDef::new)
+    .collect()
 });
 
 /// Guard of the `{id}` routes: the path is not one of the other customer screens, so that
@@ -126,7 +139,9 @@ where
 {
     let pool = pool.clone();
     web::block(move || -> Result<T, AppError> {
+        let waiting = crate::telemetry::WaitingForConnection::start();
         let mut conn = pool.get()?;
+        drop(waiting);
         Ok(work(&mut conn))
     })
     .await?
@@ -201,6 +216,7 @@ mod tests {
             "/people/customers/selection/delete",
             "/people/customers/deletions",
             "/people/customers/deletions/7",
+            "/people/customers/deletions/7/stop",
             "/people/customers/deletions/edit",
             "/people/customers/%6Eew",
         ] {

@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use customer_desk::db::{self, DatabaseUrl, DbPool};
+use customer_desk::jobs::{JobId, StopOutcome};
 use customer_desk::schema::{deletion_jobs, deletion_records};
 use diesel::prelude::*;
 
@@ -13,7 +14,10 @@ use crate::helpers::{
 };
 use crate::on_both_backends;
 
-on_both_backends!(killed_mid_deletion_resumes_after_restart);
+on_both_backends!(
+    killed_mid_deletion_resumes_after_restart,
+    a_stop_asked_while_killed_ends_the_job_after_restart,
+);
 
 const BIN: &str = env!("CARGO_BIN_EXE_customer-desk");
 
@@ -76,8 +80,20 @@ fn job_state(pool: &DbPool) -> Option<(String, i64, i64)> {
         .unwrap()
 }
 
-async fn killed_mid_deletion_resumes_after_restart(backend: Backend) {
-    let (url, _database) = fresh_database(&backend);
+/// A bulk deletion of 300 customers by the real binary, killed with SIGKILL mid-job.
+struct Killed {
+    url_text: String,
+    pool: DbPool,
+    app: crate::helpers::TestCounts,
+    before: RowCounts,
+    port: u16,
+    base: String,
+    processed: i64,
+    _database: crate::helpers::TestDatabase,
+}
+
+async fn killed_mid_job(backend: Backend) -> Killed {
+    let (url, database) = fresh_database(&backend);
     let url_text = url_string(&url);
     run(&url_text, &["seed", "--customers", "300"]);
     run(
@@ -156,6 +172,29 @@ async fn killed_mid_deletion_resumes_after_restart(backend: Backend) {
     let mid = app.row_counts();
     assert_eq!(mid.customers, 300 - processed, "whole batches only");
     assert_eq!(app.orphans(), 0);
+    Killed {
+        url_text,
+        pool,
+        app,
+        before,
+        port,
+        base,
+        processed,
+        _database: database,
+    }
+}
+
+async fn killed_mid_deletion_resumes_after_restart(backend: Backend) {
+    let Killed {
+        url_text,
+        pool,
+        app,
+        before,
+        port,
+        base,
+        _database,
+        ..
+    } = killed_mid_job(backend).await;
 
     // Start again: the job is taken over when its lease runs out, and finishes.
     let mut restarted = serve(&url_text, port);
@@ -187,4 +226,64 @@ async fn killed_mid_deletion_resumes_after_restart(backend: Backend) {
         record,
         (before.customers, before.tickets, before.chats, before.notes)
     );
+}
+
+/// Stop asked while the instance working the job is dead (killed mid-batch, its batch rolled
+/// back): the restarted instance, or the request itself once the lease ran out, ends the job as
+/// stopped; the customers not reached stay whole.
+async fn a_stop_asked_while_killed_ends_the_job_after_restart(backend: Backend) {
+    let Killed {
+        url_text,
+        pool,
+        app,
+        before,
+        port,
+        base,
+        processed,
+        _database,
+    } = killed_mid_job(backend).await;
+    let job: i64 = deletion_jobs::table
+        .select(deletion_jobs::id)
+        .first(&mut pool.get().unwrap())
+        .unwrap();
+    let outcome =
+        customer_desk::jobs::request_stop(&mut pool.get().unwrap(), JobId(job), "Crash Test")
+            .unwrap();
+    assert!(
+        matches!(
+            outcome,
+            Some(StopOutcome::Requested | StopOutcome::StoppedNow)
+        ),
+        "{outcome:?}"
+    );
+
+    let mut restarted = serve(&url_text, port);
+    wait_until_up(&base).await;
+    let started = Instant::now();
+    while job_state(&pool).unwrap().0 != "stopped" {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the job did not stop: {:?}",
+            job_state(&pool)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+
+    // Nothing deleted after the kill: exactly the whole batches done before it.
+    let (_, after_processed, _) = job_state(&pool).unwrap();
+    assert_eq!(after_processed, processed);
+    let after = app.row_counts();
+    assert_eq!(after.customers, before.customers - processed);
+    assert_eq!(app.orphans(), 0);
+    let record: (i64, bool, i64) = deletion_records::table
+        .select((
+            deletion_records::customers,
+            deletion_records::stopped,
+            deletion_records::confirmed_customers,
+        ))
+        .first(&mut pool.get().unwrap())
+        .unwrap();
+    assert_eq!(record, (processed, true, 300));
 }

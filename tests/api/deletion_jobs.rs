@@ -38,7 +38,7 @@ fn settings() -> WorkerSettings {
 
 fn actor(id: i64, name: &str) -> Actor {
     Actor {
-        id: AgentId(id),
+        id: Some(AgentId(id)),
         name: name.into(),
     }
 }
@@ -66,10 +66,10 @@ async fn start(app: &TestApp, selection: Selection, token: &str, by: Actor) -> J
     let token = token.to_owned();
     let state = app.state.clone();
     app.db(move |conn| {
-        let confirmed = customer_desk::deletion::preview_bulk(conn, &selection)
+        let confirmed = customer_desk::deletion::preview_bulk(conn, &selection, false)
             .unwrap()
             .confirmed;
-        jobs::start(conn, &state, &selection, &confirmed, &token, &by).unwrap()
+        jobs::start(conn, &state, &selection, false, &confirmed, &token, &by).unwrap()
     })
     .await
 }
@@ -184,7 +184,7 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
                 match jobs::run_batch(conn, &state, job, "worker-b", &settings()).unwrap() {
                     Step::Progressed { .. } => continue,
                     Step::Finished => break true,
-                    Step::LostLease => break false,
+                    Step::Stopped | Step::LostLease => break false,
                 }
             }
         })
@@ -300,7 +300,7 @@ async fn overlapping_jobs_delete_every_customer_once(backend: Backend) {
                 match jobs::run_batch(&mut conn, &state, job, owner, &settings()).unwrap() {
                     Step::Progressed { .. } => {}
                     Step::Finished => return job,
-                    Step::LostLease => panic!("lost the lease"),
+                    Step::Stopped | Step::LostLease => panic!("stopped or lost the lease"),
                 }
             }
         }));

@@ -114,7 +114,7 @@ async fn delete_single_is_all_or_nothing(backend: Backend) {
 
 fn actor() -> Actor {
     Actor {
-        id: AgentId(1),
+        id: Some(AgentId(1)),
         name: "Ada Admin".into(),
     }
 }

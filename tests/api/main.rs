@@ -2,8 +2,10 @@
 //! PostgreSQL (TEST_POSTGRES_URL, else a throwaway server; see helpers/postgres.rs).
 
 mod helpers;
+mod instances;
 
 mod access;
+mod backup_before_bulk;
 mod bad_input;
 mod browser;
 mod bulk_confirmation;
@@ -16,6 +18,9 @@ mod deletion_jobs;
 mod deletion_rules;
 mod exact_confirmation;
 mod exact_pages;
+mod filters;
+mod filters_deletion;
+mod observability;
 mod operations;
 mod profile;
 mod search_plan;
@@ -26,4 +31,7 @@ mod short_search;
 mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
+mod skip_open_tickets;
+mod stop_deletion;
+mod takeover;
 mod text_input;

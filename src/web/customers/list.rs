@@ -6,6 +6,7 @@ use askama_web::WebTemplate;
 
 use crate::customers::{self, ListScreen};
 use crate::db::DbPool;
+use crate::domain::filters::TicketsFilter;
 use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
 use crate::domain::selection::PageState;
 use crate::jobs::Job;
@@ -23,6 +24,12 @@ struct RowView {
     tickets: i64,
     created: String,
     created_iso: String,
+}
+
+/// A filter in use, and the list without it.
+struct ChipView {
+    label: String,
+    remove_href: String,
 }
 
 struct PageLinkView {
@@ -43,6 +50,18 @@ pub struct ListTemplate {
     page_ids: String,
     jobs: Vec<Job>,
     query: ListQuery,
+    /// The filters as the list form's hidden fields, so that "All" selects with them.
+    filter_pairs: Vec<(&'static str, String)>,
+    chips: Vec<ChipView>,
+    clear_filters_href: String,
+    /// "“acme”, Organisation is “Acme”" for the empty list.
+    criteria_text: String,
+    filter_organisation: String,
+    filter_organisation_not: String,
+    filter_created_after: String,
+    filter_created_before: String,
+    filter_active_before: String,
+    tickets_options: [TicketsFilter; 3],
     sort_options: [SortOrder; 4],
     page_sizes: [i64; 3],
     range_text: String,
@@ -114,9 +133,39 @@ pub async fn list(
         .map(|r| r.id.to_string())
         .collect::<Vec<_>>()
         .join(",");
+    let mut bar = SelectionBar::new(&summary, None);
+    bar.show_selected_href = show_selected_href(&query);
+    let chips = query
+        .filters
+        .chips()
+        .into_iter()
+        .map(|chip| ChipView {
+            remove_href: query.href_without(chip.param),
+            label: chip.label,
+        })
+        .collect();
+    let filters = &query.filters;
+    let day = |d: Option<chrono::NaiveDate>| {
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
     Ok(ListTemplate {
         is_admin,
-        bar: SelectionBar::new(&summary, None),
+        filter_pairs: filters.to_pairs(),
+        chips,
+        clear_filters_href: ListQuery {
+            filters: Default::default(),
+            ..query.clone()
+        }
+        .href_for_page(1),
+        criteria_text: query.criteria().describe(),
+        filter_organisation: filters.organisation.clone().unwrap_or_default(),
+        filter_organisation_not: filters.organisation_not.clone().unwrap_or_default(),
+        filter_created_after: day(filters.created_after),
+        filter_created_before: day(filters.created_before),
+        filter_active_before: day(filters.active_before),
+        tickets_options: TicketsFilter::ALL,
+        bar,
         page_state: PageState::of(rows.iter().map(|r| r.selected)),
         all_label: all_label(all_count),
         return_to: query.href_for_page(p.page),
@@ -132,4 +181,14 @@ pub async fn list(
         next_href: p.next().map(|n| query.href_for_page(n)),
         query,
     })
+}
+
+/// "Show selected" from this list: its first page with only the selection, keeping the search,
+/// filters, sort and page size.
+pub fn show_selected_href(query: &ListQuery) -> String {
+    let selected = ListQuery {
+        only_selected: true,
+        ..query.clone()
+    };
+    format!("/people/customers{}", selected.href_for_page(1))
 }

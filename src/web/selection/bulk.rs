@@ -12,8 +12,8 @@ use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::deletion::{self, BulkPreview};
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
-use crate::domain::plural;
 use crate::domain::selection::Selection;
+use crate::domain::{first_value, group_thousands, plural};
 use crate::jobs::{self, Confirmed, JobId, StartError};
 use crate::state::AppState;
 use crate::tokens::random_token;
@@ -93,6 +93,12 @@ impl BulkNotice {
 pub struct BulkConfirmation {
     csrf_token: String,
     title: String,
+    /// "Skip customers with open tickets" is ticked: the numbers are those of the reduced set.
+    skip_open_tickets: bool,
+    /// "12,000 selected; 340 have open tickets and will be kept", when skipping.
+    kept_text: Option<String>,
+    /// Every selected customer is kept: there is nothing to delete.
+    all_kept: bool,
     associated: String,
     has_associated: bool,
     names: String,
@@ -106,12 +112,25 @@ pub struct BulkConfirmation {
 
 impl BulkConfirmation {
     fn new(layout: &Layout, preview: &BulkPreview, version: u64, why: BulkNotice) -> Self {
+        let kept = preview.confirmed.kept;
         Self {
             csrf_token: layout.csrf_token.clone(),
             title: format!(
                 "Permanently delete {}?",
                 plural(preview.confirmed.customers(), "customer", "customers")
             ),
+            skip_open_tickets: preview.skip_open_tickets,
+            kept_text: preview.skip_open_tickets.then(|| {
+                format!(
+                    "{} selected; {} open tickets and will be kept.",
+                    group_thousands(preview.selected()),
+                    match kept {
+                        1 => "1 has".to_owned(),
+                        kept => format!("{} have", group_thousands(kept)),
+                    }
+                )
+            }),
+            all_kept: preview.confirmed.customers() == 0,
             associated: preview.confirmed.counts.associated_data(),
             has_associated: preview.confirmed.counts.has_associated_data(),
             names: names_summary(&preview.names, preview.confirmed.customers()),
@@ -124,19 +143,24 @@ impl BulkConfirmation {
     }
 }
 
-/// The confirmation for the current selection: a `<dialog>` for htmx, a page otherwise; an
-/// empty selection sends the administrator back to the list.
+/// The confirmation for the current selection (less the customers with open tickets, when
+/// `skip_open_tickets`): a `<dialog>` for htmx, a page otherwise; an empty selection sends the
+/// administrator back to the list.
 pub async fn bulk_confirmation(
     request: &HttpRequest,
     pool: &web::Data<DbPool>,
     layout: Layout,
     selection: &Selection,
+    skip_open_tickets: bool,
     why: BulkNotice,
 ) -> Result<BulkPage, AppError> {
     let for_db = selection.clone();
-    let preview = with_db(pool, move |conn| deletion::preview_bulk(conn, &for_db)).await?;
+    let preview = with_db(pool, move |conn| {
+        deletion::preview_bulk(conn, &for_db, skip_open_tickets)
+    })
+    .await?;
     let status = why.status();
-    if preview.confirmed.customers() == 0 {
+    if preview.selected() == 0 {
         let text = "Nothing is selected: tick the customers to delete first.";
         if is_htmx(request) {
             let dialog = NothingDialogTemplate { text };
@@ -159,6 +183,8 @@ pub async fn bulk_confirmation(
     Ok((Either::Right(shown), status))
 }
 
+/// `GET …/selection/delete[?skip_open_tickets=yes]`: the confirmation, counted with or without
+/// the customers who have open tickets (the checkbox recounts through this, in place with htmx).
 pub async fn confirm(
     _admin: Admin,
     request: HttpRequest,
@@ -167,7 +193,14 @@ pub async fn confirm(
     layout: Layout,
 ) -> Result<BulkPage, AppError> {
     let selection = session.selection();
-    bulk_confirmation(&request, &pool, layout, &selection, BulkNotice::None).await
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(request.query_string()).unwrap_or_default();
+    let skip = is_yes(first_value(&pairs, "skip_open_tickets"));
+    bulk_confirmation(&request, &pool, layout, &selection, skip, BulkNotice::None).await
+}
+
+fn is_yes(value: Option<&str>) -> bool {
+    value == Some("yes")
 }
 
 /// What the confirmation showed, sent back with it.
@@ -181,6 +214,18 @@ pub struct BulkSubmit {
     tickets_in_trash: i64,
     chats: i64,
     notes: i64,
+    /// Customers kept for an open ticket, as shown (absent: none).
+    #[serde(default)]
+    kept: i64,
+    /// Whether the numbers shown skip customers with open tickets ("yes" or "no").
+    #[serde(default)]
+    counted_skip_open_tickets: Option<String>,
+    /// The checkbox "Skip customers with open tickets", as the administrator left it.
+    #[serde(default)]
+    skip_open_tickets: Option<String>,
+    /// The "Recount" button (without JavaScript): show the numbers again, delete nothing.
+    #[serde(default)]
+    recount: Option<String>,
     #[serde(default)]
     understood: Option<String>,
 }
@@ -196,6 +241,7 @@ impl BulkSubmit {
                 chats: self.chats,
                 notes: self.notes,
             },
+            kept: self.kept,
         })
     }
 }
@@ -263,7 +309,13 @@ pub async fn submit(
         return Ok(already_deleted(layout, Some(job)));
     }
     let selection = session.selection();
-    let again = |layout, why| bulk_confirmation(&request, &pool, layout, &selection, why);
+    let skip = is_yes(form.skip_open_tickets.as_deref());
+    let again = |layout, why| bulk_confirmation(&request, &pool, layout, &selection, skip, why);
+    // "Recount", or the checkbox changed since the numbers were counted: the numbers shown were
+    // not those of what would be deleted, so show the right ones and delete nothing.
+    if form.recount.is_some() || skip != is_yes(form.counted_skip_open_tickets.as_deref()) {
+        return Ok(shown_again(again(layout, BulkNotice::None).await?));
+    }
     if form.understood.as_deref() != Some("yes") {
         return Ok(shown_again(again(layout, BulkNotice::NotUnderstood).await?));
     }
@@ -275,7 +327,15 @@ pub async fn submit(
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
     let started = with_conn(&pool, move |conn| {
-        jobs::start(conn, &state, &for_db, &confirmed_for_db, &token, &actor)
+        jobs::start(
+            conn,
+            &state,
+            &for_db,
+            skip,
+            &confirmed_for_db,
+            &token,
+            &actor,
+        )
     })
     .await?;
     match started {

@@ -8,10 +8,12 @@ use super::bulk::{bulk_confirmation, BulkNotice, BulkPage};
 use super::SelectionBar;
 use crate::customers;
 use crate::db::DbPool;
+use crate::domain::filters::{Criteria, Filters};
 use crate::domain::first_value;
-use crate::domain::list_query::Search;
+use crate::domain::list_query::{ListQuery, Search};
 use crate::state::AppState;
 use crate::web::auth::Admin;
+use crate::web::customers::list::show_selected_href;
 use crate::web::{is_htmx, see_other, with_db, AppError, Flash, Layout, TypedSession};
 
 /// Rows a page can have (the largest page size): a longer list is not from our form.
@@ -29,6 +31,13 @@ fn list_address(query: &str) -> String {
         true => crate::web::local_address::or_fallback(&format!("/people/customers{query}")),
         false => crate::web::local_address::FALLBACK.to_owned(),
     }
+}
+
+/// The list a `return_to` query string stands for.
+fn list_query(return_to: &str) -> ListQuery {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(return_to.trim_start_matches('?')).unwrap_or_default();
+    ListQuery::from_pairs(&pairs)
 }
 
 /// The control of the list form that was used (its `action` field).
@@ -67,7 +76,8 @@ struct SelectionForm {
     action: Action,
     ticked: Vec<i64>,
     page: Vec<i64>,
-    search: Search,
+    /// The list's criteria (its search and filters, as hidden fields): what "All" selects.
+    criteria: Criteria,
     return_to: String,
     goto: Option<String>,
 }
@@ -97,7 +107,10 @@ impl SelectionForm {
             action: Action::parse(get("action").unwrap_or("save")),
             ticked,
             page,
-            search: Search::parse(get("q").unwrap_or("")),
+            criteria: Criteria::new(
+                Search::parse(get("q").unwrap_or("")),
+                Filters::from_pairs(pairs).0,
+            ),
             return_to: get("return_to").unwrap_or("?").to_owned(),
             goto: get("goto").map(str::to_owned),
         })
@@ -123,13 +136,13 @@ pub async fn update(
 ) -> Result<Updated, AppError> {
     let form = SelectionForm::parse(&form)?;
     let mut selection = session.selection();
-    // Whether each row of the page matches the "All" search decides how a tick is kept.
+    // Whether each row of the page matches the "All" criteria decides how a tick is kept.
     let in_scope: Vec<i64> = match &selection.all {
         Some(all) => {
-            let search = Search::parse(&all.search);
+            let criteria = all.criteria();
             let page = form.page.clone();
             with_db(&pool, move |conn| {
-                customers::matching_among(conn, &page, &search)
+                customers::matching_among(conn, &page, &criteria)
             })
             .await?
         }
@@ -145,7 +158,7 @@ pub async fn update(
         Action::PageAll => selection.set_rows(&rows(&|_| true)),
         Action::PageNone => selection.set_rows(&rows(&|_| false)),
         Action::All => {
-            selection.select_all_matching(form.search.as_str());
+            selection.select_all_matching(&form.criteria);
             Ok(())
         }
         Action::Clear => {
@@ -162,7 +175,8 @@ pub async fn update(
     if form.action == Action::Delete && error.is_none() {
         if is_htmx(&request) {
             let page =
-                bulk_confirmation(&request, &pool, layout, &selection, BulkNotice::None).await?;
+                bulk_confirmation(&request, &pool, layout, &selection, false, BulkNotice::None)
+                    .await?;
             return Ok(Either::Right(Either::Right(page)));
         }
         return Ok(Either::Left(see_other(
@@ -183,7 +197,8 @@ pub async fn update(
             customers::summarize(conn, &selection, &state.caches)
         })
         .await?;
-        let bar = SelectionBar::new(&summary, None);
+        let mut bar = SelectionBar::new(&summary, None);
+        bar.show_selected_href = show_selected_href(&list_query(&form.return_to));
         return Ok(Either::Right(Either::Left(SelectionBarTemplate { bar })));
     }
     if let Some(error) = error {

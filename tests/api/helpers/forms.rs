@@ -41,7 +41,7 @@ impl ListForm {
         let document = Html::parse_document(&page.body);
         let form =
             first(&document, "form#selection-form").expect("the page has the selection form");
-        let fields = ["csrf_token", "q", "return_to", "page_ids"]
+        let mut fields: Vec<(String, String)> = ["csrf_token", "q", "return_to", "page_ids"]
             .iter()
             .map(|name| {
                 (
@@ -50,6 +50,12 @@ impl ListForm {
                 )
             })
             .collect();
+        // The list's filters, carried as hidden fields when set.
+        for name in customer_desk::domain::filters::PARAMS {
+            if let Some(value) = input_value(form, name) {
+                fields.push((name.to_string(), value));
+            }
+        }
         let rows = form
             .select(&selector(r#"input.row-check[name="ids"]"#))
             .map(|input| {
@@ -121,6 +127,8 @@ pub fn bulk_confirmation_fields(page: &Page) -> Vec<(String, String)> {
         "tickets_in_trash",
         "chats",
         "notes",
+        "kept",
+        "counted_skip_open_tickets",
     ]
     .iter()
     .map(|name| {

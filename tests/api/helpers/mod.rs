@@ -165,6 +165,8 @@ pub fn fresh_database(backend: &Backend) -> (DatabaseUrl, TestDatabase) {
 
 pub struct TestApp {
     pub address: String,
+    /// The database as the binary's DATABASE_URL names it (for the command line).
+    pub database_url: String,
     pub pool: DbPool,
     /// A browser signed in as the administrator [`ADMIN_EMAIL`]; `app.get(…)` and friends use it.
     pub admin: Browser,
@@ -272,9 +274,14 @@ async fn spawn(
     let running = startup::run(listener, pool.clone(), settings).expect("start the server");
     tokio::spawn(running.server);
     let address = format!("http://127.0.0.1:{port}");
+    let database_url = match &url {
+        DatabaseUrl::Sqlite(path) => path.to_string_lossy().into_owned(),
+        DatabaseUrl::Postgres(url) => url.clone(),
+    };
     TestApp {
         admin: Browser::new(&address),
         address,
+        database_url,
         pool,
         _worker: running.worker,
         state: running.state,
@@ -284,6 +291,11 @@ async fn spawn(
 }
 
 impl TestApp {
+    /// The app with `admin` as its signed-in browser (for apps started without one).
+    pub fn with_browser(app: TestApp, admin: Browser) -> TestApp {
+        TestApp { admin, ..app }
+    }
+
     /// The database file, on SQLite.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         match &self._database {

@@ -1,0 +1,13 @@
+DROP INDEX tickets_customer_open_idx;
+DROP TRIGGER chat_messages_last_active ON chat_messages;
+DROP FUNCTION chat_messages_last_active();
+DROP TRIGGER chat_conversations_last_active ON chat_conversations;
+DROP FUNCTION chat_conversations_last_active();
+DROP TRIGGER ticket_messages_last_active ON ticket_messages;
+DROP FUNCTION ticket_messages_last_active();
+DROP TRIGGER tickets_last_active ON tickets;
+DROP FUNCTION tickets_last_active();
+DROP TRIGGER customers_last_active ON customers;
+DROP FUNCTION customers_last_active_from_creation();
+DROP INDEX customers_last_active_idx;
+ALTER TABLE customers DROP COLUMN last_active_at;

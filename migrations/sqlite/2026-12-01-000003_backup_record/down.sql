@@ -1,0 +1,1 @@
+DROP TABLE deletion_job_backups;

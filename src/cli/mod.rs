@@ -1,0 +1,6 @@
+//! Commands of the binary beyond serving: each parses its flags and calls the library.
+
+pub mod delete;
+mod ops;
+
+pub use ops::*;

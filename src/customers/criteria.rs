@@ -1,0 +1,95 @@
+//! The list's filters, and with the search its criteria, as SQL conditions on customers. Each
+//! is answered from an index: `lower(organisation)`, `(created_at, id)`, `(last_active_at, id)`,
+//! and for tickets an `EXISTS` on the partial index of tickets not in the trash
+//! (`tickets_customer_open_idx`, migrations `2026-12-01-000001_last_active`).
+
+use diesel::dsl::{not, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+
+use super::search::{search_filter_planned, CustomerFilter};
+use crate::db::{lower, Dialect};
+use crate::domain::filters::{Criteria, Filters, TicketsFilter};
+use crate::domain::ticket::TicketStatus;
+use crate::schema::customers;
+
+/// Who the criteria hold: the search and every filter (AND).
+pub fn criteria_filter(criteria: &Criteria, dialect: Dialect) -> CustomerFilter {
+    criteria_filter_planned(criteria, dialect, false)
+}
+
+/// The criteria, planned as [`search_filter_planned`] for reading them in sort order.
+pub fn criteria_filter_planned(
+    criteria: &Criteria,
+    dialect: Dialect,
+    walk_sort_index: bool,
+) -> CustomerFilter {
+    let search = search_filter_planned(&criteria.search, dialect, walk_sort_index);
+    if criteria.filters.is_empty() {
+        search
+    } else {
+        Box::new(search.and(filters_filter(&criteria.filters)))
+    }
+}
+
+/// Every filter that is set, as one condition (`true` when none is).
+pub fn filters_filter(filters: &Filters) -> CustomerFilter {
+    let mut filter: CustomerFilter = Box::new(true.into_sql::<Bool>());
+    let and = |filter: CustomerFilter, next: CustomerFilter| -> CustomerFilter {
+        Box::new(filter.and(next))
+    };
+    // Both sides through the database's own lower(), so that the comparison is the one its
+    // index on lower(organisation) holds (SQLite lowers ASCII only).
+    if let Some(name) = &filters.organisation {
+        let same = lower(customers::organisation).eq(lower(name.clone().into_sql::<Text>()));
+        filter = and(filter, Box::new(same));
+    }
+    if let Some(name) = &filters.organisation_not {
+        let other = lower(customers::organisation).ne(lower(name.clone().into_sql::<Text>()));
+        filter = and(filter, Box::new(other));
+    }
+    if let Some(from) = filters.created_from() {
+        filter = and(filter, Box::new(customers::created_at.ge(from)));
+    }
+    if let Some(until) = filters.created_until() {
+        filter = and(filter, Box::new(customers::created_at.lt(until)));
+    }
+    if let Some(until) = filters.active_until() {
+        filter = and(filter, Box::new(customers::last_active_at.lt(until)));
+    }
+    if let Some(tickets) = filters.tickets {
+        let condition: CustomerFilter = match tickets {
+            TicketsFilter::None => Box::new(not(sql::<Bool>(
+                "EXISTS (SELECT 1 FROM tickets WHERE tickets.customer_id = customers.id)",
+            ))),
+            TicketsFilter::Open => Box::new(sql::<Bool>(&has_open_ticket())),
+            TicketsFilter::NoOpen => Box::new(not(sql::<Bool>(&has_open_ticket()))),
+        };
+        filter = and(filter, condition);
+    }
+    filter
+}
+
+/// An open ticket: not in the trash, and neither solved nor closed. The statuses are constants
+/// of `domain/ticket.rs`, never user input.
+fn has_open_ticket() -> String {
+    let done = [TicketStatus::Solved, TicketStatus::Closed]
+        .map(|status| format!("'{}'", status.as_str()))
+        .join(", ");
+    format!(
+        "EXISTS (SELECT 1 FROM tickets WHERE tickets.customer_id = customers.id \
+         AND tickets.trashed_at IS NULL AND tickets.status NOT IN ({done}))"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_open_ticket_is_neither_trashed_nor_done() {
+        assert!(has_open_ticket().ends_with(
+            "AND tickets.trashed_at IS NULL AND tickets.status NOT IN ('solved', 'closed'))"
+        ));
+    }
+}
