@@ -30,7 +30,7 @@ use super::single_flight::{OnError, SingleFlight, WhenFull};
 use crate::domain::list_query::SortOrder;
 use crate::lock;
 
-/// A listing: the search's normalised text and the sort order.
+/// A listing: its criteria (search and filters, `Criteria::cache_key`) and the sort order.
 pub type ListingKey = (String, SortOrder);
 
 #[derive(Debug)]
@@ -105,6 +105,10 @@ impl OrderCache {
     pub const MAX_IDS: usize = 6_000_000;
     pub const MAX_LISTINGS: usize = 64;
     const KEEP_PER_BUILD_TIME: u32 = 20;
+    /// A write brings up to date only the listings read this recently; the others are dropped
+    /// (a rebuild when next read), so that a write's cost follows the listings in use, not
+    /// every listing read in the last [`OrderCache::TTL`].
+    pub const RECONCILE_IF_READ_WITHIN: Duration = Duration::from_secs(5);
 
     /// Call after committing a write of these customers (inserted, updated or deleted): every
     /// kept listing is brought up to date for them. If the database fails meanwhile, every
@@ -116,6 +120,7 @@ impl OrderCache {
     ) -> Result<(), S::Error> {
         let mut log = lock(&self.writes);
         log.push(changed);
+        self.listings.forget_unread(Self::RECONCILE_IF_READ_WITHIN);
         let mut source = PerSearch::new(source);
         for (key, listing) in self.listings.kept_current() {
             let edit = match plan(&listing, &key, changed, &mut source) {
@@ -326,6 +331,31 @@ mod tests {
         assert_eq!(*cache.ids(key(""), &mut building).unwrap(), [1, 2, 3]);
         assert_eq!(*cache.ids(key(""), &mut source(&ids)).unwrap(), [1, 2, 3]);
         assert_eq!(ids.builds.get(), 1);
+    }
+
+    #[test]
+    fn a_write_drops_the_listings_not_read_lately_instead_of_updating_them() {
+        let cache = OrderCache::default();
+        let ids = Ids::default();
+        *ids.db.borrow_mut() = vec![1, 2];
+        cache.ids(key("read"), &mut source(&ids)).unwrap();
+        cache.ids(key("unread"), &mut source(&ids)).unwrap();
+        cache
+            .listings
+            .last_read(&key("unread"), OrderCache::RECONCILE_IF_READ_WITHIN);
+        *ids.db.borrow_mut() = vec![1, 2, 3];
+        cache.customers_changed(&[3], &mut source(&ids)).unwrap();
+        assert_eq!(
+            *cache.ids(key("read"), &mut source(&ids)).unwrap(),
+            [1, 2, 3]
+        );
+        assert_eq!(ids.builds.get(), 2, "a listing in use is updated");
+        assert_eq!(cache.total("unread"), None);
+        assert_eq!(
+            *cache.ids(key("unread"), &mut source(&ids)).unwrap(),
+            [1, 2, 3]
+        );
+        assert_eq!(ids.builds.get(), 3, "the other was dropped, and is rebuilt");
     }
 
     #[test]

@@ -22,8 +22,9 @@ pub trait ListingSource {
         -> Result<Vec<i64>, Self::Error>;
 }
 
-/// A source whose answers to [`ListingSource::matching`] are kept per search, for bringing
-/// several listings (the same search in each order) up to date for the same changed ids.
+/// A source whose answers to [`ListingSource::matching`] are kept per criteria (the listing
+/// key without its sort order: search and filters), for bringing several listings (the same
+/// criteria in each order) up to date for the same changed ids.
 pub(crate) struct PerSearch<'s, S> {
     source: &'s mut S,
     matched: HashMap<ListingKey, Vec<i64>>,
@@ -46,7 +47,7 @@ impl<S: ListingSource> ListingSource for PerSearch<'_, S> {
     }
 
     fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> Result<Vec<i64>, S::Error> {
-        // What a search holds does not depend on the order.
+        // What criteria hold does not depend on the order.
         let search = (key.0.clone(), SortOrder::Name);
         if let Some(matched) = self.matched.get(&search) {
             return Ok(matched.clone());
