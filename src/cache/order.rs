@@ -5,8 +5,9 @@
 //!
 //! A write to customers through this app does not drop the listings: it calls
 //! [`OrderCache::customers_changed`] (through `AppState`) with the ids it changed, after its
-//! commit, and every kept listing is brought up to date for them (each id out, and back in
-//! where it now sorts if its search still holds it: `reconcile.rs`). Those updates run one at a
+//! commit, and every kept listing read in the last few seconds is brought up to date for them
+//! (each id out, and back in where it now sorts if its criteria still hold it: `reconcile.rs`);
+//! the others are dropped, so that a write's cost follows the listings in use. Those updates run one at a
 //! time, each reading the database after the commits before it, so the last one to run leaves
 //! every listing as the database is. A listing being built while writes commit is brought up to
 //! date for every write logged since its build began, before it is kept: writes wait for that,
