@@ -113,8 +113,8 @@ pub fn run(
             // Listed innermost first. A request passes, outermost first: request id and span →
             // request metrics → request log → security and cache headers → readable error pages
             // for error responses → error pages for errors → refusal of malformed text → session
-            // turns → session → sign-in → error pages with the signed-in header → CSRF → HEAD as
-            // GET → routing and the handler.
+            // turns → no cookies for static files and /healthz → session → sign-in → error pages
+            // with the signed-in header → CSRF → HEAD as GET → routing and the handler.
             .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
             .wrap(from_fn(failures::error_pages_signed_in))
@@ -133,6 +133,7 @@ pub fn run(
                     )
                     .build(),
             )
+            .wrap(from_fn(auth::skip_session_for_assets))
             // A session's POSTs take turns, so that none saves over another's change.
             .wrap(from_fn(routes::session_turns::one_at_a_time))
             .wrap(from_fn(input_check::reject_bad_text))

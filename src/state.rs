@@ -4,13 +4,15 @@
 //! get it as `web::Data<AppState>`.
 //!
 //! Every function that writes customers takes the `AppState`, and does its writing through
-//! [`AppState::write_customers`] (or calls [`AppState::customers_changed`] after committing), so
-//! that the list's snapshots of this instance never outlive a write made through it.
+//! [`AppState::write_customers`] (or calls [`AppState::customers_changed`] after committing),
+//! saying which customers it changed, so that the list caches of this instance are brought up
+//! to date for every write made through it (not dropped).
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crate::cache::ListCaches;
+use crate::customers::Listings;
 use crate::db::{write_transaction, DbConn};
 use crate::lock;
 use crate::pacing::Arrivals;
@@ -50,24 +52,33 @@ impl UncachedLists {
 }
 
 impl AppState {
-    /// Runs `write`, which writes customers, in a write transaction; once it has committed, the
-    /// list's snapshots of customers in order are stale.
+    /// Runs `write`, which writes customers and says which (their ids, with its result), in a
+    /// write transaction; once it has committed, the list caches are brought up to date for
+    /// those customers.
     pub fn write_customers<T, E>(
         &self,
         conn: &mut DbConn,
-        write: impl FnOnce(&mut DbConn) -> Result<T, E>,
+        write: impl FnOnce(&mut DbConn) -> Result<(T, Vec<i64>), E>,
     ) -> Result<T, E>
     where
         E: From<diesel::result::Error>,
     {
-        let written = write_transaction(conn, write)?;
-        self.customers_changed();
+        let (written, changed) = write_transaction(conn, write)?;
+        self.customers_changed(conn, &changed);
         Ok(written)
     }
 
-    /// Call after committing any insert, update or delete of customers made otherwise.
-    pub fn customers_changed(&self) {
-        self.caches.orders.customers_changed();
+    /// Call after committing any insert, update or delete of these customers made otherwise.
+    pub fn customers_changed(&self, conn: &mut DbConn, changed: &[i64]) {
+        if changed.is_empty() {
+            return;
+        }
+        self.caches.counts.customers_changed();
+        let mut listings = Listings { conn };
+        if let Err(error) = self.caches.orders.customers_changed(changed, &mut listings) {
+            // The listings were dropped instead: the next pages rebuild them.
+            tracing::warn!(%error, "list caches dropped: could not bring them up to date");
+        }
     }
 }
 

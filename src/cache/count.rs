@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use super::single_flight::{OnError, SingleFlight, WhenFull};
 
-/// Totals up to [`CountCache::EXACT_UP_TO`] are always counted; larger ones may lag up to
-/// [`CountCache::TTL`] behind (a little more while one request recounts and the others keep the
-/// last total). A search with no total yet is counted by one request while the others wait: on
+/// Totals up to [`CountCache::EXACT_UP_TO`] are always counted; larger ones are kept until a
+/// write to customers through this app ([`CountCache::customers_changed`]), and at most
+/// [`CountCache::TTL`] (which bounds how late writes by another process show; a little more
+/// while one request recounts and the others keep the last total). Large totals are normally
+/// read from a kept listing (`OrderCache::total`), which writes keep exact; this cache serves
+/// until one is built, and for listings too big to keep. A search with no total yet is counted by one request while the others wait: on
 /// a cold start, 20 requests for the same big list must not each count a million rows. Shared
 /// by the whole instance.
 #[derive(Debug)]
@@ -27,6 +30,12 @@ impl CountCache {
     pub const EXACT_UP_TO: i64 = 1_000;
     pub const TTL: Duration = Duration::from_secs(5);
     const MAX_ENTRIES: usize = 1_000;
+
+    /// Call after committing any write of customers: kept totals are counted again (one
+    /// request counts, the others for the same search wait for it).
+    pub fn customers_changed(&self) {
+        self.totals.invalidate();
+    }
 
     /// The total for the search (its normalised text), from the cache when fresh, else from
     /// `count`.

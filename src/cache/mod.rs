@@ -4,6 +4,7 @@
 
 pub mod count;
 pub mod order;
+pub mod reconcile;
 mod single_flight;
 
 pub use count::CountCache;

@@ -75,6 +75,8 @@ struct Kept<V> {
     generation: u64,
     taken: Instant,
     keep: Duration,
+    /// When a request was last served it (or it was built).
+    read: Instant,
 }
 
 impl<V> Kept<V> {
@@ -118,14 +120,19 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
     ) -> Result<V, E> {
         let entry = self.entry(key);
         let claimed = {
-            let mut state = lock(&entry.state);
+            let mut guard = lock(&entry.state);
+            let state = &mut *guard;
             let generation = self.generation();
             let refreshing = state.refreshing;
-            match &state.kept {
-                Some(kept) if kept.fresh(generation) => return Ok(kept.value.clone()),
+            match state.kept.as_mut() {
+                Some(kept) if kept.fresh(generation) => {
+                    kept.read = Instant::now();
+                    return Ok(kept.value.clone());
+                }
                 // Past its time but current: served while another request refreshes it.
                 Some(kept) if kept.current(generation) && refreshing => {
-                    return Ok(kept.value.clone())
+                    kept.read = Instant::now();
+                    return Ok(kept.value.clone());
                 }
                 Some(kept) if kept.current(generation) => {
                     // This request refreshes; the others keep the last value meanwhile.
@@ -158,6 +165,7 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
                     generation,
                     taken: Instant::now(),
                     keep,
+                    read: Instant::now(),
                 });
                 Ok(value)
             }
@@ -166,6 +174,72 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
                     state.kept = None;
                 }
                 Err(error)
+            }
+        }
+    }
+
+    /// The key's kept value, if it is fresh (which counts as reading it).
+    pub(crate) fn fresh(&self, key: &K) -> Option<V> {
+        let entry = lock(&self.entries).get(key).cloned()?;
+        let mut state = lock(&entry.state);
+        let kept = state.kept.as_mut()?;
+        if !kept.fresh(self.generation()) {
+            return None;
+        }
+        kept.read = Instant::now();
+        Some(kept.value.clone())
+    }
+
+    /// Forgets the kept values no request has read for `unread` (the next request for one
+    /// builds it again).
+    pub(crate) fn forget_unread(&self, unread: Duration) {
+        let entries: Vec<Arc<Entry<V>>> = lock(&self.entries).values().cloned().collect();
+        for entry in entries {
+            let mut state = lock(&entry.state);
+            if state
+                .kept
+                .as_ref()
+                .is_some_and(|kept| kept.read.elapsed() >= unread)
+            {
+                state.kept = None;
+            }
+        }
+    }
+
+    /// Every kept value that no invalidation has made stale, with its key.
+    pub(crate) fn kept_current(&self) -> Vec<(K, V)>
+    where
+        K: Clone,
+    {
+        let generation = self.generation();
+        let entries: Vec<(K, Arc<Entry<V>>)> = lock(&self.entries)
+            .iter()
+            .map(|(key, entry)| (key.clone(), entry.clone()))
+            .collect();
+        entries
+            .into_iter()
+            .filter_map(|(key, entry)| {
+                let state = lock(&entry.state);
+                let kept = state
+                    .kept
+                    .as_ref()
+                    .filter(|kept| kept.current(generation))?;
+                Some((key, kept.value.clone()))
+            })
+            .collect()
+    }
+
+    /// Changes the key's kept value in place, if it is still current and `same` says it is the
+    /// one the change was planned on.
+    pub(crate) fn update(&self, key: &K, same: impl Fn(&V) -> bool, change: impl FnOnce(&mut V)) {
+        let Some(entry) = lock(&self.entries).get(key).cloned() else {
+            return;
+        };
+        let generation = self.generation();
+        let mut state = lock(&entry.state);
+        if let Some(kept) = state.kept.as_mut() {
+            if kept.current(generation) && same(&kept.value) {
+                change(&mut kept.value);
             }
         }
     }
@@ -222,6 +296,15 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
             lock(&entry.state).kept = None;
             total -= weight;
         }
+    }
+
+    /// Makes the key's kept value look last read `ago`.
+    #[cfg(test)]
+    pub(crate) fn last_read(&self, key: &K, ago: Duration) {
+        let entry = lock(&self.entries).get(key).cloned().expect("kept");
+        let mut state = lock(&entry.state);
+        let kept = state.kept.as_mut().expect("kept");
+        kept.read = Instant::now().checked_sub(ago).expect("ago");
     }
 
     /// What the kept values weigh in all.

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
 use super::criteria::{criteria_filter, criteria_filter_planned};
+use super::listings::Listings;
 use super::search::{selection_filter, CustomerFilter, WALK_SORT_INDEX_ABOVE};
 use super::{count_for, Backend, Customer};
 use crate::cache::{CountCache, ListCaches, OrderCache};
@@ -29,7 +30,7 @@ pub struct ListPage {
 
 /// The list's rows: the criteria (search and filters), and with `only` just the customers it
 /// holds ("Show selected").
-fn listed(
+pub(super) fn listed(
     criteria: &Criteria,
     only: Option<&Selection>,
     dialect: Dialect,
@@ -52,14 +53,18 @@ fn listed_planned(
     }
 }
 
-/// The number of customers matching the criteria, from the cache when fresh; criteria that
-/// depend on activity or tickets (written outside the customers table, also by other systems)
-/// are always counted.
-pub fn matching(conn: &mut DbConn, criteria: &Criteria, counts: &CountCache) -> QueryResult<i64> {
+/// The number of customers matching the criteria: from a kept listing of them (exact: writes
+/// keep it so), else from the count cache; criteria that depend on activity or tickets
+/// (written outside the customers table, also by other systems) are always counted.
+pub fn matching(conn: &mut DbConn, criteria: &Criteria, caches: &ListCaches) -> QueryResult<i64> {
     if !cacheable(criteria) {
         return count_matching(conn, criteria);
     }
-    counts.total(&criteria.cache_key(), || count_matching(conn, criteria))
+    let key = criteria.cache_key();
+    if let Some(total) = caches.orders.total(&key) {
+        return Ok(total);
+    }
+    caches.counts.total(&key, || count_matching(conn, criteria))
 }
 
 /// Whether a listing or a total of these criteria may come from the list caches: not when
@@ -91,7 +96,7 @@ pub fn list(
     let held = from_listing && caches.orders.holds(&key);
     let total = match only {
         _ if held => 0, // the listing's length is the total
-        None => matching(conn, &criteria, &caches.counts)?,
+        None => matching(conn, &criteria, caches)?,
         Some(_) => listed(&criteria, only, dialect)
             .select(count_star())
             .get_result(conn)?,
@@ -99,44 +104,42 @@ pub fn list(
     let mut pagination = Pagination::new(total, query.page, query.per_page);
     let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
     // Many matches, or deep in the list: read the page from the listing in order, so that its
-    // cost does not grow with the number of matches or the depth.
-    let ids: Vec<i64> =
-        if held || (from_listing && reads_from_listing(total, many_matches, pagination.offset())) {
-            let listing = caches.orders.ids(key, || {
-                ordered(listed(&criteria, None, dialect), query.sort)
-                    .select(customers::id)
-                    .load::<i64>(conn)
-            })?;
-            pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
-            listing
-                .iter()
-                .skip(pagination.offset() as usize)
-                .take(pagination.per_page as usize)
-                .copied()
-                .collect()
-        } else {
-            // Deferred join: find the page's ids first (an index-only walk over the sort index),
-            // then fetch just those rows.
-            ordered(
-                listed_planned(&criteria, only, dialect, many_matches),
-                query.sort,
-            )
-            .select(customers::id)
-            .limit(pagination.per_page)
-            .offset(pagination.offset())
-            .load(conn)?
-        };
+    // cost does not grow with the number of matches or the depth, and its total is exact.
+    let ids: Vec<i64> = if held || (from_listing && reads_from_listing(total, pagination.offset()))
+    {
+        let listing = caches.orders.ids(key, &mut Listings { conn })?;
+        pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
+        listing
+            .iter()
+            .skip(pagination.offset() as usize)
+            .take(pagination.per_page as usize)
+            .copied()
+            .collect()
+    } else {
+        // Deferred join: find the page's ids first (an index-only walk over the sort index),
+        // then fetch just those rows.
+        ordered(
+            listed_planned(&criteria, only, dialect, many_matches),
+            query.sort,
+        )
+        .select(customers::id)
+        .limit(pagination.per_page)
+        .offset(pagination.offset())
+        .load(conn)?
+    };
     page_rows(conn, pagination, ids)
 }
 
 /// Whether a page of the plain list (no "show selected") is read from an [`OrderCache`]
-/// snapshot: with many matches or deep in the list, unless the listing is too big to keep (it
-/// would be dropped as soon as built, and rebuilt by every page).
-fn reads_from_listing(total: i64, many_matches: bool, offset: i64) -> bool {
-    total <= OrderCache::MAX_IDS as i64 && (many_matches || offset >= SNAPSHOT_FROM_OFFSET)
+/// listing: when the total is more than is counted on every page (the listing then keeps it
+/// exact through writes), or deep in the list; unless the listing is too big to keep (it would
+/// be dropped as soon as built, and rebuilt by every page).
+fn reads_from_listing(total: i64, offset: i64) -> bool {
+    total <= OrderCache::MAX_IDS as i64
+        && (total > CountCache::EXACT_UP_TO || offset >= SNAPSHOT_FROM_OFFSET)
 }
 
-fn ordered(
+pub(super) fn ordered(
     rows: customers::BoxedQuery<'static, Backend>,
     sort: SortOrder,
 ) -> customers::BoxedQuery<'static, Backend> {
@@ -198,7 +201,7 @@ pub fn summarize(
         });
     };
     let criteria = all.criteria();
-    let matching = matching(conn, &criteria, &caches.counts)?;
+    let matching = matching(conn, &criteria, caches)?;
     let excluded: Vec<i64> = all.excluded.iter().copied().collect();
     let excluded_matching = ids_where(
         conn,
@@ -266,20 +269,12 @@ mod tests {
     #[test]
     fn big_or_deep_listings_are_read_from_a_snapshot_unless_too_big_to_keep() {
         assert!(
-            !reads_from_listing(100_000, false, 0),
-            "page 1 of the plain list"
+            !reads_from_listing(CountCache::EXACT_UP_TO, 0),
+            "a small list"
         );
-        assert!(!reads_from_listing(
-            100_000,
-            false,
-            SNAPSHOT_FROM_OFFSET - 50
-        ));
-        assert!(reads_from_listing(100_000, false, SNAPSHOT_FROM_OFFSET));
-        assert!(
-            reads_from_listing(100_000, true, 0),
-            "page 1 of many matches"
-        );
+        assert!(reads_from_listing(100_000, 0), "page 1 of a big list");
+        assert!(reads_from_listing(CountCache::EXACT_UP_TO + 1, 0));
         let too_big = OrderCache::MAX_IDS as i64 + 1;
-        assert!(!reads_from_listing(too_big, true, 75_000));
+        assert!(!reads_from_listing(too_big, 75_000));
     }
 }

@@ -8,9 +8,11 @@
 //!   [`matching_among`]), so that handlers neither build conditions nor work the caches;
 //! - `profile.rs`: one customer's profile;
 //! - here: [`Customer`], [`find`], [`create`] and [`update`] with case-insensitive email
-//!   uniqueness; writes take the [`AppState`], whose list snapshots they make stale.
+//!   uniqueness; writes take the [`AppState`], whose list caches they bring up to date;
+//! - `listings.rs`: what the list caches ask of the database.
 mod criteria;
 mod list;
+mod listings;
 mod profile;
 mod screen;
 mod search;
@@ -30,6 +32,7 @@ pub use list::{
     count_matching, ids_where, list, matching, names_where, summarize, ListPage, ListRow,
     SNAPSHOT_FROM_OFFSET,
 };
+pub use listings::Listings;
 pub use profile::{profile, ChatSummary, NoteSummary, Profile, TicketSummary, PROFILE_ITEMS_SHOWN};
 pub use screen::{list_screen, matching_among, selected_among, ListScreen};
 pub use search::{
@@ -155,6 +158,7 @@ pub fn create(
             })
             .returning(customers::id)
             .get_result(conn)
+            .map(|id| (id, vec![id]))
             .map_err(unique_violation_to_form_error)
     })
 }
@@ -184,6 +188,6 @@ pub fn update(
             ))
             .execute(conn)
             .map_err(unique_violation_to_form_error)?;
-        Ok(())
+        Ok(((), vec![id]))
     })
 }

@@ -52,7 +52,7 @@ pub fn list_screen(
     let selected_on_page = selected_among(conn, &ids, selection)?;
     let summary = summarize(conn, selection, caches)?;
     let all_count = if query.only_selected {
-        matching(conn, &query.criteria(), &caches.counts)?
+        matching(conn, &query.criteria(), caches)?
     } else {
         page.pagination.total
     };

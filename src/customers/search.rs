@@ -8,7 +8,7 @@ use diesel::sql_types::{Bool, Text};
 
 use super::criteria::criteria_filter_planned;
 use super::Backend;
-use crate::db::{lower, Dialect};
+use crate::db::Dialect;
 use crate::domain::list_query::Search;
 use crate::domain::selection::Selection;
 use crate::schema::customers;
@@ -21,13 +21,22 @@ pub type CustomerFilter = Box<dyn BoxableExpression<customers::table, Backend, S
 pub(crate) const PG_SEARCH_TEXT: &str =
     "lower(customers.first_name || ' ' || customers.last_name || ' ' || \
      customers.email || ' ' || customers.organisation)";
-/// The SQLite trigram table (migrations/sqlite) finds words of at least this many characters.
+/// What the word index has (migrations/postgres, `customers_words_idx`): the same text split
+/// into words, the email at `@` and `.` too. The expression must stay the same for the index
+/// to be used.
+pub(crate) const PG_WORDS_TEXT: &str =
+    "to_tsvector('simple', translate(lower(customers.first_name || ' ' || \
+     customers.last_name || ' ' || customers.email || ' ' || customers.organisation), '@.', '  '))";
+/// The trigram indexes find words of at least this many characters; shorter ones are matched
+/// as the beginning of a word, through each backend's word index.
 pub(crate) const TRIGRAM: usize = 3;
 
 /// Every word must appear in the first name, last name, email or organisation
 /// (case-insensitively). The fields are joined by spaces and words have none, so a word never
-/// matches across two fields. Each backend answers from its trigram index; words too short for
-/// it are matched by scanning.
+/// matches across two fields. Each backend answers from its trigram index. A word of one or
+/// two characters is too short for it: it matches customers with a word (of a name, the email
+/// split at its punctuation, or the organisation) beginning with it, from each backend's word
+/// index; its punctuation is ignored (`o'` is `o`, a word of punctuation only adds nothing).
 pub fn search_filter(search: &Search, dialect: Dialect) -> CustomerFilter {
     search_filter_planned(search, dialect, false)
 }
@@ -49,9 +58,25 @@ pub(crate) fn search_filter_planned(
     let and = |filter: CustomerFilter, next: CustomerFilter| -> CustomerFilter {
         Box::new(filter.and(next))
     };
+    let (indexed, short): (Vec<&String>, Vec<&String>) =
+        words.iter().partition(|w| w.chars().count() >= TRIGRAM);
+    let prefixes: Vec<String> = short.iter().flat_map(|w| word_prefixes(w)).collect();
     match dialect {
         Dialect::Postgres => {
-            for word in &words {
+            if !prefixes.is_empty() {
+                // Letters and digits only (word_prefixes), so nothing in it is tsquery syntax.
+                let query = prefixes
+                    .iter()
+                    .map(|p| format!("{p}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
+                let in_index = sql::<Bool>(PG_WORDS_TEXT)
+                    .sql(" @@ to_tsquery('simple', ")
+                    .bind::<Text, _>(query)
+                    .sql(")");
+                filter = and(filter, Box::new(in_index));
+            }
+            for word in indexed {
                 let word_matches = sql::<Text>(PG_SEARCH_TEXT)
                     .like(Search::like_pattern(word))
                     .escape('\\');
@@ -59,8 +84,6 @@ pub(crate) fn search_filter_planned(
             }
         }
         Dialect::Sqlite => {
-            let (indexed, short): (Vec<&String>, Vec<&String>) =
-                words.iter().partition(|w| w.chars().count() >= TRIGRAM);
             if !indexed.is_empty() {
                 // FTS5 phrases, quoted (a quote doubled): "acme" AND "bob".
                 let query = indexed
@@ -77,21 +100,34 @@ pub(crate) fn search_filter_planned(
                 .sql(")");
                 filter = and(filter, Box::new(in_index));
             }
-            for word in short {
-                let pattern = Search::like_pattern(word);
-                let word_matches = lower(customers::first_name)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(customers::last_name)
-                        .like(pattern.clone())
-                        .escape('\\'))
-                    .or(lower(customers::email).like(pattern.clone()).escape('\\'))
-                    .or(lower(customers::organisation).like(pattern).escape('\\'));
-                filter = and(filter, Box::new(word_matches));
+            if !prefixes.is_empty() {
+                // FTS5 prefix queries, quoted: "an"* AND "b"*.
+                let query = prefixes
+                    .iter()
+                    .map(|p| format!("\"{p}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                let in_index = sql::<Bool>(if walk_sort_index {
+                    "+customers.id IN (SELECT rowid FROM customer_words WHERE customer_words MATCH "
+                } else {
+                    "customers.id IN (SELECT rowid FROM customer_words WHERE customer_words MATCH "
+                })
+                .bind::<Text, _>(query)
+                .sql(")");
+                filter = and(filter, Box::new(in_index));
             }
         }
     }
     filter
+}
+
+/// The word beginnings a short search word stands for: its runs of letters and digits (`o'`
+/// is `o`; `%` is none).
+pub fn word_prefixes(word: &str) -> Vec<String> {
+    word.split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The customer has at least one open ticket (domain/ticket.rs: not in the trash, neither solved

@@ -110,11 +110,12 @@ pub fn delete_single(
             &counts,
             RecordOf::Single(customer),
         )?;
-        Ok(Deleted {
+        let deleted = Deleted {
             customer: preview.customer,
             counts,
             record_id,
-        })
+        };
+        Ok((deleted, vec![id]))
     })?;
     crate::telemetry::deleted("single", &deleted.counts);
     Ok(deleted)

@@ -261,6 +261,14 @@ impl Criteria {
         format!("{}\u{0}{filters}", self.search.as_str())
     }
 
+    /// The criteria a [`Criteria::cache_key`] was made of (the filters' query string holds no
+    /// NUL: it is percent-encoded).
+    pub fn from_cache_key(key: &str) -> Self {
+        let (search, filters) = key.rsplit_once('\u{0}').unwrap_or((key, ""));
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(filters).unwrap_or_default();
+        Self::new(Search::parse(search), Filters::from_pairs(&pairs).0)
+    }
+
     /// "“acme”, Organisation is “Acme”, No tickets", or "" for every customer.
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();

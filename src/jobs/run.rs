@@ -139,6 +139,7 @@ pub fn run_batch(
     settings: &WorkerSettings,
 ) -> QueryResult<Step> {
     let job = job.0;
+    let mut deleted_ids: Vec<i64> = Vec::new();
     let mut deleted_now = None;
     let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
         // Renewing the lease first also checks that the job is still ours (and, on PostgreSQL,
@@ -176,6 +177,7 @@ pub fn run_batch(
             return Ok(Step::Stopped);
         }
         let existing = deletion::lock_existing(conn, &batch)?;
+        deleted_ids.clone_from(&existing);
         let frozen = frozen_counts(conn, job, &existing)?;
         let deleted = deletion::delete_locked(conn, &existing)?;
         deleted_now = Some(deleted);
@@ -216,7 +218,7 @@ pub fn run_batch(
     match step {
         Ok(step) => {
             if matches!(step, Step::Progressed { .. }) {
-                state.customers_changed();
+                state.customers_changed(conn, &deleted_ids);
             }
             // Counted once committed.
             if let Some(deleted) = &deleted_now {

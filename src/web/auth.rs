@@ -24,6 +24,26 @@ fn is_public(path: &str) -> bool {
     path == "/login" || path == "/healthz" || path == "/favicon.ico" || path.starts_with("/static/")
 }
 
+/// Needs no session at all: static files and the health check.
+fn is_sessionless(path: &str) -> bool {
+    path == "/healthz" || path.starts_with("/static/")
+}
+
+/// Middleware, just outside the session: static files and `/healthz` are answered without
+/// their cookies, so that the session middleware does not read the session from the database
+/// for them (a browser sends its session cookie with every stylesheet and script).
+pub async fn skip_session_for_assets(
+    mut request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if is_sessionless(request.path()) {
+        request
+            .headers_mut()
+            .remove(actix_web::http::header::COOKIE);
+    }
+    next.call(request).await
+}
+
 /// The signed-in person, put in the request by [`require_sign_in`].
 #[derive(Debug, Clone)]
 pub struct CurrentUser(pub Agent);

@@ -188,12 +188,13 @@ async fn search_treats_wildcards_and_quotes_as_text(backend: Backend) {
     app.add_customer("Other", "Body", "other@example.com", "Nothing special")
         .await;
 
-    // `%` and `_` are not wildcards: each finds only the customer that contains it.
-    app.get("/people/customers?q=%25")
+    // `%` and `_` are not wildcards: each finds only the customer that contains it (words of
+    // three characters or more match anywhere; shorter ones begin a word, punctuation aside).
+    app.get("/people/customers?q=00%25")
         .await
         .assert_contains("1–1 of 1")
         .assert_contains("Percent Person");
-    app.get("/people/customers?q=_")
+    app.get("/people/customers?q=u_s")
         .await
         .assert_contains("1–1 of 1")
         .assert_contains("Under Score");

@@ -152,3 +152,21 @@ fn far_dates_and_invisible_organisations_are_ignored_with_a_note() {
         NaiveDate::from_ymd_opt(9998, 12, 31)
     );
 }
+
+#[test]
+fn criteria_come_back_from_their_cache_key() {
+    let (filters, _) = Filters::from_pairs(&pairs(&[
+        ("organisation", "Acme & Co\u{0}="),
+        ("organisation_not", "Globex"),
+        ("created_after", "2024-01-02"),
+        ("created_before", "2025-03-04"),
+        ("active_before", "2026-01-01"),
+        ("tickets", "open"),
+    ]));
+    for search in ["", "an b", "a&b=c%20"] {
+        for filters in [Filters::default(), filters.clone()] {
+            let criteria = Criteria::new(Search::parse(search), filters);
+            assert_eq!(Criteria::from_cache_key(&criteria.cache_key()), criteria);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The mixed workload of issue 16 (bench/mixed.lua): 50 connections of list pages, profiles,
+edit forms, edit saves and selection toggles for --duration seconds, --rounds times on a fresh
+copy each; throughput, p50/p99, errors and the server's RSS, with beside it a 2-connection wrk on
+a one-letter search (`q=a`, its p99 under the mix). With --delete, a bulk deletion of the Acme
+customers (every 10th) is submitted as the mix starts. Medians over the rounds.
+
+  python3 bench/mixed.py --backend sqlite --customers 100000 [--rounds 3] [--duration 60] [--delete]
+
+Reuses bench.py (seeding, server, sign-in) with its files under /tmp/perfbench and PostgreSQL
+databases perfbench_*; drop them when done (see bench/README.md).
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench  # noqa: E402
+
+bench.WORK = "/tmp/perfbench"
+bench.PORT = 8767
+bench.BASE = f"http://127.0.0.1:{bench.PORT}"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class Database(bench.Database):
+    def __init__(self, backend, customers):
+        super().__init__(backend, customers)
+        self.seed_name = f"perfbench_seed_{customers}"
+
+    def url(self, which="run"):
+        if self.backend == "sqlite":
+            return self.seed_path if which == "seed" else self.run_path
+        return bench.pg_url(self.seed_name if which == "seed" else "perfbench_run")
+
+    def fresh_copy(self):
+        if self.backend == "sqlite":
+            return super().fresh_copy()
+        bench.psql("DROP DATABASE IF EXISTS perfbench_run WITH (FORCE)")
+        bench.psql(f"CREATE DATABASE perfbench_run TEMPLATE {self.seed_name}")
+        bench.psql("CHECKPOINT")
+
+
+def parse_wrk(out):
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def ms(label):
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)\b", out).groups()
+        return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    return {"rps": rps, "p50_ms": ms("50%"), "p99_ms": ms("99%"),
+            "errors": (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, socket.groups())) if socket else 0)}
+
+
+def one_round(db, a):
+    db.fresh_copy()
+    server = bench.Server(db)
+    try:
+        browser = bench.Browser()
+        page = browser.get(bench.LIST)
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        cookie = browser.cookie()
+        # Warm: the first build of the big listings is not what the mix measures.
+        for path in ["", "?sort=created", "?q=a", "?q=acme"]:
+            browser.get(bench.LIST + path)
+        deletion = {}
+        if a.delete:
+            _, _, _, confirmation = bench.select_all_acme(browser)
+            fields = {name: bench.hidden(confirmation, name) for name in bench.CONFIRMATION_FIELDS}
+            fields["understood"] = "yes"
+            started = time.perf_counter()
+            status, _, headers = browser.post("/people/customers/selection/delete", fields)
+            assert status == 303, status
+            job = headers["location"].rsplit("/", 1)[1]
+
+            def watch():
+                while True:
+                    _, body, _ = browser.request(f"/people/customers/deletions/{job}")
+                    if "Deletion finished" in body:
+                        deletion["seconds"] = round(time.perf_counter() - started, 1)
+                        return
+                    if time.perf_counter() - started > a.duration + 600:
+                        return
+                    time.sleep(0.5)
+            threading.Thread(target=watch, daemon=True).start()
+        rss = []
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                rss.append(server.memory_mib()[0])
+                stop.wait(1)
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        short = {}
+
+        def one_letter():
+            out = subprocess.run(["wrk", "-t1", "-c2", f"-d{a.duration}s", "--latency", "-H", f"Cookie: {cookie}",
+                                  bench.BASE + bench.LIST + "?q=a"], capture_output=True, text=True).stdout
+            short.update(parse_wrk(out))
+        side = threading.Thread(target=one_letter)
+        side.start()
+        out = subprocess.run(["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s", "--timeout", "10s", "--latency",
+                              "-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--", cookie, token, str(a.customers)],
+                             check=True, capture_output=True, text=True).stdout
+        side.join()
+        stop.set()
+        sampler.join()
+        result = parse_wrk(out)
+        result.update({"rss_peak_mib": max(rss), "rss_hwm_mib": server.memory_mib()[1],
+                       "one_letter": short, "deletion": deletion})
+        return result
+    finally:
+        server.stop()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--backend", choices=["sqlite", "pg"], required=True)
+    p.add_argument("--customers", type=int, default=100_000)
+    p.add_argument("--rounds", type=int, default=1)
+    p.add_argument("--duration", type=int, default=60)
+    p.add_argument("--connections", type=int, default=50)
+    p.add_argument("--delete", action="store_true")
+    a = p.parse_args()
+    db = Database(a.backend, a.customers)
+    db.ensure_seeded()
+    runs = [one_round(db, a) for _ in range(a.rounds)]
+    med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
+    summary = {"backend": a.backend, "customers": a.customers, "delete": a.delete, "rounds": a.rounds,
+               "duration_s": a.duration, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
+               "errors": med("errors"), "rss_peak_mib": med("rss_peak_mib"),
+               "one_letter_p99_ms": statistics.median(r["one_letter"]["p99_ms"] for r in runs), "runs": runs}
+    name = f"{bench.WORK}/mixed_{a.backend}_{a.customers}{'_delete' if a.delete else ''}.json"
+    with open(name, "w") as f:
+        json.dump(summary, f, indent=1)
+    print(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()
