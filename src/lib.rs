@@ -12,6 +12,7 @@ pub mod login_throttle;
 pub mod maintenance;
 pub mod pacing;
 pub mod passwords;
+pub mod retention;
 pub mod schema;
 pub mod seed;
 pub mod session_store;

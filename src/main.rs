@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use customer_desk::accounts::{self, AccountError, Role};
 use customer_desk::db::{self, DatabaseUrl};
 use customer_desk::maintenance::MaintenanceSettings;
+use customer_desk::retention::RetentionSettings;
 use customer_desk::startup::{self, ServerSettings};
 use customer_desk::tokens::random_token;
 use customer_desk::{customers, jobs, seed};
@@ -96,6 +97,11 @@ enum Command {
     /// Check a copy of an SQLite database: integrity, orphans, migrations level, row counts.
     /// Exits 1 when the copy would not do.
     RestoreCheck { file: std::path::PathBuf },
+    /// Retention rules: list them, or run them now (for cron instead of `serve`'s schedule).
+    Retention {
+        #[command(subcommand)]
+        command: cli::retention::RetentionCommand,
+    },
 }
 
 #[derive(clap::Args)]
@@ -155,6 +161,9 @@ struct ServeArgs {
     /// (and when the server is idle); also each connection's journal_size_limit.
     #[arg(long, env = "WAL_BOUND_MIB", default_value_t = 64)]
     wal_bound_mib: u64,
+    /// How often each active retention rule runs: such as 24h, 90m or 1m (at least 1 minute).
+    #[arg(long, env = "RETENTION_INTERVAL", default_value = "24h", value_parser = RetentionSettings::parse_interval)]
+    retention_interval: Duration,
     /// Seconds between two writes of the health probe, which /healthz reports.
     #[arg(long, env = "HEALTH_PROBE_SECONDS", default_value_t = 5)]
     health_probe_seconds: u64,
@@ -221,6 +230,7 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Some(Command::Retention { command }) => cli::retention::run(&url, command),
     }
 }
 
@@ -335,6 +345,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             wal_bound_bytes: wal_bound,
             ..Default::default()
         },
+        retention: RetentionSettings::every(args.retention_interval),
     };
     cli::announce(&format!(
         "Customer Desk on {} ({}): http://{address}/people/customers",
@@ -350,6 +361,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             worker,
             maintenance,
             purger,
+            retention,
             state: _,
         } = startup::run(listener, pool, settings)?;
         let metrics = metrics.map(|m| m.serve(metrics_pool)).transpose()?;
@@ -357,6 +369,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
         if let Some(metrics) = metrics {
             metrics.stop(false).await;
         }
+        drop(retention);
         drop(worker);
         drop(maintenance);
         drop(purger);

@@ -168,7 +168,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    retention_rules (id) {
+        id -> BigInt,
+        name -> Text,
+        inactive_months -> Integer,
+        organisation -> Nullable<Text>,
+        organisation_not -> Nullable<Text>,
+        created_before -> Nullable<Timestamp>,
+        keep_open_tickets -> Bool,
+        max_customers -> BigInt,
+        max_percent -> Integer,
+        state -> Text,
+        paused_reason -> Nullable<Text>,
+        version -> BigInt,
+        activated_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    retention_runs (rule_id) {
+        rule_id -> BigInt,
+        last_run_at -> Nullable<Timestamp>,
+        last_job_id -> Nullable<BigInt>,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(tickets -> customers (customer_id));
+diesel::joinable!(retention_runs -> retention_rules (rule_id));
 diesel::joinable!(deletion_job_items -> deletion_jobs (job_id));
 diesel::joinable!(deletion_job_confirmations -> deletion_jobs (job_id));
 diesel::joinable!(deletion_job_stops -> deletion_jobs (job_id));
@@ -196,4 +227,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     deletion_job_items,
     deletion_job_confirmations,
     deletion_job_stops,
+    retention_rules,
+    retention_runs,
 );

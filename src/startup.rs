@@ -16,6 +16,7 @@ use crate::db::DbPool;
 use crate::jobs::{Worker, WorkerSettings};
 use crate::maintenance::{Health, Maintenance, MaintenanceSettings, Purger};
 use crate::passwords::PasswordChecker;
+use crate::retention::{RetentionSettings, Scheduler};
 use crate::session_store::DbSessionStore;
 use crate::state::AppState;
 use crate::web::error::{render_plain_errors, ErrorPage};
@@ -45,6 +46,8 @@ pub struct ServerSettings {
     pub sign_in: SignInSettings,
     /// The health probe and, on SQLite, the WAL bound.
     pub maintenance: MaintenanceSettings,
+    /// How often retention rules run, and whether this instance runs them.
+    pub retention: RetentionSettings,
 }
 
 impl ServerSettings {
@@ -76,6 +79,11 @@ pub fn run(
         state.clone().into_inner(),
     );
     let purger = Purger::spawn(pool.clone());
+    let retention = Scheduler::spawn(
+        pool.clone(),
+        settings.retention.clone(),
+        state.clone().into_inner(),
+    );
     let pool = web::Data::new(pool);
     let shared = state.clone();
     // Shared by all HTTP workers: one set of password checking threads, one per-address limit.
@@ -86,6 +94,7 @@ pub fn run(
         &settings.sign_in,
     ));
     let turns = web::Data::new(routes::session_turns::SessionTurns::default());
+    let retention_settings = web::Data::new(settings.retention.clone());
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
@@ -94,6 +103,7 @@ pub fn run(
             .app_data(checker.clone())
             .app_data(guard.clone())
             .app_data(turns.clone())
+            .app_data(retention_settings.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(MAX_FORM_BYTES)
@@ -161,6 +171,7 @@ pub fn run(
         worker,
         maintenance,
         purger,
+        retention,
         state: state.into_inner(),
     })
 }
@@ -168,13 +179,15 @@ pub fn run(
 /// A started instance: the HTTP server (a future that ends when it has stopped), the
 /// deletion worker, which stops after its current batch when this handle is dropped, the
 /// maintenance thread (health probe, WAL checkpoints) and the purger of expired sessions and
-/// throttling windows, which stop when their handles are dropped, and the instance's state
+/// throttling windows, and the retention scheduler, which stop when their handles are dropped,
+/// and the instance's state
 /// (for writes made outside its requests: they must reach its caches and its worker).
 pub struct Running {
     pub server: Server,
     pub worker: Worker,
     pub maintenance: Maintenance,
     pub purger: Purger,
+    pub retention: Scheduler,
     pub state: Arc<AppState>,
 }
 

@@ -171,6 +171,25 @@ fn restore_check_fails_on_a_damaged_copy() {
     let missing = desk(&url, &["restore-check", "/nonexistent/backup.sqlite3"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("does not exist"));
+
+    // An empty file (a backup cut short by a full disk) and an SQLite file of something else:
+    // valid SQLite, but no Customer Desk migrations.
+    let empty = dir.0.join("empty.sqlite3");
+    std::fs::write(&empty, b"").unwrap();
+    let other = dir.0.join("other.sqlite3");
+    SqliteConnection::establish(&other.to_string_lossy())
+        .unwrap()
+        .batch_execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    for file in [&empty, &other] {
+        let check = desk(&url, &["restore-check", &file.to_string_lossy()]);
+        assert_eq!(check.status.code(), Some(1), "{check:?}");
+        assert!(String::from_utf8_lossy(&check.stdout).contains("not a Customer Desk database"));
+    }
+
+    // An SQLite URI as the target would write nothing and claim a backup: refused.
+    let uri = desk(&url, &["backup", "--to", "file:x.sqlite3?mode=memory"]);
+    assert_eq!(uri.status.code(), Some(2), "{uri:?}");
 }
 
 #[test]

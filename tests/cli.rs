@@ -341,3 +341,267 @@ fn delete_by_criteria_dry_run_then_yes() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("No customers match"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C during `delete --yes` stops the job after its batch, as Stop deletion does: the
+/// customers not reached keep every row, the record says "stopped", the exit status is 1.
+#[test]
+fn ctrl_c_stops_a_deletion_after_its_batch() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("cd-cli-ctrl-c-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("desk.sqlite3");
+    let _ = std::fs::remove_file(&database);
+    let seeded = desk(&database)
+        .args(["seed", "--customers", "1000"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let before = table_counts(&database);
+    let snapshot = dir.join("before.sqlite3");
+    let _ = std::fs::remove_file(&snapshot);
+    {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        SqliteConnection::establish(&database.to_string_lossy())
+            .unwrap()
+            .batch_execute(&format!("VACUUM INTO '{}'", snapshot.display()))
+            .unwrap();
+    }
+
+    let mut child = desk(&database)
+        .args(["delete", "--all-customers", "--yes", "--batch-size", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("started by") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "no job started");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let ended = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&ended.stderr);
+    assert_eq!(ended.status.code(), Some(1), "{err}");
+    assert!(err.contains("Stopped:"), "{err}");
+
+    let after = table_counts(&database);
+    let deleted = before[0] - after[0];
+    assert!(
+        deleted > 0 && after[0] > 0,
+        "deleted {deleted} of {}",
+        before[0]
+    );
+    assert_eq!(
+        sqlite_count(
+            &database,
+            &format!(
+                "SELECT count(*) AS n FROM deletion_records WHERE stopped = 1 \
+                 AND customers = {deleted} AND confirmed_customers = {}",
+                before[0]
+            )
+        ),
+        1
+    );
+    assert_eq!(
+        sqlite_count(
+            &database,
+            "SELECT count(*) AS n FROM deletion_jobs WHERE status = 'stopped'"
+        ),
+        1
+    );
+    // Every customer left has exactly the rows it had before, in every related table.
+    assert_eq!(changed_customers(&database, &snapshot), 0);
+    for sql in [
+        "SELECT count(*) AS n FROM tickets WHERE customer_id NOT IN (SELECT id FROM customers)",
+        "SELECT count(*) AS n FROM chat_conversations WHERE customer_id NOT IN (SELECT id FROM customers)",
+        "SELECT count(*) AS n FROM notes WHERE customer_id NOT IN (SELECT id FROM customers)",
+    ] {
+        assert_eq!(sqlite_count(&database, sql), 0, "{sql}");
+    }
+    assert_eq!(
+        sqlite_count(&database, "SELECT count(*) AS n FROM notes"),
+        before[5] - deleted
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Customers of `database` whose tickets, ticket messages, chats, chat messages or notes differ
+/// in number from the same customer's in `snapshot` (an earlier copy).
+fn changed_customers(database: &std::path::Path, snapshot: &std::path::Path) -> i64 {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = SqliteConnection::establish(&database.to_string_lossy()).unwrap();
+    conn.batch_execute(&format!("ATTACH DATABASE '{}' AS b", snapshot.display()))
+        .unwrap();
+    let per = |schema: &str| {
+        format!(
+            "(SELECT count(*) FROM {schema}.tickets t WHERE t.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.ticket_messages m JOIN {schema}.tickets t ON t.id = m.ticket_id \
+              WHERE t.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.chat_conversations h WHERE h.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.chat_messages m JOIN {schema}.chat_conversations h \
+              ON h.id = m.conversation_id WHERE h.customer_id = c.id) || ',' || \
+             (SELECT count(*) FROM {schema}.notes o WHERE o.customer_id = c.id)"
+        )
+    };
+    diesel::sql_query(format!(
+        "SELECT count(*) AS n FROM main.customers c WHERE {} <> {}",
+        per("main"),
+        per("b")
+    ))
+    .get_result::<Count>(&mut conn)
+    .unwrap()
+    .n
+}
+
+/// Executes SQL on the SQLite file (arranging what the web pages would).
+fn sqlite_exec(database: &std::path::Path, sql: &str) {
+    use diesel::prelude::*;
+    let mut conn = SqliteConnection::establish(&database.to_string_lossy()).unwrap();
+    diesel::sql_query(sql).execute(&mut conn).unwrap();
+}
+
+#[test]
+fn retention_list_and_run_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("cd-cli-retention-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("desk.sqlite3");
+    let _ = std::fs::remove_file(&database);
+    let migrated = desk(&database).arg("migrate").output().unwrap();
+    assert!(migrated.status.success(), "{migrated:?}");
+    let seeded = desk(&database)
+        .args(["seed", "--customers", "10"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let created = desk(&database)
+        .args([
+            "create-user",
+            "--email",
+            "ops@desk.example",
+            "--password",
+            "a long passphrase",
+        ])
+        .args(["--role", "admin", "--name", "Ops"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    // Two customers quiet for three years and without open tickets; the others active now.
+    // One active rule (as its activation would leave it) and one inactive.
+    sqlite_exec(
+        &database,
+        "UPDATE customers SET last_active_at = datetime('now')",
+    );
+    sqlite_exec(
+        &database,
+        "UPDATE tickets SET status = 'closed' WHERE customer_id IN (1, 2)",
+    );
+    sqlite_exec(
+        &database,
+        "UPDATE customers SET last_active_at = '2020-01-01 00:00:00' WHERE id IN (1, 2)",
+    );
+    sqlite_exec(
+        &database,
+        "INSERT INTO retention_rules (name, inactive_months, state, activated_by, created_at, \
+         updated_at) VALUES ('Quiet', 24, 'active', 1, datetime('now'), datetime('now')), \
+         ('Sleeping', 24, 'inactive', NULL, datetime('now'), datetime('now'))",
+    );
+    sqlite_exec(
+        &database,
+        "INSERT INTO retention_runs (rule_id) SELECT id FROM retention_rules",
+    );
+
+    let listed = desk(&database)
+        .args(["retention", "list"])
+        .output()
+        .unwrap();
+    assert!(listed.status.success(), "{listed:?}");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("Quiet [active]"), "{listed}");
+    assert!(listed.contains("Sleeping [inactive]"), "{listed}");
+    assert!(listed.contains("matches now: 2 customers"), "{listed}");
+    assert!(listed.contains("last run: never"), "{listed}");
+
+    let dry = desk(&database)
+        .args(["retention", "run", "--dry-run"])
+        .output()
+        .unwrap();
+    assert!(dry.status.success(), "{dry:?}");
+    let dry = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry.contains("Quiet [active]: would delete 2 customers"),
+        "{dry}"
+    );
+    let count = "SELECT COUNT(*) AS n FROM customers";
+    assert_eq!(
+        sqlite_count(&database, count),
+        10,
+        "a dry run deletes nothing"
+    );
+
+    let unknown = desk(&database)
+        .args(["retention", "run", "--rule", "nope"])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no retention rule named"));
+    let inactive = desk(&database)
+        .args(["retention", "run", "--rule", "sleeping"])
+        .output()
+        .unwrap();
+    assert_eq!(inactive.status.code(), Some(2), "{inactive:?}");
+    assert_eq!(sqlite_count(&database, count), 10);
+
+    // 2 of 10 customers is past the default safety limit (10 %): the rule pauses.
+    let paused = desk(&database)
+        .args(["retention", "run", "--rule", "Quiet"])
+        .output()
+        .unwrap();
+    assert_eq!(paused.status.code(), Some(2), "{paused:?}");
+    assert!(String::from_utf8_lossy(&paused.stdout)
+        .contains("Quiet: paused. This run would delete 2 customers of 10"));
+    assert_eq!(sqlite_count(&database, count), 10);
+    // What an administrator's confirmation would leave: active, with a limit that allows it.
+    sqlite_exec(
+        &database,
+        "UPDATE retention_rules SET state = 'active', paused_reason = NULL, max_percent = 100",
+    );
+    let ran = desk(&database)
+        .args(["retention", "run", "--rule", "QUIET"])
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{ran:?}");
+    let ran = String::from_utf8_lossy(&ran.stdout);
+    assert!(ran.contains("Quiet: deleting 2 customers"), "{ran}");
+    assert!(ran.contains("2 customers deleted"), "{ran}");
+    assert_eq!(sqlite_count(&database, count), 8);
+    assert_eq!(
+        sqlite_count(
+            &database,
+            "SELECT COUNT(*) AS n FROM customers WHERE id IN (1, 2)"
+        ),
+        0
+    );
+    assert_eq!(
+        sqlite_count(
+            &database,
+            "SELECT COUNT(*) AS n FROM deletion_records WHERE actor_name = 'Retention rule: Quiet'"
+        ),
+        1
+    );
+    let listed = desk(&database)
+        .args(["retention", "list"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("deleted 2 customers"), "{listed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

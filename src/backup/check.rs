@@ -27,7 +27,8 @@ pub struct RestoreCheck {
 impl RestoreCheck {
     /// Whether the copy can be served by this binary as it is (pending migrations are fine).
     pub fn passed(&self) -> bool {
-        self.integrity == ["ok"] && self.orphans == 0 && self.unknown.is_empty()
+        // No migration at all: an empty file or some other database, not a Customer Desk copy.
+        self.integrity == ["ok"] && self.orphans == 0 && self.unknown.is_empty() && self.applied > 0
     }
 }
 
@@ -37,6 +38,7 @@ impl std::fmt::Display for RestoreCheck {
         writeln!(f, "integrity_check: {}", self.integrity.join("; "))?;
         writeln!(f, "foreign_key_check: {} orphan row(s)", self.orphans)?;
         let level = match (self.pending.len(), self.unknown.len()) {
+            _ if self.applied == 0 => "none: this is not a Customer Desk database".to_owned(),
             (0, 0) => "up to date".to_owned(),
             (pending, 0) => format!(
                 "{pending} migration(s) behind ({}): the server applies them at start",

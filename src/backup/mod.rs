@@ -38,6 +38,8 @@ pub enum BackupError {
     Postgres,
     #[error("{0} already exists: choose a new file name (a backup never overwrites)")]
     Exists(PathBuf),
+    #[error("{0} is not a plain file name (SQLite would read it as a URI): give a path")]
+    NotAFile(PathBuf),
     #[error("cannot write the backup {path}: {source}")]
     Write {
         path: PathBuf,
@@ -79,6 +81,14 @@ pub fn write(conn: &mut DbConn, to: &Path) -> Result<Backup, BackupError> {
     }
     if to.exists() {
         return Err(BackupError::Exists(to.to_owned()));
+    }
+    // `file:…?mode=memory` would "succeed" and write nothing.
+    if to
+        .to_string_lossy()
+        .get(..5)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:"))
+    {
+        return Err(BackupError::NotAFile(to.to_owned()));
     }
     let target = to.to_string_lossy().replace('\'', "''");
     diesel::sql_query(format!("VACUUM INTO '{target}'"))

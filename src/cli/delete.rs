@@ -139,6 +139,8 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
         println!("Nothing was deleted. Run again with --yes to delete them.");
         return Ok(());
     }
+    // From here Ctrl-C asks for a stop instead of killing the process.
+    let interrupted = ctrl_c_flag()?;
     let actor = Actor::command_line(&os_user());
     let state = AppState::default();
     let job = jobs::start(
@@ -159,7 +161,14 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
         batch_size: args.batch_size.clamp(1, 5_000),
         ..Default::default()
     };
-    work(&mut conn, &state, job, &settings, counts.customers)?;
+    work(
+        &mut conn,
+        &state,
+        job,
+        &settings,
+        counts.customers,
+        &interrupted,
+    )?;
     let done = jobs::find(&mut conn, job)?.context("the job disappeared")?;
     if !done.is_done() {
         // Stopped (Ctrl-C or Stop deletion): an outcome to report, not a crash.
@@ -188,12 +197,13 @@ pub fn run(url: &DatabaseUrl, args: DeleteArgs) -> anyhow::Result<()> {
 
 /// Works the job here, batch by batch; when a serving instance's worker holds it, follows its
 /// progress until it is done (taking it over if that worker's lease runs out).
-fn work(
+pub(super) fn work(
     conn: &mut DbConn,
     state: &AppState,
     job: JobId,
     settings: &WorkerSettings,
     total: i64,
+    interrupted: &AtomicBool,
 ) -> anyhow::Result<()> {
     let bar = if std::io::stderr().is_terminal() {
         ProgressBar::new(total as u64)
@@ -207,7 +217,6 @@ fn work(
         .progress_chars("=> "),
     );
     let owner = format!("cli-{}-{}", std::process::id(), random_token(6));
-    let interrupted = ctrl_c_flag()?;
     let mut stop_asked = false;
     let mut stop_if_interrupted = |conn: &mut DbConn| -> anyhow::Result<()> {
         if interrupted.load(Ordering::Relaxed) && !stop_asked {
@@ -245,7 +254,7 @@ fn work(
 
 /// Set by the first Ctrl-C (the process keeps running so that the batch in progress commits and
 /// the stop is recorded); a second Ctrl-C ends the process as usual.
-fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
+pub(super) fn ctrl_c_flag() -> anyhow::Result<Arc<AtomicBool>> {
     use signal_hook::consts::SIGINT;
     let interrupted = Arc::new(AtomicBool::new(false));
     // Registered first, so that it sees the flag as the previous press left it.

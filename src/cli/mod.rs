@@ -2,5 +2,6 @@
 
 pub mod delete;
 mod ops;
+pub mod retention;
 
 pub use ops::*;

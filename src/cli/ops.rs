@@ -113,7 +113,9 @@ pub fn backup(url: &DatabaseUrl, to: &Path) -> anyhow::Result<i32> {
             print!("{written}");
             Ok(0)
         }
-        Err(error @ (BackupError::Exists(_) | BackupError::Postgres)) => {
+        Err(
+            error @ (BackupError::Exists(_) | BackupError::NotAFile(_) | BackupError::Postgres),
+        ) => {
             eprintln!("{error}");
             Ok(2)
         }

@@ -7,10 +7,9 @@ use diesel::dsl::{not, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use super::search::{search_filter_planned, CustomerFilter};
+use super::search::{has_open_ticket, open_ticket_exists, search_filter_planned, CustomerFilter};
 use crate::db::{lower, Dialect};
 use crate::domain::filters::{Criteria, Filters, TicketsFilter};
-use crate::domain::ticket::TicketStatus;
 use crate::schema::customers;
 
 /// Who the criteria hold: the search and every filter (AND).
@@ -28,12 +27,12 @@ pub fn criteria_filter_planned(
     if criteria.filters.is_empty() {
         search
     } else {
-        Box::new(search.and(filters_filter(&criteria.filters)))
+        Box::new(search.and(filters_filter(&criteria.filters, dialect)))
     }
 }
 
 /// Every filter that is set, as one condition (`true` when none is).
-pub fn filters_filter(filters: &Filters) -> CustomerFilter {
+pub fn filters_filter(filters: &Filters, dialect: Dialect) -> CustomerFilter {
     let mut filter: CustomerFilter = Box::new(true.into_sql::<Bool>());
     let and = |filter: CustomerFilter, next: CustomerFilter| -> CustomerFilter {
         Box::new(filter.and(next))
@@ -62,34 +61,10 @@ pub fn filters_filter(filters: &Filters) -> CustomerFilter {
             TicketsFilter::None => Box::new(not(sql::<Bool>(
                 "EXISTS (SELECT 1 FROM tickets WHERE tickets.customer_id = customers.id)",
             ))),
-            TicketsFilter::Open => Box::new(sql::<Bool>(&has_open_ticket())),
-            TicketsFilter::NoOpen => Box::new(not(sql::<Bool>(&has_open_ticket()))),
+            TicketsFilter::Open => has_open_ticket(dialect),
+            TicketsFilter::NoOpen => Box::new(not(sql::<Bool>(&open_ticket_exists(dialect)))),
         };
         filter = and(filter, condition);
     }
     filter
-}
-
-/// An open ticket: not in the trash, and neither solved nor closed. The statuses are constants
-/// of `domain/ticket.rs`, never user input.
-fn has_open_ticket() -> String {
-    let done = [TicketStatus::Solved, TicketStatus::Closed]
-        .map(|status| format!("'{}'", status.as_str()))
-        .join(", ");
-    format!(
-        "EXISTS (SELECT 1 FROM tickets WHERE tickets.customer_id = customers.id \
-         AND tickets.trashed_at IS NULL AND tickets.status NOT IN ({done}))"
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_open_ticket_is_neither_trashed_nor_done() {
-        assert!(has_open_ticket().ends_with(
-            "AND tickets.trashed_at IS NULL AND tickets.status NOT IN ('solved', 'closed'))"
-        ));
-    }
 }

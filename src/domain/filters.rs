@@ -3,7 +3,10 @@
 //! query-string pairs (or the command line's flags), written back into every list link; an
 //! invalid value is ignored with a note for the page, never an error.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
+use unicode_normalization::UnicodeNormalization;
+
+use super::customer_form::is_invisible;
 use serde::{Deserialize, Serialize};
 
 use super::list_query::Search;
@@ -100,8 +103,20 @@ impl Filters {
         let get = |key: &str| super::first_value(pairs, key);
         let mut filters = Self::default();
         let mut notes = Vec::new();
-        filters.organisation = get("organisation").and_then(organisation);
-        filters.organisation_not = get("organisation_not").and_then(organisation);
+        let mut organisation_of = |key: &str, label: &str| -> Option<String> {
+            let raw = get(key)?;
+            // What the chip shows must be what is compared: a zero-width or direction character
+            // would make "is not “Wonka Retail”" exclude nobody.
+            if raw.chars().any(|c| is_invisible(c) && !c.is_whitespace()) {
+                notes.push(format!(
+                    "The value for “{label}” contains invisible characters, so that filter is ignored."
+                ));
+                return None;
+            }
+            organisation(&raw.nfc().collect::<String>())
+        };
+        filters.organisation = organisation_of("organisation", "Organisation is");
+        filters.organisation_not = organisation_of("organisation_not", "Organisation is not");
         let mut day = |key: &'static str, label: &str| -> Option<NaiveDate> {
             let raw = get(key)?.trim();
             if raw.is_empty() {
@@ -257,7 +272,8 @@ impl Criteria {
     }
 }
 
-/// `YYYY-MM-DD`, exactly (four-digit years).
+/// `YYYY-MM-DD`, exactly (four-digit years, at most 9998: the day after must still have four
+/// digits, because SQLite compares timestamps as text and "10000-01-01" sorts before "2024").
 pub fn parse_day(raw: &str) -> Option<NaiveDate> {
     let well_formed = raw.len() == 10
         && raw.bytes().enumerate().all(|(i, b)| {
@@ -270,6 +286,7 @@ pub fn parse_day(raw: &str) -> Option<NaiveDate> {
     well_formed
         .then(|| NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok())
         .flatten()
+        .filter(|day| day.year() <= 9998)
 }
 
 /// Days in the session as `YYYY-MM-DD` (chrono's serde feature is not built).

@@ -7,6 +7,7 @@ pub mod filters;
 pub mod ids;
 pub mod list_query;
 pub mod related;
+pub mod retention;
 pub mod selection;
 pub mod ticket;
 

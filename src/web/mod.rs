@@ -17,6 +17,7 @@ pub mod local_address;
 pub mod login;
 pub mod login_flood;
 pub mod login_guard;
+pub mod retention;
 pub mod selection;
 pub mod session;
 pub mod session_turns;
@@ -87,6 +88,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource(STOP_DELETION)
                 .route(get().to(deletions::confirm_stop))
                 .route(post().to(deletions::stop)),
+        )
+        // Retention rules (administrators).
+        .service(resource(RETENTION).route(get().to(retention::list)))
+        .service(
+            resource(RETENTION_NEW)
+                .route(get().to(retention::form::new_form))
+                .route(post().to(retention::form::create)),
+        )
+        .service(
+            resource("/people/customers/retention/{rule}/edit")
+                .route(get().to(retention::form::edit_form))
+                .route(post().to(retention::form::update)),
+        )
+        .service(
+            resource("/people/customers/retention/{rule}/activate")
+                .route(get().to(retention::activate::confirm))
+                .route(post().to(retention::activate::submit)),
+        )
+        .service(
+            resource("/people/customers/retention/{rule}/deactivate")
+                .route(post().to(retention::deactivate)),
         );
 }
 
@@ -98,6 +120,8 @@ const BULK_DELETE: &str = "/people/customers/selection/delete";
 const DELETIONS: &str = "/people/customers/deletions";
 const DELETION: &str = "/people/customers/deletions/{job}";
 const STOP_DELETION: &str = "/people/customers/deletions/{job}/stop";
+const RETENTION: &str = "/people/customers/retention";
+const RETENTION_NEW: &str = "/people/customers/retention/new";
 
 static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
     [
@@ -107,6 +131,8 @@ static SCREENS: LazyLock<Vec<ResourceDef>> = LazyLock::new(|| {
         DELETIONS,
         DELETION,
         STOP_DELETION,
+        RETENTION,
+        RETENTION_NEW,
     ]
     .into_iter()
     .map(ResourceDef::new)
@@ -221,6 +247,8 @@ mod tests {
             "/people/customers/deletions/7/stop",
             "/people/customers/deletions/edit",
             "/people/customers/%6Eew",
+            "/people/customers/retention",
+            "/people/customers/retention/new",
         ] {
             assert!(!read_as_customer_id(path), "{path}");
         }

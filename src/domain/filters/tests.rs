@@ -135,3 +135,20 @@ fn filters_round_trip_through_the_session() {
         Filters::default()
     );
 }
+
+#[test]
+fn far_dates_and_invisible_organisations_are_ignored_with_a_note() {
+    let (filters, notes) = Filters::from_pairs(&pairs(&[
+        ("created_after", "9999-12-31"),
+        ("organisation_not", "Wonka Retail\u{200B}"),
+        ("organisation", "Cafe\u{301} Noir"),
+    ]));
+    assert_eq!(filters.created_after, None);
+    assert_eq!(filters.organisation_not, None);
+    assert_eq!(filters.organisation.as_deref(), Some("Café Noir"));
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert_eq!(
+        parse_day("9998-12-31"),
+        NaiveDate::from_ymd_opt(9998, 12, 31)
+    );
+}

@@ -111,31 +111,30 @@ impl ListForm {
 
 /// The hidden fields of the bulk confirmation form on a page.
 pub fn bulk_confirmation_fields(page: &Page) -> Vec<(String, String)> {
+    confirmation_fields(page, "/people/customers/selection/delete")
+}
+
+/// The hidden fields of a confirmation form posting to `action` (the bulk confirmation's, or a
+/// retention rule's activation): every hidden input, as a browser submits them.
+pub fn confirmation_fields(page: &Page, action: &str) -> Vec<(String, String)> {
     let document = Html::parse_document(&page.body);
-    let form = first(
-        &document,
-        r#"form[action="/people/customers/selection/delete"]"#,
-    )
-    .expect("the page has the bulk confirmation form");
-    [
-        "csrf_token",
-        "token",
-        "version",
-        "count",
-        "digest",
-        "tickets",
-        "tickets_in_trash",
-        "chats",
-        "notes",
-        "kept",
-        "counted_skip_open_tickets",
-    ]
-    .iter()
-    .map(|name| {
-        (
-            name.to_string(),
-            input_value(form, name).expect("hidden field"),
-        )
-    })
-    .collect()
+    let form = first(&document, &format!(r#"form[action="{action}"]"#))
+        .unwrap_or_else(|| panic!("the page has a form posting to {action}:\n{}", page.body));
+    let fields: Vec<(String, String)> = form
+        .select(&selector(r#"input[type="hidden"]"#))
+        .filter_map(|input| {
+            let input = input.value();
+            Some((
+                input.attr("name")?.to_owned(),
+                input.attr("value").unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect();
+    for needed in ["csrf_token", "token", "count", "digest"] {
+        assert!(
+            fields.iter().any(|(name, _)| name == needed),
+            "hidden field {needed}"
+        );
+    }
+    fields
 }

@@ -14,6 +14,7 @@ use customer_desk::db::{self, DatabaseUrl, DbConn, DbPool};
 use customer_desk::jobs::{Worker, WorkerSettings};
 use customer_desk::maintenance::{Maintenance, MaintenanceSettings};
 use customer_desk::passwords::CheckerSettings;
+use customer_desk::retention::{RetentionSettings, Scheduler};
 use customer_desk::startup::{self, ServerSettings, SignInSettings};
 use customer_desk::state::AppState;
 use diesel::prelude::*;
@@ -23,12 +24,13 @@ mod db_checks;
 mod fixtures;
 mod forms;
 mod postgres;
+pub mod retention;
 pub mod skips;
 
 pub use browser::{raw_get, Browser, Page};
 pub use db_checks::{orphans, row_counts, RowCounts, TestCounts};
 pub use fixtures::Related;
-pub use forms::{bulk_confirmation_fields, ListForm};
+pub use forms::{bulk_confirmation_fields, confirmation_fields, ListForm};
 
 #[derive(Debug, Clone)]
 pub enum Backend {
@@ -176,6 +178,8 @@ pub struct TestApp {
     _worker: Worker,
     /// The health probe and WAL keeper, stopped when the app is dropped.
     _maintenance: Maintenance,
+    /// The retention scheduler (off unless a test turns it on), stopped when the app is dropped.
+    _retention: Scheduler,
     _database: TestDatabase,
 }
 
@@ -215,6 +219,18 @@ pub async fn spawn_app_with_settings(
     adjust: impl FnOnce(&mut ServerSettings),
 ) -> TestApp {
     spawn(backend, worker, TestOptions::default(), adjust).await
+}
+
+/// Like [`spawn_app`] (signed in as the administrator), with server settings changed by `adjust`.
+pub async fn spawn_signed_in_with_settings(
+    backend: Backend,
+    adjust: impl FnOnce(&mut ServerSettings),
+) -> TestApp {
+    let app = spawn(backend, true, TestOptions::default(), adjust).await;
+    app.create_account(ADMIN_NAME, ADMIN_EMAIL, Role::Admin)
+        .await;
+    let admin = app.sign_in(ADMIN_EMAIL, PASSWORD).await;
+    TestApp { admin, ..app }
 }
 
 /// Like [`spawn_app`] (signed in as the administrator), with settings of the test's own.
@@ -269,6 +285,11 @@ async fn spawn(
             ..Default::default()
         },
         maintenance: options.maintenance,
+        // Rules run only in the tests that turn the scheduler on (or call it themselves).
+        retention: RetentionSettings {
+            enabled: false,
+            ..Default::default()
+        },
     };
     adjust(&mut settings);
     let running = startup::run(listener, pool.clone(), settings).expect("start the server");
@@ -286,6 +307,7 @@ async fn spawn(
         _worker: running.worker,
         state: running.state,
         _maintenance: running.maintenance,
+        _retention: running.retention,
         _database: database,
     }
 }

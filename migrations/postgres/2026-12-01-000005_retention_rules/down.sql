@@ -1,0 +1,2 @@
+DROP TABLE retention_runs;
+DROP TABLE retention_rules;
