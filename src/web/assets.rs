@@ -23,6 +23,31 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../../static/app.js"),
     },
     Asset {
+        name: "dialogs.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/dialogs.js"),
+    },
+    Asset {
+        name: "selection.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/selection.js"),
+    },
+    Asset {
+        name: "list.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/list.js"),
+    },
+    Asset {
+        name: "menu.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/menu.js"),
+    },
+    Asset {
+        name: "keyboard.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../../static/keyboard.js"),
+    },
+    Asset {
         name: "htmx.min.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_str!("../../static/htmx.min.js"),

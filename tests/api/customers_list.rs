@@ -219,6 +219,32 @@ async fn root_and_health(backend: Backend) {
     let css = app.get("/static/app.css").await;
     css.assert_status(200);
     app.get("/static/htmx.min.js").await.assert_status(200);
+    // Every script the layout names is served, as JavaScript (the behaviour is split by concern).
+    let page = app.get("/people/customers").await;
+    let scripts: Vec<&str> = page
+        .body
+        .split("<script src=\"")
+        .skip(1)
+        .map(|rest| &rest[..rest.find('"').unwrap()])
+        .collect();
+    for expected in [
+        "/static/app.js",
+        "/static/dialogs.js",
+        "/static/keyboard.js",
+    ] {
+        assert!(scripts.contains(&expected), "{expected} not in {scripts:?}");
+    }
+    for src in &scripts {
+        let script = app.get(src).await;
+        script.assert_status(200);
+        let kind = script
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        assert!(kind.starts_with("text/javascript"), "{src}: {kind}");
+        assert!(script.body.len() > 100, "{src} is empty");
+    }
     // Sent as written: an HTTP client would normalise it to /Cargo.toml before sending.
     for path in [
         "/static/../Cargo.toml",

@@ -57,6 +57,12 @@ async fn all_with_filters_deletes_exactly_the_matching_set(backend: Backend) {
     select_all(&app, query).await;
     let confirmation = app.get("/people/customers/selection/delete").await;
     confirmation.assert_contains("4 customers");
+    // Cancel and Review selection go back to the filtered list, not to every customer.
+    confirmation
+        .assert_contains("href=\"/people/customers?organisation=acme&#38;tickets=no_open\"")
+        .assert_contains(
+            "href=\"/people/customers?organisation=acme&#38;tickets=no_open&#38;selected=1\"",
+        );
     let job = confirm_and_submit(&app).await;
     app.wait_for_job(job).await;
     let after = app.row_counts().await;

@@ -264,9 +264,10 @@ async fn activation_needs_the_checkbox_ticked_on_the_server(backend: Backend) {
     confirmation
         .assert_contains("It would permanently delete 3 customers now")
         .assert_contains("3 tickets (3 in the trash), 3 live chat conversations and 6 notes")
-        // Each named with their email, as every confirmation does.
+        // Names with their emails, as the bulk confirmation shows them.
         .assert_contains("Quiet Person0 &#60;quiet.person0.")
-        .assert_contains("and Quiet Person2 &#60;quiet.person2.")
+        .assert_contains("&#62;, Quiet Person1 &#60;quiet.person1.")
+        .assert_contains("&#62; and Quiet Person2 &#60;quiet.person2.")
         .assert_contains("From now on, customers who match will be deleted every day")
         .assert_contains("I understand the consequences")
         .assert_contains("Activate rule");

@@ -12,12 +12,14 @@ use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::deletion::{self, BulkPreview};
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
+use crate::domain::list_query::{ListQuery, Search};
 use crate::domain::selection::Selection;
 use crate::domain::{first_value, group_thousands, plural};
 use crate::jobs::{self, Confirmed, JobId, StartError};
 use crate::state::AppState;
 use crate::tokens::random_token;
 use crate::web::auth::Admin;
+use crate::web::customers::list::show_selected_href;
 use crate::web::error::ErrorPage;
 use crate::web::{is_htmx, see_other, with_conn, with_db, AppError, Layout, TypedSession};
 
@@ -108,12 +110,29 @@ pub struct BulkConfirmation {
     confirmed: Confirmed,
     notice: Option<String>,
     error: Option<String>,
+    /// Cancel: the list the selection came from (with "All", its search and filters).
+    list_href: String,
+    /// Review selection: that list, showing only the selection.
+    review_href: String,
 }
 
 impl BulkConfirmation {
-    fn new(layout: &Layout, preview: &BulkPreview, version: u64, why: BulkNotice) -> Self {
+    fn new(layout: &Layout, preview: &BulkPreview, selection: &Selection, why: BulkNotice) -> Self {
         let kept = preview.confirmed.kept;
+        let list = match &selection.all {
+            Some(all) => ListQuery {
+                search: Search::parse(&all.search),
+                filters: all.filters.clone(),
+                ..ListQuery::default()
+            },
+            None => ListQuery::default(),
+        };
+        let version = selection.version;
         Self {
+            list_href: format!("/people/customers{}", list.href_for_page(1))
+                .trim_end_matches('?')
+                .to_owned(),
+            review_href: show_selected_href(&list),
             csrf_token: layout.csrf_token.clone(),
             title: format!(
                 "Permanently delete {}?",
@@ -174,7 +193,7 @@ pub async fn bulk_confirmation(
         };
         return Ok((Either::Left(Either::Right(page)), status));
     }
-    let confirm = BulkConfirmation::new(&layout, &preview, selection.version, why);
+    let confirm = BulkConfirmation::new(&layout, &preview, selection, why);
     let shown = if is_htmx(request) {
         Either::Left(BulkDialogTemplate { confirm })
     } else {
