@@ -112,8 +112,8 @@ pub fn run(
             .app_data(web::PayloadConfig::default().limit(MAX_FORM_BYTES))
             // Listed innermost first. A request passes, outermost first: request id and span →
             // request metrics → request log → security and cache headers → readable error pages
-            // for error responses → error pages for errors → refusal of malformed text → session
-            // turns → no cookies for static files and /healthz → session → sign-in → error pages
+            // for error responses → error pages for errors → refusal of malformed text → no cookies
+            // for static files and /healthz → session turns → session → sign-in → error pages
             // with the signed-in header → CSRF → HEAD as GET → routing and the handler.
             .wrap(from_fn(failures::head_as_get))
             .wrap(from_fn(auth::verify_csrf))
@@ -133,9 +133,10 @@ pub fn run(
                     )
                     .build(),
             )
-            .wrap(from_fn(auth::skip_session_for_assets))
             // A session's POSTs take turns, so that none saves over another's change.
             .wrap(from_fn(routes::session_turns::one_at_a_time))
+            // Outside the turns: they parse the cookies, and actix keeps what was parsed.
+            .wrap(from_fn(auth::skip_session_for_assets))
             .wrap(from_fn(input_check::reject_bad_text))
             .wrap(from_fn(failures::error_pages))
             .wrap(ErrorHandlers::new().default_handler(render_plain_errors))
