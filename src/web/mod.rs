@@ -35,8 +35,8 @@ pub use error::AppError;
 pub use layout::Layout;
 pub use session::{Flash, FlashKind, TypedSession};
 
-/// Every route of the application. Order does not matter: the customer id routes refuse the
-/// paths of the other customer screens (see [`not_a_screen`]).
+/// Every route of the application. For the handlers order does not matter: the customer id
+/// routes refuse the paths of the other customer screens (see [`not_a_screen`]).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     use web::{get, post, resource};
     cfg.service(resource("/").route(get().to(|| async { see_other("/people/customers") })))
@@ -56,23 +56,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             resource(NEW_CUSTOMER)
                 .route(get().to(customers::form::new_form))
                 .route(post().to(customers::form::create)),
-        )
-        .service(
-            resource("/people/customers/{id}")
-                .guard(guard::fn_guard(not_a_screen))
-                .route(get().to(customers::profile::profile)),
-        )
-        .service(
-            resource("/people/customers/{id}/edit")
-                .guard(guard::fn_guard(not_a_screen))
-                .route(get().to(customers::form::edit_form))
-                .route(post().to(customers::form::update)),
-        )
-        .service(
-            resource("/people/customers/{id}/delete")
-                .guard(guard::fn_guard(not_a_screen))
-                .route(get().to(customers::delete::confirm_delete))
-                .route(post().to(customers::delete::delete)),
         )
         // The selection and bulk deletion (administrators).
         .service(resource(SELECTION).route(post().to(selection::ticks::update)))
@@ -109,6 +92,26 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(
             resource("/people/customers/retention/{rule}/deactivate")
                 .route(post().to(retention::deactivate)),
+        )
+        // A customer's own screens last: their guard already keeps them off the paths above, and
+        // being last also gives those paths their own pattern in the request metrics (actix
+        // names a request by the first pattern that matches its path, guards aside).
+        .service(
+            resource("/people/customers/{id}")
+                .guard(guard::fn_guard(not_a_screen))
+                .route(get().to(customers::profile::profile)),
+        )
+        .service(
+            resource("/people/customers/{id}/edit")
+                .guard(guard::fn_guard(not_a_screen))
+                .route(get().to(customers::form::edit_form))
+                .route(post().to(customers::form::update)),
+        )
+        .service(
+            resource("/people/customers/{id}/delete")
+                .guard(guard::fn_guard(not_a_screen))
+                .route(get().to(customers::delete::confirm_delete))
+                .route(post().to(customers::delete::delete)),
         );
 }
 

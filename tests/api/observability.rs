@@ -175,6 +175,14 @@ async fn metrics_are_served_apart_only_when_configured_and_count_deletions(backe
         );
     }
     assert!(sample(&text, "desk_deletion_batch_duration_seconds_count").unwrap_or(0.0) >= 1.0);
+    // The selection and the bulk confirmation under their own patterns, never a customer's
+    // (no single customer was deleted or had a delete confirmation opened here).
+    assert!(
+        text.contains(r#"route="/people/customers/selection",status="303""#)
+            && text.contains(r#"route="/people/customers/selection/delete",status="200""#)
+            && !text.contains(r#"route="/people/customers/{id}/delete""#),
+        "{text}"
+    );
     assert_eq!(
         sample(&text, r#"desk_deletion_jobs{status="running"}"#),
         Some(0.0)
