@@ -102,41 +102,16 @@ impl ValidCustomer {
     }
 }
 
-/// One message per field that is wrong, in the form's order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors(Vec<(&'static str, String)>);
+/// One message per field that is wrong, in the order of [`FIELDS`].
+pub type FieldErrors = super::field_errors::FieldErrors<CustomerFields>;
 
-impl FieldErrors {
-    /// The first message of a field counts; messages stay in the form's order.
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        if self.get(field).is_none() {
-            let rank = |name: &str| FIELDS.iter().position(|spec| spec.name == name);
-            let at = self
-                .0
-                .iter()
-                .position(|(other, _)| rank(other) > rank(field))
-                .unwrap_or(self.0.len());
-            self.0.insert(at, (field, message.into()));
-        }
-    }
+/// The customer form's order of fields: [`FIELDS`].
+#[derive(Debug)]
+pub struct CustomerFields;
 
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(f, m)| (*f, m.as_str()))
+impl super::field_errors::FieldOrder for CustomerFields {
+    fn rank(field: &str) -> Option<usize> {
+        FIELDS.iter().position(|spec| spec.name == field)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod customer_form;
 pub mod deletion_counts;
+pub mod field_errors;
 pub mod filters;
 pub mod ids;
 pub mod list_query;

@@ -14,41 +14,16 @@ use crate::domain::filters::parse_day;
 /// Above this, a count is a typing mistake (and would not fit the database's checks).
 const MAX_LIMIT_CUSTOMERS: i64 = 1_000_000_000_000;
 
-/// One message per field that is wrong, in the form's order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleErrors(Vec<(&'static str, String)>);
+/// One message per field that is wrong, in the order of [`RULE_FIELDS`].
+pub type RuleErrors = crate::domain::field_errors::FieldErrors<RuleFields>;
 
-impl RuleErrors {
-    /// The first message of a field counts; messages stay in the form's order.
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        if self.get(field).is_none() {
-            let rank = |name: &str| RULE_FIELDS.iter().position(|f| *f == name);
-            let at = self
-                .0
-                .iter()
-                .position(|(other, _)| rank(other) > rank(field))
-                .unwrap_or(self.0.len());
-            self.0.insert(at, (field, message.into()));
-        }
-    }
+/// The rule form's order of fields: [`RULE_FIELDS`].
+#[derive(Debug)]
+pub struct RuleFields;
 
-    pub fn get(&self, field: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &str)> {
-        self.0.iter().map(|(f, m)| (*f, m.as_str()))
+impl crate::domain::field_errors::FieldOrder for RuleFields {
+    fn rank(field: &str) -> Option<usize> {
+        RULE_FIELDS.iter().position(|f| *f == field)
     }
 }
 
