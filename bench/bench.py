@@ -63,11 +63,13 @@ class Database:
         self.seed_name = f"deskbench_seed_{customers}"
         self.seed_path = f"{WORK}/seed_{customers}.sqlite3"
         self.run_path = f"{WORK}/run.sqlite3"
+        # One run database per work folder, so that two scripts can run side by side.
+        self.run_name = "deskbench_run" if WORK == "/tmp/deskbench" else os.path.basename(WORK) + "_run"
 
     def url(self, which="run"):
         if self.backend == "sqlite":
             return self.seed_path if which == "seed" else self.run_path
-        return pg_url(self.seed_name if which == "seed" else "deskbench_run")
+        return pg_url(self.seed_name if which == "seed" else self.run_name)
 
     def ensure_seeded(self):
         os.makedirs(WORK, exist_ok=True)
@@ -103,8 +105,8 @@ class Database:
             # Write the copy out now, or the first fsync of the run (a checkpoint) pays for it.
             os.sync()
         else:
-            psql("DROP DATABASE IF EXISTS deskbench_run WITH (FORCE)")
-            psql(f"CREATE DATABASE deskbench_run TEMPLATE {self.seed_name}")
+            psql(f"DROP DATABASE IF EXISTS {self.run_name} WITH (FORCE)")
+            psql(f"CREATE DATABASE {self.run_name} TEMPLATE {self.seed_name}")
             # The copy went through the WAL: checkpoint now rather than during the run.
             psql("CHECKPOINT")
 
@@ -117,7 +119,7 @@ class Database:
             subprocess.run(["sqlite3", self.run_path, f"PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; "
                             f"PRAGMA synchronous = NORMAL; {sql};"], check=True, capture_output=True)
         else:
-            psql(sql, "deskbench_run")
+            psql(sql, self.run_name)
         return time.perf_counter() - started
 
 

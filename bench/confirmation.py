@@ -51,8 +51,8 @@ def plain_sql_ms(db, where):
                              check=True, capture_output=True, text=True).stdout.split()
         subprocess.run(["sqlite3", db.url(), COUNTS_SQL.format(where=where)], check=True, capture_output=True)
     else:
-        ids = psql(f"SELECT id FROM customers c {where} ORDER BY id", "deskbench_run").split()
-        psql(COUNTS_SQL.format(where=where), "deskbench_run")
+        ids = psql(f"SELECT id FROM customers c {where} ORDER BY id", db.run_name).split()
+        psql(COUNTS_SQL.format(where=where), db.run_name)
     digest = hashlib.sha256()
     for id_ in ids:
         digest.update(int(id_).to_bytes(8, "big", signed=True))

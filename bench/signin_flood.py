@@ -34,7 +34,7 @@ def count_rows(db, table):
         out = subprocess.run(["sqlite3", db.url(), f"SELECT COUNT(*) FROM {table}"],
                              capture_output=True, text=True).stdout.strip()
     else:
-        out = psql(f"SELECT COUNT(*) FROM {table}", "deskbench_run")
+        out = psql(f"SELECT COUNT(*) FROM {table}", db.run_name)
     return int(out or 0)
 
 
