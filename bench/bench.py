@@ -11,6 +11,7 @@ Results: JSON to /tmp/deskbench/results_<backend>_<customers>.json and a summary
 See bench/README.md.
 """
 import argparse
+import datetime
 import http.cookiejar
 import json
 import os
@@ -40,6 +41,22 @@ PAGES = [
     ("search Acme p100", LIST + "?q=Acme&page=100"),
     ("sort created", LIST + "?sort=created"),
 ]
+
+
+def filter_pages(customers):
+    """Lists filtered by last activity (issue 13). The bench seed creates one customer a minute
+    from 2020-01-01 and dates their activity soon after, so these days split it in half and at
+    0.5 %."""
+    start = datetime.datetime(2020, 1, 1)
+    half = (start + datetime.timedelta(minutes=customers // 2)).date()
+    few = (start + datetime.timedelta(minutes=customers // 200)).date()
+    return [
+        ("inactive half, by name", f"{LIST}?active_before={half}"),
+        ("inactive half, page 100", f"{LIST}?active_before={half}&page=100"),
+        ("inactive half, newest first", f"{LIST}?active_before={half}&sort=created"),
+        ("inactive 0.5 %, newest first", f"{LIST}?active_before={few}&sort=created"),
+        ("inactive 0.5 %, by name", f"{LIST}?active_before={few}"),
+    ]
 
 
 def log(*args):
@@ -280,7 +297,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--skip", default="", help="comma list of: list,delete,sql")
+    ap.add_argument("--filters", action="store_true", help="also lists filtered by last activity")
     a = ap.parse_args()
+    pages = PAGES + (filter_pages(a.customers) if a.filters else [])
     skip = set(filter(None, a.skip.split(",")))
     os.makedirs(WORK, exist_ok=True)
     if not os.path.exists(BIN):
@@ -296,10 +315,10 @@ def main():
     try:
         browser = Browser()
         if "list" not in skip:
-            results["unloaded_median_ms"] = {name: unloaded(browser, path) for name, path in PAGES}
-            rounds = {name: [] for name, _ in PAGES}
+            results["unloaded_median_ms"] = {name: unloaded(browser, path) for name, path in pages}
+            rounds = {name: [] for name, _ in pages}
             for r in range(a.rounds):
-                for name, path in PAGES:
+                for name, path in pages:
                     rounds[name].append(wrk(path, browser.cookie(), a.duration))
                     log(f"wrk round {r + 1}: {name}: {rounds[name][-1]}")
             results["wrk_rounds"] = rounds

@@ -37,6 +37,11 @@ impl CountCache {
         self.totals.invalidate();
     }
 
+    /// Whether the total for the search is kept and fresh: the next page will not count it.
+    pub fn kept(&self, search: &str) -> bool {
+        self.totals.fresh(&search.to_owned()).is_some()
+    }
+
     /// The total for the search (its normalised text), from the cache when fresh, else from
     /// `count`.
     pub fn total<E>(&self, search: &str, count: impl FnOnce() -> Result<i64, E>) -> Result<i64, E> {

@@ -36,12 +36,13 @@ pub fn rule_fields<'a>(name: &'a str, changes: &[(&'a str, &'a str)]) -> Vec<(&'
 }
 
 impl TestApp {
-    /// Sets when a customer was last active (the column the filters' "last active before" reads).
+    /// Sets when a customer was created and last active (the column the filters' "last active
+    /// before" reads; never before creation, which the database keeps so).
     pub async fn set_last_active(&self, customer: i64, at: NaiveDateTime) {
         let at = at.format("%Y-%m-%d %H:%M:%S").to_string();
         self.db(move |conn| {
             diesel::sql_query(format!(
-                "UPDATE customers SET last_active_at = '{at}' WHERE id = {customer}"
+                "UPDATE customers SET created_at = '{at}', last_active_at = '{at}' WHERE id = {customer}"
             ))
             .execute(conn)
             .unwrap()
