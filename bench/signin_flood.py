@@ -6,8 +6,10 @@
    (127.0.0.2 … 127.0.0.255, so that the per-address limit does not simply stop it), with
    `--connections` connections for `--seconds`: answers by status, the server's peak and final
    RSS, rows written, WAL size; meanwhile a real administrator signs in every few seconds from
-   127.0.0.1 every 15 s (from a browser that signed in before, and from a new one), and wrk measures a
-   signed-in list page's p99.
+   127.0.0.1 every 15 s (from a browser that signed in before, and from a new one), and a signed-in
+   list page's p50/p99 is measured twice: by wrk as fast as the server answers (a saturated
+   server's queue), and by four readers at a human pace (40 requests a second in all, on a
+   fixed schedule: a late answer counts from when the request was due).
 
 Uses bench.py's seeded database and release binary; talks to 127.0.0.0/8 only; stops what it
 starts. Prints JSON.
@@ -16,7 +18,9 @@ starts. Prints JSON.
 """
 import argparse
 import asyncio
+import http.client
 import json
+import multiprocessing
 import os
 import random
 import re
@@ -94,6 +98,56 @@ async def flood_connection(n, token, cookie, deadline, statuses):
         writer.close()
 
 
+def _paced(cookie, seconds, interval, out):
+    """One keep-alive connection asking for the list every `interval` seconds (on a fixed
+    schedule, not after each answer, so that a slow answer does not lower the load)."""
+    conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+    latencies, errors = [], 0
+    start = time.perf_counter()
+    n = 0
+    while True:
+        due = start + n * interval
+        if due - start >= seconds:
+            break
+        time.sleep(max(0.0, due - time.perf_counter()))
+        sent = time.perf_counter()
+        try:
+            conn.request("GET", LIST, headers={"Cookie": cookie})
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                errors += 1
+            # From when it was due: a request held back by a slow one counts its wait too.
+            latencies.append((time.perf_counter() - min(sent, due)) * 1000)
+        except OSError:
+            errors += 1
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+        n += 1
+    out.put((latencies, errors))
+
+
+def paced_readers(cookie, seconds, connections=4, per_second=10):
+    """People reading the list at a human pace (not as fast as the server answers): p50/p99 of
+    `connections` × `per_second` requests a second, each connection in a process of its own so
+    that the flood client's interpreter does not delay its clock."""
+    out = multiprocessing.Queue()
+    procs = [multiprocessing.Process(target=_paced, args=(cookie, seconds, 1 / per_second, out))
+             for _ in range(connections)]
+    for p in procs:
+        p.start()
+    latencies, errors = [], 0
+    for _ in procs:
+        some, failed = out.get()
+        latencies += some
+        errors += failed
+    for p in procs:
+        p.join()
+    latencies.sort()
+    pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 2)
+    return {"requests": len(latencies), "errors": errors, "rate_per_s": connections * per_second,
+            "p50_ms": pick(0.5), "p99_ms": pick(0.99), "max_ms": round(latencies[-1], 2)}
+
+
 def flood(connections, seconds, token, cookie):
     statuses = {}
 
@@ -131,6 +185,7 @@ def main():
         sign_out(known)
         reader = Browser()  # a signed-in person reading the list
         results["signed_in_list_quiet"] = wrk(LIST, reader.cookie(), 10)
+        results["signed_in_list_paced_quiet"] = paced_readers(reader.cookie(), 20)
         anon = Browser(sign_in=False)
         token = csrf(anon.get("/login"))
         before = {"sessions": count_rows(db, "sessions")}
@@ -157,10 +212,12 @@ def main():
                 sign_ins["statuses"].append(status)
                 stop.wait(15)  # 8 attempts a minute: within one address's allowance
 
-        list_during = {}
+        list_during, paced_during = {}, {}
+        measure = max(10, (a.seconds - 20) // 2)
         threads = [threading.Thread(target=sample), threading.Thread(target=real_admin),
                    threading.Thread(target=lambda: (time.sleep(10), list_during.update(
-                       wrk(LIST, reader.cookie(), max(10, a.seconds - 20)))))]
+                       wrk(LIST, reader.cookie(), measure)), paced_during.update(
+                       paced_readers(reader.cookie(), measure))))]
         for t in threads:
             t.start()
         statuses = flood(a.connections, a.seconds, token, anon.cookie())
@@ -179,6 +236,7 @@ def main():
                                             "max": max(sign_ins["new_browser_s"])},
             "admin_sign_in_statuses": sign_ins["statuses"],
             "signed_in_list_during": list_during,
+            "signed_in_list_paced_during": paced_during,
         }
         log(f"flood: {results['flood']}")
     finally:

@@ -223,7 +223,13 @@ impl PasswordChecker {
     }
 }
 
+/// The scheduling niceness of the checker threads: a flood of sign-ins keeps them busy, and
+/// they must then yield the cores to the pages of people already signed in (a check waits a
+/// little longer; a page does not).
+const CHECKER_NICENESS: libc::c_int = 10;
+
 fn work(shared: &Shared) {
+    lower_this_threads_priority();
     // This thread's argon2 memory, allocated at the first check and reused by every other.
     let mut memory = Vec::new();
     loop {
@@ -257,6 +263,19 @@ fn work(shared: &Shared) {
         };
         // The asker may have gone (client disconnected): nothing to do then.
         let _ = reply.send(verified);
+    }
+}
+
+/// On Linux, niceness belongs to each thread: this lowers the calling thread's only. Raising
+/// one's own niceness needs no privilege; a failure only leaves the default.
+fn lower_this_threads_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority take plain integers and touch no memory of ours.
+    unsafe {
+        let tid = libc::gettid();
+        if libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, CHECKER_NICENESS) != 0 {
+            tracing::debug!("could not lower the password checkers' priority");
+        }
     }
 }
 
