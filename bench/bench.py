@@ -217,8 +217,9 @@ def hidden(page, name):
     return re.search(rf'name="{name}" value="([^"]*)"', page).group(1)
 
 
-def wrk(path, cookie, seconds):
-    out = subprocess.run(["wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", BASE + path],
+def wrk(path, cookie, seconds, cpus=None):
+    pin = ["taskset", "-c", cpus] if cpus else []
+    out = subprocess.run([*pin, "wrk", "-t2", "-c20", f"-d{seconds}s", "--latency", "-H", f"Cookie: {cookie}", BASE + path],
                          check=True, capture_output=True, text=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 

@@ -14,7 +14,11 @@
 Uses bench.py's seeded database and release binary; talks to 127.0.0.0/8 only; stops what it
 starts. Prints JSON.
 
-  python3 bench/signin_flood.py --backend sqlite [--customers 100000] [--seconds 60]
+  python3 bench/signin_flood.py --backend sqlite [--customers 100000] [--seconds 60] [--pin]
+
+With --pin, the server, wrk and the readers run on CPU 0 and the flood client on CPU 1, as if
+the flood came from another machine: what the flood then costs the readers is what the server
+itself spends on it.
 """
 import argparse
 import asyncio
@@ -98,9 +102,17 @@ async def flood_connection(n, token, cookie, deadline, statuses):
         writer.close()
 
 
+# With --pin: the server, wrk and the readers on this CPU; the flood client on the other, as if
+# it were another machine (on one machine it otherwise takes about a core from the server).
+SERVER_CPU, FLOOD_CPU = 0, 1
+PIN = False
+
+
 def _paced(cookie, seconds, interval, out):
     """One keep-alive connection asking for the list every `interval` seconds (on a fixed
     schedule, not after each answer, so that a slow answer does not lower the load)."""
+    if PIN:
+        os.sched_setaffinity(0, {SERVER_CPU})
     conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
     latencies, errors = [], 0
     start = time.perf_counter()
@@ -165,17 +177,28 @@ def main():
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--connections", type=int, default=256)
+    ap.add_argument("--pin", action="store_true",
+                    help="server, wrk and readers on CPU 0, the flood client on CPU 1")
     a = ap.parse_args()
+    global PIN
+    PIN = a.pin
+    cpus = str(SERVER_CPU) if a.pin else None
     db = Database(a.backend, a.customers)
     db.ensure_seeded()
     db.fresh_copy()
     server = Server(db)
-    results = {"backend": a.backend, "customers": a.customers}
+    if a.pin:
+        # Every thread of the server (those it starts later inherit it), then this process
+        # (the flood client, and the threads it starts).
+        subprocess.run(["taskset", "-a", "-p", "-c", str(SERVER_CPU), str(server.proc.pid)],
+                       check=True, capture_output=True)
+        os.sched_setaffinity(0, {FLOOD_CPU})
+    results = {"backend": a.backend, "customers": a.customers, "pinned": a.pin}
     try:
         results["rss_idle_mib"] = server.memory_mib()[0]
         # 1. Anonymous GET /login.
         sessions_before = count_rows(db, "sessions")
-        wrk("/login", "", 30)
+        wrk("/login", "", 30, cpus)
         results["anonymous_get_login"] = {"seconds": 30, "session_rows_written": count_rows(db, "sessions") - sessions_before,
                                           "wal_mib": wal_mib(db)}
         log(f"anonymous GET /login: {results['anonymous_get_login']}")
@@ -184,7 +207,7 @@ def main():
         known = Browser()  # signed in once: this browser has the administrator's device cookie
         sign_out(known)
         reader = Browser()  # a signed-in person reading the list
-        results["signed_in_list_quiet"] = wrk(LIST, reader.cookie(), 10)
+        results["signed_in_list_quiet"] = wrk(LIST, reader.cookie(), 10, cpus)
         results["signed_in_list_paced_quiet"] = paced_readers(reader.cookie(), 20)
         anon = Browser(sign_in=False)
         token = csrf(anon.get("/login"))
@@ -216,7 +239,7 @@ def main():
         measure = max(10, (a.seconds - 20) // 2)
         threads = [threading.Thread(target=sample), threading.Thread(target=real_admin),
                    threading.Thread(target=lambda: (time.sleep(10), list_during.update(
-                       wrk(LIST, reader.cookie(), measure)), paced_during.update(
+                       wrk(LIST, reader.cookie(), measure, cpus)), paced_during.update(
                        paced_readers(reader.cookie(), measure))))]
         for t in threads:
             t.start()

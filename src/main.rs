@@ -141,7 +141,8 @@ struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "DB_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
-    /// Threads that check sign-in passwords (argon2id, 19 MiB each; 0 = one per core).
+    /// Threads that check sign-in passwords (argon2id, 19 MiB each; 0 = half the cores, at
+    /// least one).
     #[arg(long, env = "LOGIN_HASH_THREADS", default_value_t = 0)]
     login_hash_threads: usize,
     /// Sign-in password checks that may wait for a thread; beyond that sign-in answers 503
@@ -154,6 +155,10 @@ struct ServeArgs {
     /// Sign-in attempts one client address may make in a burst.
     #[arg(long, env = "LOGIN_BURST", default_value_t = 5)]
     login_burst: u32,
+    /// Milliseconds an attempt over the per-address limit waits for its refusal (slows a flood
+    /// client down to one attempt a wait per connection); 0 = answer at once.
+    #[arg(long, env = "LOGIN_REFUSAL_DELAY_MS", default_value_t = 1000)]
+    login_refusal_delay_ms: u64,
     /// A reverse proxy whose X-Forwarded-For is believed (repeat, or separate with commas).
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     trusted_proxy: Vec<std::net::IpAddr>,
@@ -381,7 +386,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
 
 fn sign_in_settings(args: &ServeArgs) -> startup::SignInSettings {
     let threads = match args.login_hash_threads {
-        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        0 => customer_desk::passwords::CheckerSettings::default_threads(),
         n => n,
     };
     let queue = match args.login_hash_queue {
@@ -393,6 +398,7 @@ fn sign_in_settings(args: &ServeArgs) -> startup::SignInSettings {
         per_minute: args.login_per_minute,
         burst: args.login_burst.max(1),
         trusted_proxies: args.trusted_proxy.clone(),
+        refusal_delay: std::time::Duration::from_millis(args.login_refusal_delay_ms),
     }
 }
 

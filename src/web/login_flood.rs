@@ -1,6 +1,7 @@
 //! Middleware: a sign-in attempt from an address over its allowance is refused here, before the
-//! session, the body and the sign-in form's cookie are read, so that a flood of them costs as
-//! little as possible of what signed-in people need. A browser holding a device cookie goes on
+//! session, the body and the sign-in form's cookie are read, and after a wait
+//! (`LoginGuard::hold_refusal`), so that a flood of them costs as little as possible of what
+//! signed-in people need. A browser holding a device cookie goes on
 //! to the handler, which applies its own allowance; what this decided travels with the request.
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -43,6 +44,7 @@ pub async fn refuse_over_limit(
         let over_limit = guard.admit_client(request.request()).err();
         if let Some(seconds) = over_limit {
             if guard.device(request.request()).is_none() {
+                guard.hold_refusal().await;
                 let page = ErrorPage::for_status(
                     StatusCode::TOO_MANY_REQUESTS,
                     Some(over_limit_message(seconds)),

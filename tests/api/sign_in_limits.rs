@@ -153,7 +153,10 @@ async fn each_client_address_has_a_limited_allowance(backend: Backend) {
         let forwarded = format!("198.51.100.{n}");
         assert_eq!(post_from(&app, &browser, Some(&forwarded)).await.0, 401);
     }
+    // Refused after a wait, so that a flood client's connection makes one attempt a wait.
+    let started = std::time::Instant::now();
     assert_eq!(post_from(&app, &browser, None).await, (429, true));
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
     assert_eq!(
         post_from(&app, &browser, Some("198.51.100.77")).await,
         (429, true)

@@ -282,6 +282,9 @@ async fn spawn(
                 queue: 32,
             },
             per_minute: 0,
+            // Refusals over the per-address limit wait (a flood is slowed down), less than by
+            // default so that the tests of the limit stay quick.
+            refusal_delay: std::time::Duration::from_millis(300),
             ..Default::default()
         },
         maintenance: options.maintenance,
