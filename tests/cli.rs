@@ -506,7 +506,9 @@ fn retention_list_and_run_from_the_command_line() {
     );
     sqlite_exec(
         &database,
-        "UPDATE customers SET last_active_at = '2020-01-01 00:00:00' WHERE id IN (1, 2)",
+        // Created then too: last activity never precedes creation (the database keeps it so).
+        "UPDATE customers SET created_at = '2020-01-01 00:00:00', \
+         last_active_at = '2020-01-01 00:00:00' WHERE id IN (1, 2)",
     );
     sqlite_exec(
         &database,

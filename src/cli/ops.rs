@@ -63,10 +63,15 @@ impl Metrics {
         let listener = TcpListener::bind(bind)
             .with_context(|| format!("cannot listen on {bind} for metrics"))?;
         let handle = telemetry::install()?;
-        announce(&format!(
-            "Metrics on http://{}/metrics",
-            listener.local_addr()?
-        ));
+        let address = listener.local_addr()?;
+        announce(&format!("Metrics on http://{address}/metrics"));
+        if !address.ip().is_loopback() {
+            // The metrics need no sign-in: counts of jobs, sessions and sign-in refusals.
+            tracing::warn!(
+                %address,
+                "the metrics are served without sign-in on an address other machines may reach: keep it behind a firewall, or bind to 127.0.0.1"
+            );
+        }
         Ok(Some(Self { listener, handle }))
     }
 

@@ -64,6 +64,20 @@ async fn metrics_are_served_apart_only_when_configured_and_count_deletions(backe
     assert!(app
         .stdout_text()
         .contains(&format!("Metrics on http://{bind}/metrics")));
+    let exposed_warning = "served without sign-in on an address other machines may reach";
+    assert!(!app.stderr_text().contains(exposed_warning));
+    {
+        // On every interface: said at start.
+        let open_port = free_port();
+        let open = Instance::start(
+            &url_text,
+            &[],
+            &["--metrics-bind", &format!("0.0.0.0:{open_port}")],
+        )
+        .await;
+        let logs = open.stdout_text() + &open.stderr_text();
+        assert!(logs.contains(exposed_warning), "{logs}");
+    }
     let browser = app.sign_in().await;
     browser.get("/metrics").await.assert_status(404);
     // A wrong password, then pages with ids and a search for a name.
