@@ -39,6 +39,7 @@ mod sign_in;
 mod sign_in_limits;
 mod single_deletion;
 mod skip_open_tickets;
+mod small_deletion;
 mod stop_deletion;
 mod takeover;
 mod text_input;
