@@ -21,6 +21,7 @@ mod exact_confirmation;
 mod exact_pages;
 mod filters;
 mod filters_deletion;
+mod local_times;
 mod observability;
 mod operations;
 mod page_frame;
