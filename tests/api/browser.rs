@@ -169,7 +169,6 @@ async fn single_deletion_from_the_edit_view_with_the_keyboard() {
         .wait_for_text("2 tickets (1 in the trash), 1 live chat conversation and 1 note")
         .await;
     assert_eq!(chrome.focused().await, "Cancel");
-    chrome.screenshot("single-confirmation").await;
 
     // Esc closes it, focus returns to the link, nothing is deleted.
     chrome.press(&ESCAPE.to_string()).await;
@@ -227,7 +226,6 @@ async fn confirm_button_waits_for_the_checkbox_and_header_shows_mixed() {
             "return document.getElementById('select-page').getAttribute('aria-checked') === 'true'",
         )
         .await;
-    chrome.screenshot("list-with-selection").await;
 
     chrome.click("button.trash").await;
     chrome
@@ -240,7 +238,6 @@ async fn confirm_button_waits_for_the_checkbox_and_header_shows_mixed() {
     assert_eq!(chrome.js(disabled).await, serde_json::json!(true));
     chrome.click("#understood").await;
     assert_eq!(chrome.js(disabled).await, serde_json::json!(false));
-    chrome.screenshot("bulk-confirmation").await;
     chrome.click("#understood").await;
     assert_eq!(chrome.js(disabled).await, serde_json::json!(true));
     chrome.press(&ESCAPE.to_string()).await;
@@ -465,7 +462,6 @@ async fn no_serious_accessibility_violations() {
         .await;
     report.push(("progress", chrome.axe_violations().await));
     chrome.wait_for_text("Deletion finished").await;
-    chrome.screenshot("progress").await;
     report.push(("summary", chrome.axe_violations().await));
     chrome
         .client

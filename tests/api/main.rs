@@ -31,6 +31,7 @@ mod retention;
 mod retention_browser;
 mod retention_jobs;
 mod retention_runs;
+mod screenshots;
 mod search_plan;
 mod seeding;
 mod sessionless;

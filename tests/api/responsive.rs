@@ -95,9 +95,6 @@ async fn retention_screens(
         .expect("the rule");
     open(chrome, app, "/people/customers/retention").await;
     fits(chrome, size, "retention rules", failures).await;
-    if size == SIZES[0] {
-        chrome.screenshot("phone-retention").await;
-    }
     open(chrome, app, "/people/customers/retention/new").await;
     fits(chrome, size, "new retention rule", failures).await;
     // Saved without a name: refused, with the error summary.
@@ -163,9 +160,6 @@ async fn every_screen_fits_a_phone_and_a_laptop() {
         chrome.wait_for_text("1 selected").await;
         open(&chrome, &app, "/people/customers").await;
         fits(&chrome, size, "list", &mut failures).await;
-        if size == SIZES[0] {
-            chrome.screenshot("phone-list").await;
-        }
         open(&chrome, &app, "/people/customers?selected=1").await;
         fits(&chrome, size, "show selected", &mut failures).await;
         for (screen, path) in [
