@@ -93,8 +93,9 @@ fn work_to_the_end(
     // One batch deletes the frozen set (it fits), the next finds nothing left and writes the
     // record; each batch moves the cursor, so this ends.
     loop {
+        let started = std::time::Instant::now();
         match run_batch(conn, state, job, &owner, settings) {
-            Ok(Step::Progressed { .. }) => continue,
+            Ok(Step::Progressed { .. }) => crate::telemetry::batch_took(started.elapsed()),
             Ok(Step::Finished) => break,
             Ok(Step::Stopped | Step::LostLease) => return Ok(None),
             Err(error) => {
