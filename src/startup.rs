@@ -94,6 +94,8 @@ pub fn run(
         &settings.sign_in,
     ));
     let retention_settings = web::Data::new(settings.retention.clone());
+    // The bulk submit works a deletion of one batch itself, as this worker would.
+    let worker_settings = web::Data::new(settings.worker.clone());
     let turns = web::Data::new(routes::session_turns::SessionTurns::default());
     let workers = settings.workers;
     let server = HttpServer::new(move || {
@@ -103,6 +105,7 @@ pub fn run(
             .app_data(checker.clone())
             .app_data(guard.clone())
             .app_data(retention_settings.clone())
+            .app_data(worker_settings.clone())
             .app_data(turns.clone())
             .app_data(
                 web::FormConfig::default()

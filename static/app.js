@@ -98,10 +98,12 @@
       if (isNaN(at)) return;
       time.dataset.localised = "yes";
       time.title = full.format(at);
-      var days = Math.round((at.getTime() - now) / 86400000);
-      var hours = Math.round((at.getTime() - now) / 3600000);
-      if (relative && Math.abs(hours) < 24) time.textContent = relative.format(hours, "hour");
-      else if (relative && Math.abs(days) <= 7) time.textContent = relative.format(days, "day");
+      // Within a week: "now", "5 minutes ago", "3 hours ago", "2 days ago"; older: the date.
+      var seconds = (at.getTime() - now) / 1000, away = Math.abs(seconds);
+      if (relative && away < 45) time.textContent = relative.format(0, "second");
+      else if (relative && away < 3600) time.textContent = relative.format(Math.round(seconds / 60), "minute");
+      else if (relative && away < 86400) time.textContent = relative.format(Math.round(seconds / 3600), "hour");
+      else if (relative && away <= 7 * 86400) time.textContent = relative.format(Math.round(seconds / 86400), "day");
       else time.textContent = time.hasAttribute("data-time") ? full.format(at) : dayOnly.format(at);
     });
   }

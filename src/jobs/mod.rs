@@ -15,6 +15,7 @@
 //!   ends it after its current batch, as "stopped"; the customers not reached stay whole.
 
 pub mod confirmation;
+pub mod inline;
 pub mod run;
 pub mod stop;
 mod summary;
@@ -34,6 +35,7 @@ use crate::schema::{customers, deletion_job_confirmations, deletion_job_items, d
 use crate::state::AppState;
 
 pub use confirmation::Confirmed;
+pub use inline::{start_and_finish, Started};
 pub use run::{claim, claim_job, run_batch, Step};
 pub use stop::{request_stop, StopOutcome};
 pub use worker::{Worker, WorkerSettings};
@@ -268,11 +270,26 @@ pub fn job_for_digest(
 /// customers (by digest) with the same counts of tickets, chats and notes. Submitting the same
 /// confirmation again returns the job it started. With `skip_open_tickets`, only the customers
 /// without an open ticket at this moment are frozen, and how many were kept must also be what
-/// the confirmation showed (`confirmed.kept`).
-#[tracing::instrument(skip_all, fields(actor = ?actor.id, customers = confirmed.customers()))]
+/// the confirmation showed (`confirmed.kept`). This instance's worker is woken for the job.
 pub fn start(
     conn: &mut DbConn,
     state: &AppState,
+    selection: &Selection,
+    skip_open_tickets: bool,
+    confirmed: &Confirmed,
+    token: &str,
+    actor: &Actor,
+) -> Result<JobId, StartError> {
+    let job = freeze(conn, selection, skip_open_tickets, confirmed, token, actor)?;
+    state.jobs.wake();
+    Ok(job)
+}
+
+/// [`start`] without waking this instance's worker: for a caller that works the job itself
+/// ([`inline`]) and wakes the worker only if it leaves the job to it.
+#[tracing::instrument(skip_all, fields(actor = ?actor.id, customers = confirmed.customers()))]
+fn freeze(
+    conn: &mut DbConn,
     selection: &Selection,
     skip_open_tickets: bool,
     confirmed: &Confirmed,
@@ -374,10 +391,6 @@ pub fn start(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
         ))) => job_for_token(conn, token)?.ok_or(StartError::Changed),
-        Ok(job) => {
-            state.jobs.wake();
-            Ok(job)
-        }
         other => other,
     }
 }

@@ -40,6 +40,28 @@ impl Job {
         )
     }
 
+    /// A job finished as soon as it was confirmed, in one message: "Deleted 3 customers with 6
+    /// tickets, 3 live chat conversations and 3 notes.", then what was kept or already gone.
+    pub fn finished_text(&self, added: &DeletionCounts) -> String {
+        let including = added
+            .listed()
+            .map(|added| format!(", including {added} created after the confirmation"))
+            .unwrap_or_default();
+        let mut text = format!(
+            "Deleted {} with {}{including}.",
+            plural(self.customers, "customer", "customers"),
+            self.counts().associated_data(),
+        );
+        for more in [self.kept_text(), self.already_gone_text()]
+            .into_iter()
+            .flatten()
+        {
+            text.push(' ');
+            text.push_str(&more);
+        }
+        text
+    }
+
     /// "340 customers with open tickets were kept.", if any were.
     pub fn kept_text(&self) -> Option<String> {
         (self.kept_open_tickets > 0).then(|| {
@@ -57,11 +79,13 @@ impl Job {
 
     /// "3 of the selected customers had already been deleted …", if any were.
     pub fn already_gone_text(&self) -> Option<String> {
-        (self.already_gone() > 0).then(|| {
+        let gone = self.already_gone();
+        (gone > 0).then(|| {
             format!(
                 "{} of the selected customers had already been deleted (by someone else) and \
-                 were skipped.",
-                group_thousands(self.already_gone())
+                 {} skipped.",
+                group_thousands(gone),
+                if gone == 1 { "was" } else { "were" }
             )
         })
     }
@@ -119,6 +143,31 @@ mod tests {
         );
         assert_eq!(stopped.stopping_text(), None);
         assert!(!stopped.can_stop());
+    }
+
+    #[test]
+    fn a_job_finished_at_once_says_what_went_and_what_was_kept() {
+        let done = Job {
+            total: 4,
+            processed: 4,
+            customers: 3,
+            tickets: 6,
+            chats: 3,
+            notes: 1,
+            kept_open_tickets: 1,
+            ..job(JobStatus::Done)
+        };
+        let added = DeletionCounts {
+            tickets: 1,
+            ..DeletionCounts::default()
+        };
+        assert_eq!(
+            done.finished_text(&added),
+            "Deleted 3 customers with 6 tickets, 3 live chat conversations and 1 note, \
+             including 1 ticket created after the confirmation. 1 customer with open tickets \
+             was kept. 1 of the selected customers had already been deleted (by someone else) \
+             and was skipped."
+        );
     }
 
     #[test]

@@ -125,6 +125,16 @@ pub struct Flash {
     /// it cannot reorder the message around it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A link after the text ("Details" of a deletion), a local path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<FlashLink>,
+}
+
+/// A link shown after a flash message's text.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FlashLink {
+    pub href: String,
+    pub text: String,
 }
 
 impl Flash {
@@ -133,6 +143,7 @@ impl Flash {
             kind: FlashKind::Success,
             text: text.into(),
             name: None,
+            link: None,
         }
     }
 
@@ -141,12 +152,22 @@ impl Flash {
             kind: FlashKind::Error,
             text: text.into(),
             name: None,
+            link: None,
         }
     }
 
     /// Marks `name`, which occurs in the text, as a name to isolate when shown.
     pub fn naming(mut self, name: impl Into<String>) -> Self {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Adds a link after the text.
+    pub fn linking(mut self, href: impl Into<String>, text: impl Into<String>) -> Self {
+        self.link = Some(FlashLink {
+            href: href.into(),
+            text: text.into(),
+        });
         self
     }
 

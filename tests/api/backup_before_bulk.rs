@@ -10,18 +10,16 @@ use customer_desk::backup::check::restore_check;
 use crate::bulk_deletion::confirm_and_submit;
 use crate::helpers::{spawn_app_with_settings, Backend, ListForm, TestApp, ADMIN_EMAIL, PASSWORD};
 use crate::on_both_backends;
+use crate::small_deletion::confirm_and_finish;
 
 on_both_backends!(a_large_bulk_deletion_is_backed_up_first_on_sqlite);
 
-async fn delete_matching(app: &TestApp, search: &str) -> i64 {
+async fn select_matching(app: &TestApp, search: &str) {
     let list = app.get(&format!("/people/customers?q={search}")).await;
     ListForm::from_page(&list)
         .submit(&app.admin, Some(("action", "all")))
         .await
         .assert_status(303);
-    let job = confirm_and_submit(app).await;
-    app.wait_for_job(job).await;
-    job
 }
 
 fn files_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -54,7 +52,9 @@ async fn a_large_bulk_deletion_is_backed_up_first_on_sqlite(backend: Backend) {
     app.add_many_customers(5, "Fewer").await;
 
     // 20 > 10: a backup first (on SQLite).
-    let job = delete_matching(&app, "Backedup").await;
+    select_matching(&app, "Backedup").await;
+    let job = confirm_and_submit(&app).await;
+    app.wait_for_job(job).await;
     let files = files_in(&dir);
     let page = app.get(&format!("/people/customers/deletions/{job}")).await;
     let history = app.get("/people/customers/deletions").await;
@@ -80,8 +80,9 @@ async fn a_large_bulk_deletion_is_backed_up_first_on_sqlite(backend: Backend) {
         history.assert_lacks("Backup:");
     }
 
-    // 5 is not more than 10: no backup.
-    let small = delete_matching(&app, "Fewer").await;
+    // 5 is not more than 10: no backup, and (one batch) deleted in the request.
+    select_matching(&app, "Fewer").await;
+    let small = confirm_and_finish(&app).await.job;
     assert_eq!(files_in(&dir).len(), files.len(), "no new backup");
     app.get(&format!("/people/customers/deletions/{small}"))
         .await

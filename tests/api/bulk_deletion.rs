@@ -9,6 +9,7 @@ use crate::helpers::{
     TestApp, ADMIN_NAME, PASSWORD,
 };
 use crate::on_both_backends;
+use crate::small_deletion::confirm_and_finish;
 
 on_both_backends!(
     selection_is_kept_across_pages_sorts_and_reloads,
@@ -298,13 +299,12 @@ async fn selecting_all_costs_the_same_session_space_for_10_and_100000(backend: B
 async fn agents_and_forgeries_are_refused_on_every_selection_route(backend: Backend) {
     let app = spawn_app(backend).await;
     let ids = customers_of(&app, "Acme", 2).await;
-    // An administrator starts a job, so that there is a progress page to look at.
+    // An administrator deletes one, so that there is a deletion's page to look at.
     let page = app.get("/people/customers").await;
     let mut form = ListForm::from_page(&page);
     form.tick(ids[0], true);
     form.submit(&app.admin, None).await.assert_status(303);
-    let job = confirm_and_submit(&app).await;
-    app.wait_for_job(job).await;
+    let job = confirm_and_finish(&app).await.job;
 
     app.create_account("Alan Agent", "agent@desk.example", Role::Agent)
         .await;

@@ -40,6 +40,16 @@ fn find(env: &str, default: &str) -> Option<String> {
 /// Starts chromedriver and a headless Chromium (JavaScript on or off). `None` (the test is
 /// skipped, and counted in the line printed at exit) when they are not installed, except under CI, where that is a failure.
 pub async fn chrome(javascript: bool) -> Option<Chrome> {
+    chrome_in(javascript, None).await
+}
+
+/// [`chrome`] with JavaScript, in the time zone `zone` (an IANA name such as
+/// "Pacific/Auckland") instead of the machine's.
+pub async fn chrome_in_time_zone(zone: &str) -> Option<Chrome> {
+    chrome_in(true, Some(zone)).await
+}
+
+async fn chrome_in(javascript: bool, zone: Option<&str>) -> Option<Chrome> {
     let turn = ONE_AT_A_TIME.lock().await;
     let driver_path = find("CHROMEDRIVER", "/usr/bin/chromedriver");
     let browser_path = find("CHROME_BIN", "/usr/bin/chromium");
@@ -55,7 +65,12 @@ pub async fn chrome(javascript: bool) -> Option<Chrome> {
         .local_addr()
         .unwrap()
         .port();
-    let driver = Command::new(driver_path)
+    let mut driver = Command::new(driver_path);
+    if let Some(zone) = zone {
+        // Chromium, started by chromedriver, inherits it.
+        driver.env("TZ", zone);
+    }
+    let driver = driver
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -10,6 +10,7 @@ use crate::helpers::{
     TestApp,
 };
 use crate::on_both_backends;
+use crate::small_deletion::finished_in_request;
 
 on_both_backends!(
     a_swap_with_equal_id_sums_is_told_apart,
@@ -188,9 +189,14 @@ async fn data_added_after_the_confirmation_is_confirmed_again(backend: Backend) 
     assert_eq!(app.row_counts().await, before);
     assert_eq!(app.job_count().await, 0);
 
-    // Confirmed again with the new numbers: exactly that goes.
-    let job = job_id(&submit(&app, &confirmation_fields(&app).await).await);
-    app.wait_for_job(job).await;
+    // Confirmed again with the new numbers: exactly that goes (in the request: one batch).
+    let submitted = submit(&app, &confirmation_fields(&app).await).await;
+    let finished = finished_in_request(&app, &submitted).await;
+    assert_eq!(
+        finished.flash,
+        "Deleted 3 customers with 7 tickets, 3 live chat conversations and 4 notes. View details"
+    );
+    let job = finished.job;
     let after = app.row_counts().await;
     assert_eq!(after.customers, 0);
     assert_eq!(after.tickets, 0);
@@ -303,8 +309,9 @@ async fn a_second_tab_submitted_later_finds_the_first_deletion(backend: Backend)
     }
     let first_tab = select_all_and_confirm(&app, "soylent").await;
     let second_tab = confirmation_fields(&app).await;
-    let job = job_id(&submit(&app, &first_tab).await);
-    app.wait_for_job(job).await;
+    let job = finished_in_request(&app, &submit(&app, &first_tab).await)
+        .await
+        .job;
     submit(&app, &second_tab)
         .await
         .assert_status(409)

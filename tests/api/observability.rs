@@ -54,10 +54,11 @@ async fn metrics_are_served_apart_only_when_configured_and_count_deletions(backe
     }
 
     let bind = format!("127.0.0.1:{metrics_port}");
-    // A probe (and WAL sample) every second.
+    // A probe (and WAL sample) every second; batches of 10, so that the deletion below is the
+    // worker's (one batch would finish in the request).
     let app = Instance::start(
         &url_text,
-        &[("HEALTH_PROBE_SECONDS", "1")],
+        &[("HEALTH_PROBE_SECONDS", "1"), ("DELETION_BATCH_SIZE", "10")],
         &["--metrics-bind", &bind],
     )
     .await;

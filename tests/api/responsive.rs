@@ -1,8 +1,9 @@
 //! Every screen at a phone's size (390×844) and a laptop's (1366×768), in headless Chromium: no
 //! page scrolls sideways, each dialog fits the viewport with both of its buttons reachable, and
-//! axe-core finds nothing serious or critical.
+//! axe-core finds nothing serious or critical. The retention rules' screens too.
 
 use crate::chrome::{chrome, sign_in, Chrome};
+use crate::helpers::retention::months_ago;
 use crate::helpers::{spawn_app, Backend, Related, TestApp, ADMIN_EMAIL, PASSWORD};
 
 const SIZES: [(u32, u32); 2] = [(390, 844), (1366, 768)];
@@ -68,6 +69,53 @@ async fn open(chrome: &Chrome, app: &TestApp, path: &str) {
         .unwrap();
 }
 
+/// The retention rules' screens: the rules (none yet, the first time), the form, the form
+/// refused, the edit form and the activation confirmation, with a rule of long names.
+async fn retention_screens(
+    chrome: &Chrome,
+    app: &TestApp,
+    size: (u32, u32),
+    failures: &mut Vec<String>,
+) {
+    if app.rule_count().await == 0 {
+        open(chrome, app, "/people/customers/retention").await;
+        fits(chrome, size, "retention rules, none yet", failures).await;
+        app.add_rule(
+            "Customers of the extraordinarily long organisation, inactive for years",
+            &[(
+                "organisation",
+                "The Extraordinarily Long Organisation Name Incorporated Worldwide",
+            )],
+        )
+        .await;
+    }
+    let rule = app
+        .rule("Customers of the extraordinarily long organisation, inactive for years")
+        .await
+        .expect("the rule");
+    open(chrome, app, "/people/customers/retention").await;
+    fits(chrome, size, "retention rules", failures).await;
+    open(chrome, app, "/people/customers/retention/new").await;
+    fits(chrome, size, "new retention rule", failures).await;
+    // Saved without a name: refused, with the error summary.
+    chrome.click("form.form button[type=submit]").await;
+    chrome.wait_for_text("Please correct").await;
+    fits(chrome, size, "retention rule refused", failures).await;
+    for (screen, path) in [
+        (
+            "edit retention rule",
+            format!("/people/customers/retention/{}/edit", rule.id),
+        ),
+        (
+            "retention activation",
+            format!("/people/customers/retention/{}/activate", rule.id),
+        ),
+    ] {
+        open(chrome, app, &path).await;
+        fits(chrome, size, screen, failures).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_screen_fits_a_phone_and_a_laptop() {
     let Some(chrome) = chrome(true).await else {
@@ -92,6 +140,8 @@ async fn every_screen_fits_a_phone_and_a_laptop() {
         )
         .await;
     app.give(long, data).await;
+    // Inactive for two years: the retention rule below matches it.
+    app.set_last_active(long, months_ago(24)).await;
     app.add_many_customers(60, "Fits").await;
     let mut failures = Vec::new();
 
@@ -110,9 +160,6 @@ async fn every_screen_fits_a_phone_and_a_laptop() {
         chrome.wait_for_text("1 selected").await;
         open(&chrome, &app, "/people/customers").await;
         fits(&chrome, size, "list", &mut failures).await;
-        if size == SIZES[0] {
-            chrome.screenshot("phone-list").await;
-        }
         open(&chrome, &app, "/people/customers?selected=1").await;
         fits(&chrome, size, "show selected", &mut failures).await;
         for (screen, path) in [
@@ -139,10 +186,32 @@ async fn every_screen_fits_a_phone_and_a_laptop() {
         open(&chrome, &app, "/people/customers").await;
         chrome.click("button.trash").await;
         dialog_fits(&chrome, size, "bulk confirmation dialog", &mut failures).await;
+        retention_screens(&chrome, &app, size, &mut failures).await;
     }
 
-    // Last, a deletion: its progress and summary at the phone's size.
-    chrome.viewport(SIZES[0].0, SIZES[0].1).await;
+    // Last, deletions at the phone's size. One customer (one batch) is deleted by the submit:
+    // the list with its toast, and the summary the toast links.
+    let phone = SIZES[0];
+    chrome.viewport(phone.0, phone.1).await;
+    open(&chrome, &app, "/people/customers/selection/delete").await;
+    chrome.click("#understood").await;
+    chrome.click("button[data-requires]").await;
+    chrome
+        .wait_for(
+            "the list with its toast",
+            "return location.pathname === '/people/customers' && !!document.querySelector('#toasts .flash a')",
+        )
+        .await;
+    fits(&chrome, phone, "list with a toast", &mut failures).await;
+    chrome.click("#toasts .flash a").await;
+    chrome.wait_for_text("Deletion finished").await;
+    fits(&chrome, phone, "summary", &mut failures).await;
+    // The 60 others (more than a batch): the progress page.
+    open(&chrome, &app, "/people/customers?q=Fits").await;
+    chrome
+        .js("document.querySelector('button[name=action][value=all]').click()")
+        .await;
+    chrome.wait_for_text("60 selected").await;
     open(&chrome, &app, "/people/customers/selection/delete").await;
     chrome.click("#understood").await;
     chrome.click("button[data-requires]").await;
@@ -152,11 +221,10 @@ async fn every_screen_fits_a_phone_and_a_laptop() {
             "return location.pathname.startsWith('/people/customers/deletions/')",
         )
         .await;
-    fits(&chrome, SIZES[0], "progress", &mut failures).await;
+    fits(&chrome, phone, "progress", &mut failures).await;
     chrome.wait_for_text("Deletion finished").await;
-    fits(&chrome, SIZES[0], "summary", &mut failures).await;
     open(&chrome, &app, "/people/customers/deletions").await;
-    fits(&chrome, SIZES[0], "history with a row", &mut failures).await;
+    fits(&chrome, phone, "history with rows", &mut failures).await;
 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     chrome.close().await;

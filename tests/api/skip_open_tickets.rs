@@ -7,11 +7,11 @@ use customer_desk::db::now;
 use customer_desk::schema::{deletion_records, tickets};
 use diesel::prelude::*;
 
-use crate::bulk_deletion::job_id;
 use crate::helpers::{
     bulk_confirmation_fields, spawn_app, Backend, ListForm, Page, Related, RowCounts, TestApp,
 };
 use crate::on_both_backends;
+use crate::small_deletion::finished_in_request;
 
 on_both_backends!(
     skipping_customers_with_open_tickets_deletes_only_the_others,
@@ -196,8 +196,13 @@ async fn skipping_customers_with_open_tickets_deletes_only_the_others(backend: B
             ),
         )
         .await;
-    let job = job_id(&submitted);
-    app.wait_for_job(job).await;
+    let finished = finished_in_request(&app, &submitted).await;
+    assert_eq!(
+        finished.flash,
+        "Deleted 2 customers with 3 tickets, 2 live chat conversations and 4 notes. 3 customers \
+         with open tickets were kept. View details"
+    );
+    let job = finished.job;
     for (id, rows) in &whole {
         let now = app.row_counts_of(*id).await;
         if [closed, bare2].contains(id) {

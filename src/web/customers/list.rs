@@ -12,7 +12,7 @@ use crate::domain::list_query::{ListQuery, PageLink, SortOrder, PAGE_SIZES};
 use crate::domain::selection::PageState;
 use crate::jobs::Job;
 use crate::state::AppState;
-use crate::web::filters::{self, day, iso};
+use crate::web::filters;
 use crate::web::selection::{all_label, SelectionBar};
 use crate::web::{with_db, AppError, Layout, TypedSession};
 
@@ -25,8 +25,7 @@ struct RowView {
     email: String,
     organisation: String,
     tickets: i64,
-    created: String,
-    created_iso: String,
+    created: chrono::NaiveDateTime,
 }
 
 /// A filter in use, and the list without it.
@@ -211,8 +210,7 @@ pub async fn list(
             selected: selected_on_page.contains(&row.customer.id),
             name: row.customer.full_name(),
             initials: initials(&row.customer.first_name, &row.customer.last_name),
-            created: day(&row.customer.created_at),
-            created_iso: iso(&row.customer.created_at),
+            created: row.customer.created_at,
             email: row.customer.email,
             organisation: row.customer.organisation,
             tickets: row.tickets,

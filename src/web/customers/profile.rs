@@ -3,12 +3,13 @@
 use actix_web::web;
 use askama::Template;
 use askama_web::WebTemplate;
+use chrono::NaiveDateTime;
 
 use super::not_found;
 use crate::customers::{self, Customer};
 use crate::db::DbPool;
 use crate::domain::ticket::TicketStatus;
-use crate::web::filters::{day, day_and_time};
+use crate::web::filters;
 use crate::web::{parse_customer_id, with_db, AppError, Layout};
 
 struct TicketView {
@@ -17,17 +18,17 @@ struct TicketView {
     status_label: &'static str,
     in_trash: bool,
     messages: i64,
-    created: String,
+    created: NaiveDateTime,
 }
 
 struct ChatView {
-    started: String,
+    started: NaiveDateTime,
     messages: i64,
 }
 
 struct NoteView {
     body: String,
-    created: String,
+    created: NaiveDateTime,
 }
 
 #[derive(Template, WebTemplate)]
@@ -35,8 +36,6 @@ struct NoteView {
 pub struct ProfileTemplate {
     layout: Layout,
     customer: Customer,
-    created: String,
-    updated: String,
     ticket_count: i64,
     tickets_in_trash: i64,
     tickets: Vec<TicketView>,
@@ -57,8 +56,6 @@ pub async fn profile(
         .ok_or_else(not_found)?;
     Ok(ProfileTemplate {
         layout,
-        created: day_and_time(&profile.customer.created_at),
-        updated: day_and_time(&profile.customer.updated_at),
         customer: profile.customer,
         ticket_count: profile.ticket_count,
         tickets_in_trash: profile.tickets_in_trash,
@@ -71,7 +68,7 @@ pub async fn profile(
                 subject: t.subject,
                 in_trash: t.in_trash,
                 messages: t.messages,
-                created: day(&t.created_at),
+                created: t.created_at,
             })
             .collect(),
         chat_count: profile.chat_count,
@@ -79,7 +76,7 @@ pub async fn profile(
             .chats
             .into_iter()
             .map(|c| ChatView {
-                started: day_and_time(&c.started_at),
+                started: c.started_at,
                 messages: c.messages,
             })
             .collect(),
@@ -89,7 +86,7 @@ pub async fn profile(
             .into_iter()
             .map(|n| NoteView {
                 body: n.body,
-                created: day_and_time(&n.created_at),
+                created: n.created_at,
             })
             .collect(),
     })

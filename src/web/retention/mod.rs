@@ -8,6 +8,7 @@ pub mod form;
 use actix_web::{web, HttpResponse};
 use askama::Template;
 use askama_web::WebTemplate;
+use chrono::NaiveDateTime;
 
 use crate::db::DbPool;
 use crate::domain::plural;
@@ -39,6 +40,9 @@ pub struct RuleRow {
     matching: String,
     /// The customer list with the same filters.
     matching_href: String,
+    /// When it last ran, if ever.
+    last_run_at: Option<NaiveDateTime>,
+    /// What the last run did ("deleted 3 customers"), or "Never".
     last_run: String,
     last_job: Option<i64>,
 }
@@ -55,23 +59,20 @@ impl RuleRow {
             "/people/customers?{}",
             serde_urlencoded::to_string(pairs).unwrap_or_default()
         );
+        // What the last run did; when, beside it as a `<time>`.
         let last_run = match (rule.last_run_at, &last_job) {
             (None, _) => "Never".to_owned(),
-            (Some(at), None) => format!("{}: nobody to delete", filters::day_and_time(&at)),
-            (Some(at), Some(job)) if job.is_done() => format!(
-                "{}: deleted {}",
-                filters::day_and_time(&at),
-                plural(job.customers, "customer", "customers")
-            ),
-            (Some(at), Some(job)) if job.is_finished() => format!(
-                "{}: stopped after deleting {} of {}",
-                filters::day_and_time(&at),
+            (Some(_), None) => "nobody to delete".to_owned(),
+            (Some(_), Some(job)) if job.is_done() => {
+                format!("deleted {}", plural(job.customers, "customer", "customers"))
+            }
+            (Some(_), Some(job)) if job.is_finished() => format!(
+                "stopped after deleting {} of {}",
                 crate::domain::group_thousands(job.customers),
                 plural(job.total, "customer", "customers")
             ),
-            (Some(at), Some(job)) => format!(
-                "{}: deleting, {} of {} done",
-                filters::day_and_time(&at),
+            (Some(_), Some(job)) => format!(
+                "deleting, {} of {} done",
                 crate::domain::group_thousands(job.processed),
                 plural(job.total, "customer", "customers")
             ),
@@ -84,6 +85,7 @@ impl RuleRow {
             limit: rule.limit.describe(),
             matching: plural(matching, "customer", "customers"),
             matching_href,
+            last_run_at: rule.last_run_at,
             last_run,
             last_job: last_job.map(|job| job.id.0),
             name: rule.name,

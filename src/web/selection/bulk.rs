@@ -8,20 +8,20 @@ use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
 
+use super::{list_href, list_of};
 use crate::db::DbPool;
 use crate::deletion::Actor;
 use crate::deletion::{self, BulkPreview};
 use crate::domain::deletion_counts::{names_summary, DeletionCounts};
-use crate::domain::list_query::{ListQuery, Search};
 use crate::domain::selection::Selection;
 use crate::domain::{first_value, group_thousands, plural};
-use crate::jobs::{self, Confirmed, JobId, StartError};
+use crate::jobs::{self, Confirmed, JobId, StartError, Started, WorkerSettings};
 use crate::state::AppState;
 use crate::tokens::random_token;
 use crate::web::auth::Admin;
 use crate::web::customers::list::show_selected_href;
 use crate::web::error::ErrorPage;
-use crate::web::{is_htmx, see_other, with_conn, with_db, AppError, Layout, TypedSession};
+use crate::web::{is_htmx, see_other, with_conn, with_db, AppError, Flash, Layout, TypedSession};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "customers/bulk_delete_page.html")]
@@ -119,19 +119,10 @@ pub struct BulkConfirmation {
 impl BulkConfirmation {
     fn new(layout: &Layout, preview: &BulkPreview, selection: &Selection, why: BulkNotice) -> Self {
         let kept = preview.confirmed.kept;
-        let list = match &selection.all {
-            Some(all) => ListQuery {
-                search: Search::parse(&all.search),
-                filters: all.filters.clone(),
-                ..ListQuery::default()
-            },
-            None => ListQuery::default(),
-        };
+        let list = list_of(selection);
         let version = selection.version;
         Self {
-            list_href: format!("/people/customers{}", list.href_for_page(1))
-                .trim_end_matches('?')
-                .to_owned(),
+            list_href: list_href(selection),
             review_href: show_selected_href(&list),
             csrf_token: layout.csrf_token.clone(),
             title: format!(
@@ -265,7 +256,8 @@ impl BulkSubmit {
     }
 }
 
-/// Where a submit goes: the job's page, the confirmation again, or "already deleted" (409).
+/// Where a submit goes: the list with what was deleted (a deletion of one batch, finished in
+/// the request), the job's page, the confirmation again, or "already deleted" (409).
 type Submitted = Either<HttpResponse, Either<BulkPage, (AlreadyDeletedTemplate, StatusCode)>>;
 
 fn job_page(job: JobId) -> Submitted {
@@ -297,6 +289,7 @@ pub async fn submit(
     request: HttpRequest,
     pool: web::Data<DbPool>,
     state: web::Data<AppState>,
+    worker: web::Data<WorkerSettings>,
     session: TypedSession,
     layout: Layout,
     form: web::Form<BulkSubmit>,
@@ -345,10 +338,12 @@ pub async fn submit(
     let for_db = selection.clone();
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
+    // A deletion of one batch is worked here, on the blocking pool; a larger one is queued.
     let started = with_conn(&pool, move |conn| {
-        jobs::start(
+        jobs::start_and_finish(
             conn,
             &state,
+            &worker,
             &for_db,
             skip,
             &confirmed_for_db,
@@ -358,7 +353,20 @@ pub async fn submit(
     })
     .await?;
     match started {
-        Ok(job) => {
+        Ok(Started::Finished { job, summary }) => {
+            clear(&session, &selection)?;
+            tracing::info!(
+                job = job.0,
+                customers = confirmed.customers(),
+                "bulk deletion finished in the request"
+            );
+            session.set_flash(
+                Flash::success(summary)
+                    .linking(format!("/people/customers/deletions/{job}"), "View details"),
+            );
+            Ok(Either::Left(see_other(&list_href(&selection))))
+        }
+        Ok(Started::InBackground(job)) => {
             clear(&session, &selection)?;
             tracing::info!(
                 job = job.0,

@@ -6,7 +6,8 @@ pub mod bulk;
 pub mod ticks;
 
 use crate::domain::group_thousands;
-use crate::domain::selection::SelectionSummary;
+use crate::domain::list_query::{ListQuery, Search};
+use crate::domain::selection::{Selection, SelectionSummary};
 
 /// The counter, trash can and "Clear selection" above the list; swapped in place by htmx.
 pub struct SelectionBar {
@@ -42,4 +43,23 @@ impl SelectionBar {
 /// "1,234 customers" for the menu's "All (N)".
 pub fn all_label(count: i64) -> String {
     format!("All ({})", group_thousands(count))
+}
+
+/// The list a selection came from: with "All", its search and filters.
+pub fn list_of(selection: &Selection) -> ListQuery {
+    match &selection.all {
+        Some(all) => ListQuery {
+            search: Search::parse(&all.search),
+            filters: all.filters.clone(),
+            ..ListQuery::default()
+        },
+        None => ListQuery::default(),
+    }
+}
+
+/// The address of [`list_of`]'s first page.
+pub fn list_href(selection: &Selection) -> String {
+    format!("/people/customers{}", list_of(selection).href_for_page(1))
+        .trim_end_matches('?')
+        .to_owned()
 }

@@ -97,6 +97,19 @@ impl TestApp {
         .await
     }
 
+    /// A deletion job's status, as it is now ("queued", "running", "done", "stopped").
+    pub async fn job_status(&self, job: i64) -> String {
+        use customer_desk::schema::deletion_jobs;
+        self.db(move |conn| {
+            deletion_jobs::table
+                .find(job)
+                .select(deletion_jobs::status)
+                .first(conn)
+                .unwrap()
+        })
+        .await
+    }
+
     /// Waits until a deletion job is done (the app's worker runs it).
     pub async fn wait_for_job(&self, job: i64) {
         use customer_desk::schema::deletion_jobs;

@@ -138,3 +138,18 @@ pub fn confirmation_fields(page: &Page, action: &str) -> Vec<(String, String)> {
     }
     fields
 }
+
+/// The page's flash message: its text (whitespace collapsed) and the address of its link, if
+/// it has one.
+pub fn flash_of(page: &Page) -> Option<(String, Option<String>)> {
+    let document = Html::parse_document(&page.body);
+    let flash = first(&document, "main > .flash")?;
+    let text = flash.text().collect::<String>();
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let link = flash
+        .select(&selector("a[href]"))
+        .next()
+        .and_then(|a| a.value().attr("href"))
+        .map(str::to_owned);
+    Some((text, link))
+}

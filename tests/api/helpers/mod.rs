@@ -30,7 +30,7 @@ pub mod skips;
 pub use browser::{raw_get, Browser, Page};
 pub use db_checks::{orphans, row_counts, RowCounts, TestCounts};
 pub use fixtures::Related;
-pub use forms::{bulk_confirmation_fields, confirmation_fields, ListForm};
+pub use forms::{bulk_confirmation_fields, confirmation_fields, flash_of, ListForm};
 
 #[derive(Debug, Clone)]
 pub enum Backend {
