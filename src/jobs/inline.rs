@@ -4,7 +4,7 @@
 //! comparison ([`freeze`]), the same lease, batches and record ([`run_batch`]), and any doubt
 //! (another worker took the job first, a stop, an error) leaves the job to the workers.
 
-use super::run::{claim_job, release, run_batch, Step};
+use super::run::{claim_job, leased_to, release, run_batch, Step};
 use super::{added_after_confirmation, find, freeze, Confirmed, JobId, StartError, WorkerSettings};
 use crate::db::DbConn;
 use crate::deletion::Actor;
@@ -58,8 +58,18 @@ pub fn start_and_finish(
         )
         .map(Started::InBackground);
     }
-    let job = freeze(conn, selection, skip_open_tickets, confirmed, token, actor)?;
-    match work_to_the_end(conn, state, job, settings) {
+    let owner = format!("request-{}-{}", std::process::id(), random_token(6));
+    let leased = Some((owner.as_str(), settings.lease));
+    let job = freeze(
+        conn,
+        selection,
+        skip_open_tickets,
+        confirmed,
+        token,
+        actor,
+        leased,
+    )?;
+    match work_to_the_end(conn, state, job, settings, &owner) {
         Ok(Some(summary)) => Ok(Started::Finished { job, summary }),
         Ok(None) => {
             state.jobs.wake();
@@ -77,17 +87,19 @@ pub fn start_and_finish(
     }
 }
 
-/// Claims `job` and runs its batches until it is done: its summary, or `None` when the job is
-/// not (or no longer) this caller's (another worker claimed it first, a stop was asked for, or
-/// the job was already finished: a replayed confirmation).
+/// Runs the batches of `job`, frozen leased to `owner` (or claimed now, for a replayed
+/// confirmation's job), until it is done: its summary, or `None` when the job is not (or no
+/// longer) this caller's (another worker holds it, a stop was asked for, or the job was
+/// already finished).
 fn work_to_the_end(
     conn: &mut DbConn,
     state: &AppState,
     job: JobId,
     settings: &WorkerSettings,
+    owner: &str,
 ) -> anyhow::Result<Option<String>> {
-    let owner = format!("request-{}-{}", std::process::id(), random_token(6));
-    if !claim_job(conn, job, &owner, settings.lease)? {
+    let owner = owner.to_owned();
+    if !(leased_to(conn, job, &owner)? || claim_job(conn, job, &owner, settings.lease)?) {
         return Ok(None);
     }
     // One batch deletes the frozen set (it fits), the next finds nothing left and writes the

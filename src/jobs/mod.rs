@@ -280,14 +280,26 @@ pub fn start(
     token: &str,
     actor: &Actor,
 ) -> Result<JobId, StartError> {
-    let job = freeze(conn, selection, skip_open_tickets, confirmed, token, actor)?;
+    let job = freeze(
+        conn,
+        selection,
+        skip_open_tickets,
+        confirmed,
+        token,
+        actor,
+        None,
+    )?;
     state.jobs.wake();
     Ok(job)
 }
 
 /// [`start`] without waking this instance's worker: for a caller that works the job itself
-/// ([`inline`]) and wakes the worker only if it leaves the job to it.
+/// ([`inline`]) and wakes the worker only if it leaves the job to it. With `leased_to`, a new
+/// job is created already running under that owner's lease, so that no worker polling
+/// meanwhile takes it between its commit and the caller's first batch.
 #[tracing::instrument(skip_all, fields(actor = ?actor.id, customers = confirmed.customers()))]
+// The submitted confirmation's parts, as `start` takes them, and the optional lease.
+#[allow(clippy::too_many_arguments)]
 fn freeze(
     conn: &mut DbConn,
     selection: &Selection,
@@ -295,7 +307,12 @@ fn freeze(
     confirmed: &Confirmed,
     token: &str,
     actor: &Actor,
+    leased_to: Option<(&str, std::time::Duration)>,
 ) -> Result<JobId, StartError> {
+    let (status, lease_owner, lease_until) = match leased_to {
+        Some((owner, lease)) => (JobStatus::Running, Some(owner), Some(run::lease_end(lease))),
+        None => (JobStatus::Queued, None, None),
+    };
     let started = write_transaction(conn, |conn| {
         if let DbConn::Pg(pg) = conn {
             // One start at a time, so that two tabs of one confirmation cannot both freeze the
@@ -317,7 +334,9 @@ fn freeze(
                 deletion_jobs::confirmation_token.eq(token),
                 deletion_jobs::actor_id.eq(actor.id.map(|id| id.0)),
                 deletion_jobs::actor_name.eq(&actor.name),
-                deletion_jobs::status.eq(JobStatus::Queued.as_str()),
+                deletion_jobs::status.eq(status.as_str()),
+                deletion_jobs::lease_owner.eq(lease_owner),
+                deletion_jobs::lease_until.eq(lease_until),
                 deletion_jobs::total.eq(confirmed.customers()),
             ))
             .returning(deletion_jobs::id)

@@ -17,7 +17,7 @@ use crate::state::AppState;
 
 use super::WorkerSettings;
 
-fn lease_end(lease: Duration) -> NaiveDateTime {
+pub(super) fn lease_end(lease: Duration) -> NaiveDateTime {
     now() + TimeDelta::milliseconds(lease.as_millis() as i64)
 }
 
@@ -87,6 +87,18 @@ pub fn claim_job(conn: &mut DbConn, job: JobId, owner: &str, lease: Duration) ->
     ))
     .execute(conn)?;
     Ok(claimed == 1)
+}
+
+/// Whether `owner` holds the job's lease now (e.g. it was frozen already leased to it).
+pub fn leased_to(conn: &mut DbConn, job: JobId, owner: &str) -> QueryResult<bool> {
+    let held: i64 = deletion_jobs::table
+        .find(job.0)
+        .filter(deletion_jobs::lease_owner.eq(owner))
+        .filter(deletion_jobs::status.eq_any(unfinished()))
+        .filter(deletion_jobs::lease_until.gt(now()))
+        .count()
+        .get_result(conn)?;
+    Ok(held == 1)
 }
 
 /// Gives a job back when its worker stops gracefully (between batches), so that another
