@@ -32,12 +32,28 @@ impl Job {
                 self.counts().associated_data(),
             );
         }
-        format!(
+        let mut text = format!(
             "Deleted {} with {} in {:.1} s{including}.",
             plural(self.customers, "customer", "customers"),
             self.counts().associated_data(),
             self.seconds_taken().unwrap_or_default()
-        )
+        );
+        if let Some(late) = self.late_stop_text() {
+            text.push(' ');
+            text.push_str(&late);
+        }
+        text
+    }
+
+    /// "Ada asked to stop during the last batch: nobody was left to keep.", for a job that
+    /// finished although a stop was asked for (the page said "Stopping" until it ended).
+    pub fn late_stop_text(&self) -> Option<String> {
+        (self.is_finished() && !self.is_stopped() && self.stop_requested_at.is_some()).then(|| {
+            format!(
+                "{} asked to stop during the last batch: nobody was left to keep.",
+                self.stop_requested_by.as_deref().unwrap_or("Someone")
+            )
+        })
     }
 
     /// A job finished as soon as it was confirmed, in one message: "Deleted 3 customers with 6
@@ -168,6 +184,25 @@ mod tests {
              was kept. 1 of the selected customers had already been deleted (by someone else) \
              and was skipped."
         );
+    }
+
+    #[test]
+    fn a_job_that_ended_although_asked_to_stop_says_why() {
+        let done = Job {
+            processed: 12_345,
+            customers: 12_345,
+            ..job(JobStatus::Done)
+        };
+        assert_eq!(
+            done.summary(&DeletionCounts::default()),
+            "Deleted 12,345 customers with 8,000 tickets, 0 live chat conversations and 1 note \
+             in 3.0 s. Ada asked to stop during the last batch: nobody was left to keep."
+        );
+        let undisturbed = Job {
+            stop_requested_at: None,
+            ..done
+        };
+        assert_eq!(undisturbed.late_stop_text(), None);
     }
 
     #[test]
