@@ -29,6 +29,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 bench.WORK = "/tmp/perfbench"
+# DESK_BIN: another build of the binary (to compare two builds in one session).
+bench.BIN = os.environ.get("DESK_BIN", bench.BIN)
 bench.PORT = 8767
 bench.BASE = f"http://127.0.0.1:{bench.PORT}"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -95,8 +97,13 @@ def one_round(db, a):
             other = FromAddress(f"127.0.0.{2 + n % 250}")
             page = other.get(bench.LIST)
             sessions.append((other.cookie(), re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)))
-        # Warm: the first build of the big listings is not what the mix measures.
-        for path in ["", "?sort=created", "?q=a", "?q=acme"]:
+        # Warm: the first build of the big listings is not what the mix measures (--warm all:
+        # every search of the mix in every order, as a server that has been up a while).
+        paths = ["", "?sort=created", "?q=a", "?q=acme"]
+        if a.warm == "all":
+            paths = [f"?q={q}&sort={sort}" for q in ["", "a", "m", "an", "jo", "acme", "smith", "lee"]
+                     for sort in ["name", "-name", "created", "-created"]]
+        for path in paths:
             browser.get(bench.LIST + path)
         deletion = {}
         if a.delete:
@@ -158,6 +165,8 @@ def main():
     p.add_argument("--duration", type=int, default=60)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--delete", action="store_true")
+    p.add_argument("--warm", choices=["some", "all"], default="some",
+                   help="listings built before the mix: 4 (some) or the mix's 32 (all)")
     p.add_argument("--sessions", type=int, default=1, help="signed-in sessions the requests are spread over")
     p.add_argument("--pg-seed", help="seeded PostgreSQL database to copy (read-only), e.g. deskbench_seed_100000")
     a = p.parse_args()

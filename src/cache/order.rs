@@ -24,8 +24,9 @@
 //! are brought in again by the next reader (bringing a listing up to date for ids it already
 //! reflects changes nothing).
 //!
-//! A snapshot is also kept at most [`OrderCache::TTL`], 30 s (or 20 times what it took to
-//! build, if more: rebuilding then costs at most 5 % of one core), which bounds how long writes
+//! A snapshot is also kept at most [`OrderCache::TTL`], 30 s (or 100 times what it took to
+//! build, if more: rebuilding then costs at most 1 % of one core per listing, and the mixed
+//! workload keeps about 30 of them), which bounds how long writes
 //! by another process (a second instance, the `seed` command) go unseen. Once the TTL has
 //! passed, one request rebuilds while the others still use the old snapshot (brought up to
 //! date). Rows are always fetched fresh.
@@ -150,10 +151,12 @@ impl OrderCache {
     /// Writes through this app keep listings exact; this bounds only how late writes made by
     /// another process show (and costs a rebuild of each kept listing per period).
     pub const TTL: Duration = Duration::from_secs(30);
-    /// At most this many ids in all (8 bytes each: 48 MB); the oldest listings go first.
-    pub const MAX_IDS: usize = 6_000_000;
+    /// At most this many ids in all (8 bytes each: 96 MB); the oldest listings go first. The
+    /// mixed workload at 1 M keeps about 6.5 M (4 orders of everyone and of each search):
+    /// with less, listings push each other out and are rebuilt over and over.
+    pub const MAX_IDS: usize = 12_000_000;
     pub const MAX_LISTINGS: usize = 64;
-    const KEEP_PER_BUILD_TIME: u32 = 20;
+    const KEEP_PER_BUILD_TIME: u32 = 100;
 
     /// Call inside the transaction writing these customers (inserted, updated or deleted),
     /// once they are known and before the commit; drop what it returns after the commit.

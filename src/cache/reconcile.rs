@@ -94,18 +94,7 @@ pub fn plan<S: ListingSource>(
         return Ok(None);
     }
     // Where the changed ids stand in the listing now (they leave it).
-    let leaving: Vec<usize> = if changed.len() <= 4 {
-        let mut at: Vec<usize> = changed
-            .iter()
-            .filter_map(|id| listing.iter().position(|listed| listed == id))
-            .collect();
-        at.sort_unstable();
-        at
-    } else {
-        (0..listing.len())
-            .filter(|i| remove.contains(&listing[*i]))
-            .collect()
-    };
+    let leaving = positions(listing, &changed);
     if now.is_empty() {
         return Ok(Some(Edit {
             leaving,
@@ -124,6 +113,26 @@ pub fn plan<S: ListingSource>(
         .map(|(n, (id, lo))| (lo - leaving.partition_point(|i| *i < lo) + n, *id))
         .collect();
     Ok(Some(Edit { leaving, insert }))
+}
+
+/// The indexes in `listing` of the `changed` ids (sorted), in one pass that costs most ids one
+/// bit test (a million ids in a few milliseconds).
+fn positions(listing: &[i64], changed: &[i64]) -> Vec<usize> {
+    const BITS: usize = 1 << 16;
+    let bit = |id: i64| (id as u64 as usize) & (BITS - 1);
+    let mut filter = vec![0u64; BITS / 64];
+    for id in changed {
+        filter[bit(*id) / 64] |= 1 << (bit(*id) % 64);
+    }
+    listing
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| {
+            (filter[bit(**id) / 64] >> (bit(**id) % 64)) & 1 == 1
+                && changed.binary_search(id).is_ok()
+        })
+        .map(|(index, _)| index)
+        .collect()
 }
 
 /// For each id of `now` (in the listing's order), an index of the listing such that its ids
