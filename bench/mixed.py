@@ -6,11 +6,15 @@ a one-letter search (`q=a`, its p99 under the mix). With --delete, a bulk deleti
 customers (every 10th) is submitted as the mix starts. Medians over the rounds.
 
   python3 bench/mixed.py --backend sqlite --customers 100000 [--rounds 3] [--duration 60] [--delete]
+                         [--sessions 50] [--pg-seed deskbench_seed_100000]
 
 Reuses bench.py (seeding, server, sign-in) with its files under /tmp/perfbench and PostgreSQL
 databases perfbench_*; drop them when done (see bench/README.md).
 """
 import argparse
+import functools
+import http.client
+import http.cookiejar
 import json
 import os
 import re
@@ -19,20 +23,25 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 bench.WORK = "/tmp/perfbench"
+# DESK_BIN: another build of the binary (to compare two builds in one session).
+bench.BIN = os.environ.get("DESK_BIN", bench.BIN)
 bench.PORT = 8767
 bench.BASE = f"http://127.0.0.1:{bench.PORT}"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Database(bench.Database):
-    def __init__(self, backend, customers):
+    def __init__(self, backend, customers, pg_seed=None):
         super().__init__(backend, customers)
-        self.seed_name = f"perfbench_seed_{customers}"
+        # --pg-seed: another script's seeded database (bench.py's deskbench_seed_N), used only
+        # as the template of each run's copy, never written.
+        self.seed_name = pg_seed or f"perfbench_seed_{customers}"
 
     def url(self, which="run"):
         if self.backend == "sqlite":
@@ -45,6 +54,19 @@ class Database(bench.Database):
         bench.psql("DROP DATABASE IF EXISTS perfbench_run WITH (FORCE)")
         bench.psql(f"CREATE DATABASE perfbench_run TEMPLATE {self.seed_name}")
         bench.psql("CHECKPOINT")
+
+
+class FromAddress(bench.Browser):
+    """A browser signing in from another loopback address (the sign-in allowance is per address)."""
+
+    def __init__(self, address):
+        class Handler(urllib.request.HTTPHandler):
+            def http_open(self, req):
+                return self.do_open(functools.partial(http.client.HTTPConnection, source_address=(address, 0)), req)
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(Handler, urllib.request.HTTPCookieProcessor(self.jar), bench.NoRedirect)
+        page = self.get("/login")
+        self.post("/login", {"email": bench.ADMIN[0], "password": bench.ADMIN[1], "csrf_token": bench.csrf(page)})
 
 
 def parse_wrk(out):
@@ -68,8 +90,20 @@ def one_round(db, a):
         page = browser.get(bench.LIST)
         token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
         cookie = browser.cookie()
-        # Warm: the first build of the big listings is not what the mix measures.
-        for path in ["", "?sort=created", "?q=a", "?q=acme"]:
+        # --sessions N: N agents signed in, each request in one of them at random (their POSTs
+        # take turns per session, as one person's do).
+        sessions = [(cookie, token)]
+        for n in range(a.sessions - 1):
+            other = FromAddress(f"127.0.0.{2 + n % 250}")
+            page = other.get(bench.LIST)
+            sessions.append((other.cookie(), re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)))
+        # Warm: the first build of the big listings is not what the mix measures (--warm all:
+        # every search of the mix in every order, as a server that has been up a while).
+        paths = ["", "?sort=created", "?q=a", "?q=acme"]
+        if a.warm == "all":
+            paths = [f"?q={q}&sort={sort}" for q in ["", "a", "m", "an", "jo", "acme", "smith", "lee"]
+                     for sort in ["name", "-name", "created", "-created"]]
+        for path in paths:
             browser.get(bench.LIST + path)
         deletion = {}
         if a.delete:
@@ -109,7 +143,8 @@ def one_round(db, a):
         side = threading.Thread(target=one_letter)
         side.start()
         out = subprocess.run(["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s", "--timeout", "10s", "--latency",
-                              "-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--", cookie, token, str(a.customers)],
+                              "-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--", str(a.customers)]
+                             + [part for session in sessions for part in session],
                              check=True, capture_output=True, text=True).stdout
         side.join()
         stop.set()
@@ -130,16 +165,22 @@ def main():
     p.add_argument("--duration", type=int, default=60)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--delete", action="store_true")
+    p.add_argument("--warm", choices=["some", "all"], default="some",
+                   help="listings built before the mix: 4 (some) or the mix's 32 (all)")
+    p.add_argument("--sessions", type=int, default=1, help="signed-in sessions the requests are spread over")
+    p.add_argument("--pg-seed", help="seeded PostgreSQL database to copy (read-only), e.g. deskbench_seed_100000")
     a = p.parse_args()
-    db = Database(a.backend, a.customers)
+    db = Database(a.backend, a.customers, a.pg_seed)
     db.ensure_seeded()
     runs = [one_round(db, a) for _ in range(a.rounds)]
     med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
     summary = {"backend": a.backend, "customers": a.customers, "delete": a.delete, "rounds": a.rounds,
+               "sessions": a.sessions,
                "duration_s": a.duration, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
                "errors": med("errors"), "rss_peak_mib": med("rss_peak_mib"),
                "one_letter_p99_ms": statistics.median(r["one_letter"]["p99_ms"] for r in runs), "runs": runs}
-    name = f"{bench.WORK}/mixed_{a.backend}_{a.customers}{'_delete' if a.delete else ''}.json"
+    name = (f"{bench.WORK}/mixed_{a.backend}_{a.customers}{'_delete' if a.delete else ''}"
+            f"{f'_s{a.sessions}' if a.sessions > 1 else ''}.json")
     with open(name, "w") as f:
         json.dump(summary, f, indent=1)
     print(json.dumps(summary, indent=1))

@@ -249,6 +249,49 @@ where
     }
 }
 
+/// A read-only transaction whose reads all see the database as it was at its start (on SQLite,
+/// a WAL read transaction; on PostgreSQL, REPEATABLE READ), begun by a first read. Inside a
+/// transaction already, that one is used as it is.
+#[must_use = "end it with Snapshot::end"]
+pub struct Snapshot {
+    began: bool,
+}
+
+impl Snapshot {
+    pub fn begin(conn: &mut DbConn) -> QueryResult<Self> {
+        let depth =
+            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+                .transaction_depth()?;
+        if depth.is_some() {
+            return Ok(Self { began: false });
+        }
+        <DbConn as Connection>::TransactionManager::begin_transaction(conn)?;
+        let first_read = match conn {
+            DbConn::Pg(c) => c.batch_execute(
+                "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY;
+                 SELECT 1 FROM customers LIMIT 1",
+            ),
+            DbConn::Sqlite(c) => c.batch_execute("SELECT 1 FROM customers LIMIT 1"),
+        };
+        if let Err(error) = first_read {
+            <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?;
+            return Err(error);
+        }
+        Ok(Self { began: true })
+    }
+
+    /// Ends the snapshot (nothing was written: a commit only ends it) and returns `read`.
+    pub fn end<T>(self, conn: &mut DbConn, read: QueryResult<T>) -> QueryResult<T> {
+        if self.began {
+            match &read {
+                Ok(_) => <DbConn as Connection>::TransactionManager::commit_transaction(conn)?,
+                Err(_) => <DbConn as Connection>::TransactionManager::rollback_transaction(conn)?,
+            }
+        }
+        read
+    }
+}
+
 diesel::define_sql_function!(
     /// SQL lower(): case-insensitive matching that both backends index.
     fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

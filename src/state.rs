@@ -4,15 +4,13 @@
 //! get it as `web::Data<AppState>`.
 //!
 //! Every function that writes customers takes the `AppState`, and does its writing through
-//! [`AppState::write_customers`] (or calls [`AppState::customers_changed`] after committing),
-//! saying which customers it changed, so that the list caches of this instance are brought up
-//! to date for every write made through it (not dropped).
+//! [`AppState::write_customers`], saying which customers it changed, so that the list caches
+//! of this instance are brought up to date for every write made through it (not dropped).
 
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 use crate::cache::ListCaches;
-use crate::customers::Listings;
 use crate::db::{write_transaction, DbConn};
 use crate::lock;
 use crate::pacing::Arrivals;
@@ -53,8 +51,9 @@ impl UncachedLists {
 
 impl AppState {
     /// Runs `write`, which writes customers and says which (their ids, with its result), in a
-    /// write transaction; once it has committed, the list caches are brought up to date for
-    /// those customers.
+    /// write transaction. Those ids are logged for the list caches before the commit (a write
+    /// asks nothing more: a listing read later is brought up to date by its reader), and the
+    /// kept totals are dropped after it.
     pub fn write_customers<T, E>(
         &self,
         conn: &mut DbConn,
@@ -63,22 +62,19 @@ impl AppState {
     where
         E: From<diesel::result::Error>,
     {
-        let (written, changed) = write_transaction(conn, write)?;
-        self.customers_changed(conn, &changed);
-        Ok(written)
-    }
-
-    /// Call after committing any insert, update or delete of these customers made otherwise.
-    pub fn customers_changed(&self, conn: &mut DbConn, changed: &[i64]) {
-        if changed.is_empty() {
-            return;
+        let mut pending = None;
+        let written = write_transaction(conn, |conn| {
+            let (written, changed) = write(conn)?;
+            if !changed.is_empty() {
+                pending = Some(self.caches.orders.writing(&changed));
+            }
+            Ok(written)
+        });
+        if pending.take().is_some() {
+            // Done (committed, or given up): the change is what the next reader sees.
+            self.caches.counts.customers_changed();
         }
-        self.caches.counts.customers_changed();
-        let mut listings = Listings { conn };
-        if let Err(error) = self.caches.orders.customers_changed(changed, &mut listings) {
-            // The listings were dropped instead: the next pages rebuild them.
-            tracing::warn!(%error, "list caches dropped: could not bring them up to date");
-        }
+        written
     }
 }
 

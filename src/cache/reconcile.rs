@@ -1,9 +1,11 @@
 //! Bringing a listing in order up to date after some customers changed, instead of rebuilding
-//! it: each changed id leaves the listing, and goes back in where it now sorts if the search
-//! still holds it. The database answers what SQL decides (which ids the search holds, what
+//! it: each changed id leaves the listing, and goes back in where it now sorts if the criteria
+//! still hold it. The database answers what SQL decides (which ids the criteria hold, what
 //! sorts before what: the same collation as the listing's `ORDER BY`), through a
-//! [`ListingSource`]; the positions are found by narrowing, a few dozen probes a round, so a
-//! million ids take about four rounds.
+//! [`ListingSource`]. Every id going in is placed at once: a round asks one query for all of
+//! them (a few dozen probes each, narrowing where each one goes), so a million ids take about
+//! four rounds however many ids move; an id that did not move is placed in the first round (its
+//! old neighbours still bracket it).
 
 use std::collections::{HashMap, HashSet};
 
@@ -13,57 +15,32 @@ use crate::domain::list_query::SortOrder;
 /// What the database says about customers, for keeping listings in order.
 pub trait ListingSource {
     type Error;
-    /// The listing's ids in its order, read now.
+    /// The listing's ids in its order, read now (one statement: one consistent reading).
     fn build(&mut self, key: &ListingKey) -> Result<Vec<i64>, Self::Error>;
-    /// Of `ids`, those that exist and that the listing's search holds now.
+    /// Runs `read` on one snapshot of the database, taken before `read` starts: whatever
+    /// commits later is seen by none of its queries.
+    fn snapshot<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self) -> Result<T, Self::Error>,
+    ) -> Result<T, Self::Error>;
+    /// Of `ids`, those that exist and that the listing's criteria hold now, in the listing's
+    /// order.
     fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> Result<Vec<i64>, Self::Error>;
-    /// Of `others` (existing customers), those listed before `id` in `sort`.
-    fn before(&mut self, sort: SortOrder, id: i64, others: &[i64])
-        -> Result<Vec<i64>, Self::Error>;
+    /// Of the pairs `(id, other)` (existing customers), those in which `other` is listed
+    /// before `id` in `sort`.
+    fn before(
+        &mut self,
+        sort: SortOrder,
+        pairs: &[(i64, i64)],
+    ) -> Result<Vec<(i64, i64)>, Self::Error>;
 }
 
-/// A source whose answers to [`ListingSource::matching`] are kept per criteria (the listing
-/// key without its sort order: search and filters), for bringing several listings (the same
-/// criteria in each order) up to date for the same changed ids.
-pub(crate) struct PerSearch<'s, S> {
-    source: &'s mut S,
-    matched: HashMap<ListingKey, Vec<i64>>,
-}
-
-impl<'s, S> PerSearch<'s, S> {
-    pub(crate) fn new(source: &'s mut S) -> Self {
-        Self {
-            source,
-            matched: HashMap::new(),
-        }
-    }
-}
-
-impl<S: ListingSource> ListingSource for PerSearch<'_, S> {
-    type Error = S::Error;
-
-    fn build(&mut self, key: &ListingKey) -> Result<Vec<i64>, S::Error> {
-        self.source.build(key)
-    }
-
-    fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> Result<Vec<i64>, S::Error> {
-        // What criteria hold does not depend on the order.
-        let search = (key.0.clone(), SortOrder::Name);
-        if let Some(matched) = self.matched.get(&search) {
-            return Ok(matched.clone());
-        }
-        let matched = self.source.matching(key, ids)?;
-        self.matched.insert(search, matched.clone());
-        Ok(matched)
-    }
-
-    fn before(&mut self, sort: SortOrder, id: i64, others: &[i64]) -> Result<Vec<i64>, S::Error> {
-        self.source.before(sort, id, others)
-    }
-}
-
-/// How many ids one round of narrowing probes.
+/// How many ids one round of narrowing probes for each id going in (fewer when many go in).
 const PROBES: usize = 32;
+/// At most this many pairs in one round's query (the probes per id shrink to fit).
+const PAIRS_PER_ROUND: usize = 2_048;
+/// More ids going in than this: the listing is rebuilt instead.
+pub const MAX_PLACED: usize = 1_024;
 
 /// What a change does to one listing: the indexes to take out (increasing) and the ids to put
 /// in, at their index in the listing once the others are out, in increasing order.
@@ -76,141 +53,147 @@ pub struct Edit {
 impl Edit {
     /// Applies the edit (to the listing it was planned on).
     pub fn apply(&self, listing: &mut Vec<i64>) {
-        if !self.leaving.is_empty() {
-            let (mut next, mut index) = (0, 0);
-            listing.retain(|_| {
-                let leaves = self.leaving.get(next) == Some(&index);
-                next += usize::from(leaves);
-                index += 1;
-                !leaves
-            });
+        *listing = self.applied(listing);
+    }
+
+    /// The listing it was planned on, edited: one pass.
+    pub fn applied(&self, listing: &[i64]) -> Vec<i64> {
+        let mut out = Vec::with_capacity(listing.len() + self.insert.len());
+        let mut leaving = self.leaving.iter().peekable();
+        let mut insert = self.insert.iter().peekable();
+        for (index, id) in listing.iter().enumerate() {
+            if leaving.next_if(|i| **i == index).is_some() {
+                continue;
+            }
+            while let Some((_, new)) = insert.next_if(|(at, _)| *at <= out.len()) {
+                out.push(*new);
+            }
+            out.push(*id);
         }
-        // Increasing indexes, each counted among the listing with the earlier ones in.
-        for (index, id) in &self.insert {
-            listing.insert((*index).min(listing.len()), *id);
-        }
+        out.extend(insert.map(|(_, id)| *id));
+        out
     }
 }
 
-/// Plans bringing `listing` (the ids of `key` in order) up to date for the `changed` ids.
+/// Plans bringing `listing` (the ids of `key` in order) up to date for the `changed` ids, all
+/// its questions answered by one reading of the database (call it inside
+/// [`ListingSource::snapshot`]). `None`: too many ids go in; rebuild instead.
 pub fn plan<S: ListingSource>(
     listing: &[i64],
     key: &ListingKey,
     changed: &[i64],
     source: &mut S,
-) -> Result<Edit, S::Error> {
+) -> Result<Option<Edit>, S::Error> {
     let mut changed = changed.to_vec();
     changed.sort_unstable();
     changed.dedup();
-    let changed = changed.as_slice();
     let remove: HashSet<i64> = changed.iter().copied().collect();
-    let now: Vec<i64> = source.matching(key, changed)?;
+    // Those going in, in the listing's order.
+    let now = source.matching(key, &changed)?;
+    if now.len() > MAX_PLACED {
+        return Ok(None);
+    }
     // Where the changed ids stand in the listing now (they leave it).
-    let mut leaving: Vec<usize> = if changed.len() <= 4 {
-        changed
-            .iter()
-            .filter_map(|id| listing.iter().position(|listed| listed == id))
-            .collect()
-    } else {
-        (0..listing.len())
-            .filter(|i| remove.contains(&listing[*i]))
-            .collect()
-    };
-    leaving.sort_unstable();
-    leaving.dedup();
+    let leaving = positions(listing, &changed);
     if now.is_empty() {
-        return Ok(Edit {
+        return Ok(Some(Edit {
             leaving,
             insert: Vec::new(),
-        });
+        }));
     }
-    // The common edit: one customer, still listed, whose neighbours still bracket it (a
-    // change of phone, say). Nothing moves.
-    if let ([id], [index]) = (now.as_slice(), leaving.as_slice()) {
-        if changed.len() == 1 {
-            let neighbours: Vec<i64> = [index.checked_sub(1), Some(index + 1)]
-                .into_iter()
-                .flatten()
-                .filter_map(|i| listing.get(i).copied())
-                .collect();
-            let before = source.before(key.1, *id, &neighbours)?;
-            let previous_before = *index == 0 || before.contains(&listing[index - 1]);
-            let next_after = listing
-                .get(index + 1)
-                .is_none_or(|next| !before.contains(next));
-            if previous_before && next_after {
-                return Ok(Edit::default());
+    let Some(bounds) = place(listing, &remove, &leaving, key.1, &now, source)? else {
+        return Ok(None);
+    };
+    // Each id's gap among the ids that stay, then in order: its index is its gap plus the
+    // ids put in before it.
+    let insert = now
+        .iter()
+        .zip(bounds)
+        .enumerate()
+        .map(|(n, (id, lo))| (lo - leaving.partition_point(|i| *i < lo) + n, *id))
+        .collect();
+    Ok(Some(Edit { leaving, insert }))
+}
+
+/// The indexes in `listing` of the `changed` ids (sorted), in one pass that costs most ids one
+/// bit test (a million ids in a few milliseconds).
+fn positions(listing: &[i64], changed: &[i64]) -> Vec<usize> {
+    const BITS: usize = 1 << 16;
+    let bit = |id: i64| (id as u64 as usize) & (BITS - 1);
+    let mut filter = vec![0u64; BITS / 64];
+    for id in changed {
+        filter[bit(*id) / 64] |= 1 << (bit(*id) % 64);
+    }
+    listing
+        .iter()
+        .enumerate()
+        .filter(|(_, id)| {
+            (filter[bit(**id) / 64] >> (bit(**id) % 64)) & 1 == 1
+                && changed.binary_search(id).is_ok()
+        })
+        .map(|(index, _)| index)
+        .collect()
+}
+
+/// For each id of `now` (in the listing's order), an index of the listing such that its ids
+/// other than the changed ones sort before it below the index, after it from it on. `None` if
+/// the answers contradict the listing (it was not in order).
+fn place<S: ListingSource>(
+    listing: &[i64],
+    changed: &HashSet<i64>,
+    leaving: &[usize],
+    sort: SortOrder,
+    now: &[i64],
+    source: &mut S,
+) -> Result<Option<Vec<usize>>, S::Error> {
+    let was_at: HashMap<i64, usize> = leaving.iter().map(|i| (listing[*i], *i)).collect();
+    let kept = |i: &usize| !changed.contains(&listing[*i]);
+    let per_id = (PAIRS_PER_ROUND / now.len()).clamp(4, PROBES);
+    // Everything kept below `lo` sorts before the id, everything kept from `hi` on after it.
+    let mut ranges: Vec<(usize, usize)> = vec![(0, listing.len()); now.len()];
+    let mut first_round = true;
+    loop {
+        // The ids are in order, so their places are too.
+        for n in 1..ranges.len() {
+            ranges[n].0 = ranges[n].0.max(ranges[n - 1].0);
+        }
+        for n in (0..ranges.len().saturating_sub(1)).rev() {
+            ranges[n].1 = ranges[n].1.min(ranges[n + 1].1);
+        }
+        if ranges.iter().any(|(lo, hi)| lo > hi) {
+            return Ok(None);
+        }
+        let mut asked: Vec<Vec<usize>> = Vec::with_capacity(now.len());
+        let mut pairs: Vec<(i64, i64)> = Vec::new();
+        for (id, (lo, hi)) in now.iter().zip(&ranges) {
+            let step = (hi - lo).div_ceil(per_id).max(1);
+            let mut probes: Vec<usize> = (*lo..*hi).step_by(step).filter(kept).collect();
+            // First, its old neighbours: if they still bracket it, it is placed.
+            if let Some(at) = was_at.get(id).filter(|_| first_round) {
+                probes.extend((*lo..*at).rev().find(kept));
+                probes.extend((at + 1..*hi).find(kept));
+            }
+            probes.sort_unstable();
+            probes.dedup();
+            pairs.extend(probes.iter().map(|i| (*id, listing[*i])));
+            asked.push(probes);
+        }
+        first_round = false;
+        if pairs.is_empty() {
+            // Only changed ids (which leave) between each `lo` and `hi`: placed.
+            return Ok(Some(ranges.into_iter().map(|(lo, _)| lo).collect()));
+        }
+        let before: HashSet<(i64, i64)> = source.before(sort, &pairs)?.into_iter().collect();
+        for ((id, range), probes) in now.iter().zip(&mut ranges).zip(asked) {
+            for i in probes {
+                if before.contains(&(*id, listing[i])) {
+                    range.0 = range.0.max(i + 1);
+                } else {
+                    range.1 = range.1.min(i);
+                }
             }
         }
     }
-    // For each id going in: how many of the others sort before it, and before it among those
-    // going into the same gap.
-    let mut ordered: Vec<(usize, usize, i64)> = Vec::with_capacity(now.len());
-    for &id in &now {
-        let lo = boundary(listing, &remove, key.1, id, source)?;
-        let gap = lo - leaving.iter().filter(|i| **i < lo).count();
-        ordered.push((gap, 0, id));
-    }
-    for n in 0..ordered.len() {
-        let (gap, _, id) = ordered[n];
-        let same_gap: Vec<i64> = ordered
-            .iter()
-            .filter(|(g, _, other)| *g == gap && *other != id)
-            .map(|(_, _, other)| *other)
-            .collect();
-        if !same_gap.is_empty() {
-            ordered[n].1 = source.before(key.1, id, &same_gap)?.len();
-        }
-    }
-    ordered.sort();
-    // Inserted in order, each after the earlier ones: its index is its gap plus those.
-    let insert = ordered
-        .into_iter()
-        .enumerate()
-        .map(|(n, (gap, _, id))| (gap + n, id))
-        .collect();
-    Ok(Edit { leaving, insert })
-}
-
-/// An index of the listing such that its ids other than the changed ones sort before `id`
-/// below it, and after it from it on.
-fn boundary<S: ListingSource>(
-    listing: &[i64],
-    changed: &HashSet<i64>,
-    sort: SortOrder,
-    id: i64,
-    source: &mut S,
-) -> Result<usize, S::Error> {
-    // The listing's index range in which the answer's boundary lies: everything kept before
-    // `lo` sorts before `id`, everything from `hi` on after it.
-    let (mut lo, mut hi) = (0usize, listing.len());
-    while lo < hi {
-        let step = (hi - lo).div_ceil(PROBES).max(1);
-        let probes: Vec<(usize, i64)> = (lo..hi)
-            .step_by(step)
-            .filter(|i| !changed.contains(&listing[*i]))
-            .map(|i| (i, listing[i]))
-            .collect();
-        if probes.is_empty() {
-            // Only changed ids in the range (they leave): any index in it is the boundary.
-            break;
-        }
-        let ids: Vec<i64> = probes.iter().map(|(_, id)| *id).collect();
-        let before: HashSet<i64> = source.before(sort, id, &ids)?.into_iter().collect();
-        // The listing is in order: the probes before `id` come first.
-        let first_after = probes.iter().position(|(_, p)| !before.contains(p));
-        let (new_lo, new_hi) = match first_after {
-            Some(0) => (lo, probes[0].0),
-            Some(n) => (probes[n - 1].0 + 1, probes[n].0),
-            None => (probes[probes.len() - 1].0 + 1, hi),
-        };
-        if step == 1 {
-            lo = new_lo;
-            break;
-        }
-        (lo, hi) = (new_lo, new_hi);
-    }
-    Ok(lo)
 }
 
 #[cfg(test)]

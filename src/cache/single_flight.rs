@@ -75,8 +75,6 @@ struct Kept<V> {
     generation: u64,
     taken: Instant,
     keep: Duration,
-    /// When a request was last served it (or it was built).
-    read: Instant,
 }
 
 impl<V> Kept<V> {
@@ -126,12 +124,10 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
             let refreshing = state.refreshing;
             match state.kept.as_mut() {
                 Some(kept) if kept.fresh(generation) => {
-                    kept.read = Instant::now();
                     return Ok(kept.value.clone());
                 }
                 // Past its time but current: served while another request refreshes it.
                 Some(kept) if kept.current(generation) && refreshing => {
-                    kept.read = Instant::now();
                     return Ok(kept.value.clone());
                 }
                 Some(kept) if kept.current(generation) => {
@@ -165,7 +161,6 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
                     generation,
                     taken: Instant::now(),
                     keep,
-                    read: Instant::now(),
                 });
                 Ok(value)
             }
@@ -178,55 +173,20 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
         }
     }
 
-    /// The key's kept value, if it is fresh (which counts as reading it).
+    /// The key's kept value, if it is fresh.
     pub(crate) fn fresh(&self, key: &K) -> Option<V> {
         let entry = lock(&self.entries).get(key).cloned()?;
-        let mut state = lock(&entry.state);
-        let kept = state.kept.as_mut()?;
-        if !kept.fresh(self.generation()) {
-            return None;
-        }
-        kept.read = Instant::now();
-        Some(kept.value.clone())
+        let state = lock(&entry.state);
+        let kept = state.kept.as_ref()?;
+        kept.fresh(self.generation()).then(|| kept.value.clone())
     }
 
-    /// Forgets the kept values no request has read for `unread` (the next request for one
-    /// builds it again).
-    pub(crate) fn forget_unread(&self, unread: Duration) {
-        let entries: Vec<Arc<Entry<V>>> = lock(&self.entries).values().cloned().collect();
-        for entry in entries {
-            let mut state = lock(&entry.state);
-            if state
-                .kept
-                .as_ref()
-                .is_some_and(|kept| kept.read.elapsed() >= unread)
-            {
-                state.kept = None;
-            }
+    /// Forgets the key's kept value (the next request builds it again).
+    pub(crate) fn forget(&self, key: &K) {
+        let entry = lock(&self.entries).get(key).cloned();
+        if let Some(entry) = entry {
+            lock(&entry.state).kept = None;
         }
-    }
-
-    /// Every kept value that no invalidation has made stale, with its key.
-    pub(crate) fn kept_current(&self) -> Vec<(K, V)>
-    where
-        K: Clone,
-    {
-        let generation = self.generation();
-        let entries: Vec<(K, Arc<Entry<V>>)> = lock(&self.entries)
-            .iter()
-            .map(|(key, entry)| (key.clone(), entry.clone()))
-            .collect();
-        entries
-            .into_iter()
-            .filter_map(|(key, entry)| {
-                let state = lock(&entry.state);
-                let kept = state
-                    .kept
-                    .as_ref()
-                    .filter(|kept| kept.current(generation))?;
-                Some((key, kept.value.clone()))
-            })
-            .collect()
     }
 
     /// Changes the key's kept value in place, if it is still current and `same` says it is the
@@ -296,15 +256,6 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
             lock(&entry.state).kept = None;
             total -= weight;
         }
-    }
-
-    /// Makes the key's kept value look last read `ago`.
-    #[cfg(test)]
-    pub(crate) fn last_read(&self, key: &K, ago: Duration) {
-        let entry = lock(&self.entries).get(key).cloned().expect("kept");
-        let mut state = lock(&entry.state);
-        let kept = state.kept.as_mut().expect("kept");
-        kept.read = Instant::now().checked_sub(ago).expect("ago");
     }
 
     /// What the kept values weigh in all.

@@ -1,9 +1,9 @@
 //! The customers list: search, sort, pages (deferred joins, or a slice of a cached listing),
 //! ticket counts, "show selected", and the selection counter's numbers.
 
-use diesel::dsl::{count_star, not};
+use diesel::dsl::{count_star, not, sql};
 use diesel::prelude::*;
-use diesel::sql_types::Bool;
+use diesel::sql_types::{Bool, Text, Timestamp};
 
 use super::criteria::{criteria_filter, criteria_filter_planned};
 use super::listings::Listings;
@@ -63,7 +63,7 @@ fn listed_planned(
 pub fn matching(conn: &mut DbConn, criteria: &Criteria, caches: &ListCaches) -> QueryResult<i64> {
     let key = criteria.cache_key();
     if cacheable(criteria) {
-        if let Some(total) = caches.orders.total(&key) {
+        if let Some(total) = caches.orders.total(&key, &mut Listings { conn })? {
             return Ok(total);
         }
     }
@@ -120,16 +120,15 @@ pub fn list(
             .collect()
     } else {
         // Deferred join: find the page's ids first (an index-only walk over the sort index,
-        // or a filter's index and a sort of what it finds), then fetch just those rows.
+        // or the search's or a filter's index and a sort of what it finds), then fetch just
+        // those rows.
         let rows = started_at_the_filters_day(
             listed_planned(&criteria, only, dialect, many_matches),
             &criteria,
             query.sort,
         );
-        let sort_after_filtering =
-            dialect == Dialect::Sqlite && sort_after_filtering(&criteria, total);
-        if sort_after_filtering {
-            ordered_after_filtering(rows, query.sort)
+        if sort_after_filtering(&criteria, total, dialect) {
+            ordered_after_filtering(rows, query.sort, dialect)
         } else {
             ordered(rows, query.sort)
         }
@@ -150,16 +149,23 @@ fn reads_from_listing(total: i64, offset: i64) -> bool {
         && (total > CountCache::EXACT_UP_TO || offset >= SNAPSHOT_FROM_OFFSET)
 }
 
-/// Whether SQLite should find a filtered page's customers through a filter's index and sort
-/// them, rather than walk the sort index checking each customer: its planner has no statistics
-/// of how many customers a date range holds, and walks. Walking costs the customers passed
-/// before the page is full, so few matches mean walking nearly the whole table (0.3 s at
-/// 1,000,000); sorting costs the matches (about 0.4 µs each).
-fn sort_after_filtering(criteria: &Criteria, total: i64) -> bool {
-    // The search plans itself (search::search_filter_planned).
-    criteria.search.is_empty()
-        && !criteria.filters.is_empty()
-        && total <= SORT_AFTER_FILTERING_UP_TO
+/// Whether a page's customers are better found through the search's or a filter's index and
+/// then sorted, rather than by walking the sort index checking each customer. Walking costs the
+/// customers passed before the page is full, so few matches mean walking nearly the whole
+/// table; sorting costs the matches (about 0.4 µs each). Each planner misjudges one case:
+/// SQLite has no statistics of how many customers a date range holds (0.3 s at 1,000,000 for a
+/// few thousand inactive ones), and PostgreSQL misjudges how many a word beginning matches
+/// (`q=an`: 580 ms at 100 k for none). SQLite's search plans itself
+/// (`search::search_filter_planned`).
+fn sort_after_filtering(criteria: &Criteria, total: i64, dialect: Dialect) -> bool {
+    match dialect {
+        Dialect::Sqlite => {
+            criteria.search.is_empty()
+                && !criteria.filters.is_empty()
+                && total <= SORT_AFTER_FILTERING_UP_TO
+        }
+        Dialect::Postgres => !criteria.search.is_empty() && total <= WALK_SORT_INDEX_ABOVE,
+    }
 }
 
 /// Up to this many matches, sorting them is cheaper than walking past the others.
@@ -184,21 +190,37 @@ fn started_at_the_filters_day(
     }
 }
 
-/// [`ordered`] with SQLite told not to read the rows through the sort's index (a unary `+`
-/// keeps a column's value and collation, but not its index).
+/// [`ordered`], but never by walking the sort index: the first key is an expression of the
+/// column (the same values, the same collation), which no index provides in order (SQLite's
+/// unary `+`; on PostgreSQL an operation that changes nothing).
 fn ordered_after_filtering(
     rows: customers::BoxedQuery<'static, Backend>,
     sort: SortOrder,
+    dialect: Dialect,
 ) -> customers::BoxedQuery<'static, Backend> {
-    let order = match sort {
-        SortOrder::Name => "+customers.last_name, +customers.first_name, customers.id",
-        SortOrder::NameDesc => {
-            "+customers.last_name DESC, +customers.first_name DESC, customers.id DESC"
-        }
-        SortOrder::Created => "+customers.created_at DESC, customers.id DESC",
-        SortOrder::CreatedAsc => "+customers.created_at, customers.id",
+    let (last_name, created_at) = match dialect {
+        Dialect::Sqlite => ("+customers.last_name", "+customers.created_at"),
+        Dialect::Postgres => (
+            "(customers.last_name || '')",
+            "(customers.created_at + interval '0 seconds')",
+        ),
     };
-    rows.order(diesel::dsl::sql::<diesel::sql_types::Text>(order))
+    let last_name = || sql::<Text>(last_name);
+    let created_at = || sql::<Timestamp>(created_at);
+    match sort {
+        SortOrder::Name => rows.order((
+            last_name().asc(),
+            customers::first_name.asc(),
+            customers::id.asc(),
+        )),
+        SortOrder::NameDesc => rows.order((
+            last_name().desc(),
+            customers::first_name.desc(),
+            customers::id.desc(),
+        )),
+        SortOrder::Created => rows.order((created_at().desc(), customers::id.desc())),
+        SortOrder::CreatedAsc => rows.order((created_at().asc(), customers::id.asc())),
+    }
 }
 
 pub(super) fn ordered(
@@ -341,18 +363,24 @@ mod tests {
     }
 
     #[test]
-    fn few_filtered_matches_are_sorted_after_filtering() {
+    fn few_matches_are_sorted_after_filtering() {
         use crate::domain::filters::Filters;
         use crate::domain::list_query::Search;
         let pairs = [("active_before".to_owned(), "2020-12-01".to_owned())];
         let inactive = Criteria::new(Search::default(), Filters::from_pairs(&pairs).0);
-        assert!(sort_after_filtering(&inactive, 5_000));
-        assert!(!sort_after_filtering(&inactive, 500_000));
+        let sqlite = Dialect::Sqlite;
+        assert!(sort_after_filtering(&inactive, 5_000, sqlite));
+        assert!(!sort_after_filtering(&inactive, 500_000, sqlite));
         let searched = Criteria::new(Search::parse("acme"), inactive.filters.clone());
         assert!(
-            !sort_after_filtering(&searched, 10),
-            "the search plans itself"
+            !sort_after_filtering(&searched, 10, sqlite),
+            "SQLite's search plans itself"
         );
-        assert!(!sort_after_filtering(&Criteria::default(), 10));
+        assert!(!sort_after_filtering(&Criteria::default(), 10, sqlite));
+        // PostgreSQL: a search with few matches (its planner misjudges word beginnings).
+        let postgres = Dialect::Postgres;
+        assert!(sort_after_filtering(&searched, 10, postgres));
+        assert!(!sort_after_filtering(&searched, 50_000, postgres));
+        assert!(!sort_after_filtering(&inactive, 10, postgres));
     }
 }

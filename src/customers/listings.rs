@@ -1,16 +1,15 @@
-//! What the list caches ask of the database ([`ListingSource`]): a listing's ids in order,
-//! which changed customers the criteria (search and filters) hold now, and what sorts before what, each compared by
-//! the database itself (row values, the columns' collation), exactly as the list's
-//! `ORDER BY` does.
+//! What the list caches ask of the database ([`ListingSource`]): a listing's ids in order, one
+//! snapshot to bring a listing up to date in, which changed customers the criteria (search and
+//! filters) hold now, and what sorts before what, each compared by the database itself (row
+//! values, the columns' collation), exactly as the list's `ORDER BY` does.
 
-use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
+use diesel::sql_types::BigInt;
 
 use super::list::{listed, ordered};
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
-use crate::db::{DbConn, Dialect};
+use crate::db::{DbConn, Dialect, Snapshot};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::SortOrder;
 use crate::schema::customers;
@@ -18,6 +17,14 @@ use crate::schema::customers;
 /// The database, as the list caches see it.
 pub struct Listings<'a> {
     pub conn: &'a mut DbConn,
+}
+
+#[derive(QueryableByName)]
+struct Pair {
+    #[diesel(sql_type = BigInt)]
+    moved: i64,
+    #[diesel(sql_type = BigInt)]
+    other: i64,
 }
 
 impl ListingSource for Listings<'_> {
@@ -33,42 +40,72 @@ impl ListingSource for Listings<'_> {
         .load(self.conn)
     }
 
+    fn snapshot<T>(&mut self, read: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T> {
+        let snapshot = Snapshot::begin(self.conn)?;
+        let read = read(self);
+        snapshot.end(self.conn, read)
+    }
+
     fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> QueryResult<Vec<i64>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         let dialect = Dialect::of(self.conn);
-        listed(&Criteria::from_cache_key(&key.0), None, dialect)
+        let held: Vec<i64> = listed(&Criteria::from_cache_key(&key.0), None, dialect)
             .filter(customers::id.eq_any(ids.to_vec()))
             .select(customers::id)
-            .load(self.conn)
+            .load(self.conn)?;
+        if held.len() < 2 {
+            return Ok(held);
+        }
+        // In order: by primary key only, so that no plan walks a sort index for a few rows.
+        ordered(
+            customers::table
+                .into_boxed()
+                .filter(customers::id.eq_any(held)),
+            key.1,
+        )
+        .select(customers::id)
+        .load(self.conn)
     }
 
-    fn before(&mut self, sort: SortOrder, id: i64, others: &[i64]) -> QueryResult<Vec<i64>> {
-        if others.is_empty() {
+    fn before(&mut self, sort: SortOrder, pairs: &[(i64, i64)]) -> QueryResult<Vec<(i64, i64)>> {
+        if pairs.is_empty() {
             return Ok(Vec::new());
         }
-        // The list's ORDER BY (list::ordered) as a row comparison with the customer `id`.
+        // The list's ORDER BY (list::ordered) as a row comparison, for every pair at once.
         let (columns, before) = match sort {
-            SortOrder::Name => ("last_name, first_name, id", "<"),
-            SortOrder::NameDesc => ("last_name, first_name, id", ">"),
-            SortOrder::Created => ("created_at, id", ">"),
-            SortOrder::CreatedAsc => ("created_at, id", "<"),
+            SortOrder::Name => (["last_name", "first_name", "id"].as_slice(), "<"),
+            SortOrder::NameDesc => (["last_name", "first_name", "id"].as_slice(), ">"),
+            SortOrder::Created => (["created_at", "id"].as_slice(), ">"),
+            SortOrder::CreatedAsc => (["created_at", "id"].as_slice(), "<"),
         };
-        let listed_columns = columns
-            .split(", ")
-            .map(|c| format!("customers.{c}"))
+        let of = |table: &str| {
+            columns
+                .iter()
+                .map(|c| format!("{table}.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        // Ids are numbers of our own, written as literals: no bound parameter per pair.
+        let values = pairs
+            .iter()
+            .map(|(moved, other)| format!("({moved}, {other})"))
             .collect::<Vec<_>>()
             .join(", ");
-        let condition = sql::<Bool>(&format!(
-            "({listed_columns}) {before} (SELECT {columns} FROM customers AS moved WHERE moved.id = "
-        ))
-        .bind::<BigInt, _>(id)
-        .sql(")");
-        customers::table
-            .filter(customers::id.eq_any(others.to_vec()))
-            .filter(condition)
-            .select(customers::id)
-            .load(self.conn)
+        let query = format!(
+            "WITH pairs (moved, other) AS (VALUES {values}) \
+             SELECT moved.id AS moved, other.id AS other FROM pairs \
+             JOIN customers AS moved ON moved.id = pairs.moved \
+             JOIN customers AS other ON other.id = pairs.other \
+             WHERE ({}) {before} ({})",
+            of("other"),
+            of("moved"),
+        );
+        Ok(diesel::sql_query(query)
+            .load::<Pair>(self.conn)?
+            .into_iter()
+            .map(|pair| (pair.moved, pair.other))
+            .collect())
     }
 }

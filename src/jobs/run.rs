@@ -8,7 +8,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::{stop, JobId, JobStatus};
-use crate::db::{now, write_transaction, DbConn};
+use crate::db::{now, DbConn};
 use crate::deletion::{self, RelatedSums};
 use crate::domain::deletion_counts::DeletionCounts;
 use crate::domain::ids::AgentId;
@@ -151,9 +151,9 @@ pub fn run_batch(
     settings: &WorkerSettings,
 ) -> QueryResult<Step> {
     let job = job.0;
-    let mut deleted_ids: Vec<i64> = Vec::new();
     let mut deleted_now = None;
-    let step = write_transaction(conn, |conn| -> Result<Step, StepError> {
+    // The customers deleted are logged for the list caches before the commit.
+    let step = state.write_customers(conn, |conn| -> Result<(Step, Vec<i64>), StepError> {
         // Renewing the lease first also checks that the job is still ours (and, on PostgreSQL,
         // locks its row: a stop request waits for this batch and then finds the lease live).
         let renewed = diesel::update(
@@ -180,16 +180,15 @@ pub fn run_batch(
             .load(conn)?;
         let Some(&last) = batch.last() else {
             finish(conn, job, JobStatus::Done)?;
-            return Ok(Step::Finished);
+            return Ok((Step::Finished, Vec::new()));
         };
         // Checked once the batch is known not to be empty: a stop asked after the last batch
         // leaves a job that is simply done.
         if stop::requested(conn, JobId(job))? {
             finish(conn, job, JobStatus::Stopped)?;
-            return Ok(Step::Stopped);
+            return Ok((Step::Stopped, Vec::new()));
         }
         let existing = deletion::lock_existing(conn, &batch)?;
-        deleted_ids.clone_from(&existing);
         let frozen = frozen_counts(conn, job, &existing)?;
         let deleted = deletion::delete_locked(conn, &existing)?;
         deleted_now = Some(deleted);
@@ -225,13 +224,10 @@ pub fn run_batch(
             .find(job)
             .select(deletion_jobs::processed)
             .first(conn)?;
-        Ok(Step::Progressed { processed })
+        Ok((Step::Progressed { processed }, existing))
     });
     match step {
         Ok(step) => {
-            if matches!(step, Step::Progressed { .. }) {
-                state.customers_changed(conn, &deleted_ids);
-            }
             // Counted once committed.
             if let Some(deleted) = &deleted_now {
                 crate::telemetry::deleted("bulk", deleted);

@@ -13,6 +13,7 @@ use crate::helpers::{spawn_app, Backend, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(pages_stay_exact_through_interleaved_writes);
+on_both_backends!(pages_stay_exact_while_edits_and_reads_overlap);
 
 const SORTS: [&str; 4] = ["name", "-name", "created", "-created"];
 
@@ -197,4 +198,38 @@ async fn pages_stay_exact_through_interleaved_writes(backend: Backend) {
     )
     .await;
     check_all(&app, "a deletion and a no-op edit").await;
+}
+
+/// Edits (moving customers in the name order, in and out of searches) while pages of the same
+/// listings are read: the reads bring the listings up to date as the writes commit, and once
+/// the writes are done every page is exact.
+async fn pages_stay_exact_while_edits_and_reads_overlap(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.add_many_customers(1_600, "Manyco").await;
+    let first: i64 = app
+        .db(|conn| {
+            customers::table
+                .select(customers::id)
+                .order(customers::id)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    check_all(&app, "the start").await;
+    let edits = async {
+        for n in 0..30i64 {
+            let (last, email) = (format!("Moved{n:02}"), format!("moved{n}@zed.example"));
+            let org = if n % 2 == 0 { "Zed Ltd" } else { "Manyco" };
+            edit(&app, first + n * 37, "Ma", &last, &email, org).await;
+        }
+    };
+    let reads = async {
+        for n in 0..30i64 {
+            for sort in SORTS {
+                page(&app, ["", "ma", "zed"][n as usize % 3], sort, 1 + n % 3, 50).await;
+            }
+        }
+    };
+    tokio::join!(edits, reads);
+    check_all(&app, "edits overlapping reads").await;
 }
