@@ -47,6 +47,26 @@
   desk.syncHeaderCheckbox = syncHeaderCheckbox;
   document.addEventListener("DOMContentLoaded", syncHeaderCheckbox);
 
+  // The trash can is disabled while nothing is selected (the server leaves it enabled, for
+  // browsers without JavaScript, where it is what saves the boxes).
+  function syncTrash() {
+    var trash = document.querySelector("#selection-bar .trash");
+    if (!trash) return;
+    var empty = trash.getAttribute("data-empty") === "true";
+    trash.disabled = empty;
+    trash.setAttribute("aria-disabled", empty ? "true" : "false");
+  }
+  document.addEventListener("DOMContentLoaded", syncTrash);
+  document.addEventListener("htmx:afterSettle", syncTrash);
+
+  // Enter in a row's checkbox does nothing here: its tick is already saved (without
+  // JavaScript it presses the form's default button, which saves the page's boxes).
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && event.target.matches && event.target.matches("input.row-check")) {
+      event.preventDefault();
+    }
+  });
+
   var lastToggled = null;
 
   // Sets a row's box; returns it when it changed. Each changed box fires its change event, so

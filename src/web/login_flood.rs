@@ -44,7 +44,12 @@ pub async fn refuse_over_limit(
         let over_limit = guard.admit_client(request.request()).err();
         if let Some(seconds) = over_limit {
             if guard.device(request.request()).is_none() {
-                guard.hold_refusal().await;
+                // Held only when its body is a sign-in form's size: while it waits, the
+                // connection's unread body sits in the server's buffers (a big body is refused
+                // at once, and its connection closed).
+                if small_body(&request) {
+                    guard.hold_refusal().await;
+                }
                 let page = ErrorPage::for_status(
                     StatusCode::TOO_MANY_REQUESTS,
                     Some(over_limit_message(seconds)),
@@ -54,6 +59,11 @@ pub async fn refuse_over_limit(
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+                // The body is left unread: close, so that its buffers go with the connection
+                // (a kept-alive one would come straight back over the limit).
+                response
+                    .head_mut()
+                    .set_connection_type(actix_web::http::ConnectionType::Close);
                 return Ok(request.into_response(response));
             }
         }
@@ -62,4 +72,16 @@ pub async fn refuse_over_limit(
             .insert(AddressAllowance { over_limit });
     }
     Ok(next.call(request).await?.map_into_boxed_body())
+}
+
+/// A sign-in form is well under a kilobyte.
+const SMALL_BODY: u64 = 2_048;
+
+/// Whether the request says its body is at most [`SMALL_BODY`] (a chunked or unsized one is not).
+fn small_body(request: &ServiceRequest) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|length| length <= SMALL_BODY)
 }

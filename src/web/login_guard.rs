@@ -58,8 +58,9 @@ impl Default for SignInSettings {
 }
 
 /// Refusals held at once at most; beyond it they are sent without waiting, so that the wait
-/// never costs more than this many idle requests' memory.
-const MAX_HELD_REFUSALS: usize = 4_096;
+/// never costs more than this many idle connections' buffers (each holds a body of at most
+/// 2 KB: `login_flood::small_body`).
+const MAX_HELD_REFUSALS: usize = 1_024;
 
 type Limiter = RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>;
 type DeviceLimiter = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;

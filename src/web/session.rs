@@ -16,6 +16,7 @@ const AGENT_KEY: &str = "agent_id";
 const CSRF_KEY: &str = "csrf";
 const FLASH_KEY: &str = "flash";
 const SELECTION_KEY: &str = "selection";
+const LIST_KEY: &str = "list";
 
 /// The session with typed getters and setters; cheap to clone (it shares the request's state).
 #[derive(Clone)]
@@ -83,6 +84,22 @@ impl TypedSession {
             .ok()
             .flatten()
             .unwrap_or_default()
+    }
+
+    /// The list page (a local address) the selection was last changed on: where Cancel and a
+    /// finished deletion go back to, with its search, filters, sort and page size.
+    pub fn list(&self) -> Option<String> {
+        self.0.get::<String>(LIST_KEY).ok().flatten()
+    }
+
+    /// Kept with the selection; a session that cannot be written only loses the way back.
+    pub fn set_list(&self, address: &str) {
+        if self.list().as_deref() == Some(address) {
+            return;
+        }
+        if let Err(error) = self.0.insert(LIST_KEY, address) {
+            tracing::warn!(%error, "could not store the list address");
+        }
     }
 
     pub fn set_selection(&self, selection: &Selection) -> Result<(), AppError> {

@@ -23,6 +23,7 @@ mod filters;
 mod filters_deletion;
 mod last_activity;
 mod local_times;
+mod no_script_selection;
 mod observability;
 mod operations;
 mod page_frame;

@@ -15,6 +15,7 @@ on_both_backends!(
     a_flood_of_sign_ins_is_turned_away_not_queued,
     each_client_address_has_a_limited_allowance,
     a_browser_that_signed_in_before_is_not_kept_out_by_its_address,
+    a_held_refusal_has_a_small_body_and_closes_its_connection,
 );
 
 struct Answer {
@@ -249,4 +250,52 @@ async fn a_browser_that_signed_in_before_is_not_kept_out_by_its_address(backend:
 async fn sign_out(browser: &Browser) {
     browser.get("/people/customers").await.assert_status(200);
     browser.post_form("/logout", &[]).await.assert_status(303);
+}
+
+/// Over the limit, a sign-in form's refusal waits (a flood client's connection then makes one
+/// attempt a wait) and closes its connection; a request with a big body is refused at once,
+/// so that no connection holds a big unread body through the wait.
+async fn a_held_refusal_has_a_small_body_and_closes_its_connection(backend: Backend) {
+    let app = spawn_app_with_settings(backend, false, |settings| {
+        settings.sign_in.per_minute = 1;
+        settings.sign_in.burst = 1;
+        settings.sign_in.refusal_delay = std::time::Duration::from_secs(2);
+    })
+    .await;
+    let browser = Browser::new(&app.address);
+    assert_eq!(post_from(&app, &browser, None).await.0, 401);
+    let token = browser.csrf_token().await;
+    let attempt = |password: String| {
+        let body = serde_urlencoded::to_string([
+            ("email", "nobody@desk.example"),
+            ("password", password.as_str()),
+            ("csrf_token", token.as_str()),
+        ])
+        .unwrap();
+        browser
+            .client
+            .post(app.url("/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+    };
+    let started = std::time::Instant::now();
+    let small = attempt("guess".into()).await.unwrap();
+    assert_eq!(small.status().as_u16(), 429);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(2));
+    assert_eq!(
+        small
+            .headers()
+            .get("connection")
+            .map(|v| v.to_str().unwrap()),
+        Some("close")
+    );
+    let started = std::time::Instant::now();
+    let big = attempt("x".repeat(20_000)).await.unwrap();
+    assert_eq!(big.status().as_u16(), 429);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "a big body is not held: {:?}",
+        started.elapsed()
+    );
 }

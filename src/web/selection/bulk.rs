@@ -117,12 +117,18 @@ pub struct BulkConfirmation {
 }
 
 impl BulkConfirmation {
-    fn new(layout: &Layout, preview: &BulkPreview, selection: &Selection, why: BulkNotice) -> Self {
+    fn new(
+        layout: &Layout,
+        preview: &BulkPreview,
+        selection: &Selection,
+        why: BulkNotice,
+        list_href: String,
+    ) -> Self {
         let kept = preview.confirmed.kept;
         let list = list_of(selection);
         let version = selection.version;
         Self {
-            list_href: list_href(selection),
+            list_href,
             review_href: show_selected_href(&list),
             csrf_token: layout.csrf_token.clone(),
             title: format!(
@@ -184,7 +190,8 @@ pub async fn bulk_confirmation(
         };
         return Ok((Either::Left(Either::Right(page)), status));
     }
-    let confirm = BulkConfirmation::new(&layout, &preview, selection, why);
+    let back = list_href(&TypedSession::of(request), selection);
+    let confirm = BulkConfirmation::new(&layout, &preview, selection, why, back);
     let shown = if is_htmx(request) {
         Either::Left(BulkDialogTemplate { confirm })
     } else {
@@ -364,7 +371,7 @@ pub async fn submit(
                 Flash::success(summary)
                     .linking(format!("/people/customers/deletions/{job}"), "View details"),
             );
-            Ok(Either::Left(see_other(&list_href(&selection))))
+            Ok(Either::Left(see_other(&list_href(&session, &selection))))
         }
         Ok(Started::InBackground(job)) => {
             clear(&session, &selection)?;

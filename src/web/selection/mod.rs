@@ -8,6 +8,7 @@ pub mod ticks;
 use crate::domain::group_thousands;
 use crate::domain::list_query::{ListQuery, Search};
 use crate::domain::selection::{Selection, SelectionSummary};
+use crate::web::TypedSession;
 
 /// The counter, trash can and "Clear selection" above the list; swapped in place by htmx.
 pub struct SelectionBar {
@@ -57,9 +58,12 @@ pub fn list_of(selection: &Selection) -> ListQuery {
     }
 }
 
-/// The address of [`list_of`]'s first page.
-pub fn list_href(selection: &Selection) -> String {
-    format!("/people/customers{}", list_of(selection).href_for_page(1))
-        .trim_end_matches('?')
-        .to_owned()
+/// Where to go back to from the selection: the list page it was last changed on (its search,
+/// filters, sort and page size), else [`list_of`]'s first page.
+pub fn list_href(session: &TypedSession, selection: &Selection) -> String {
+    session.list().unwrap_or_else(|| {
+        format!("/people/customers{}", list_of(selection).href_for_page(1))
+            .trim_end_matches('?')
+            .to_owned()
+    })
 }

@@ -212,6 +212,7 @@ pub async fn update(
     let error = changed.err().map(|e| e.to_string());
     if error.is_none() {
         session.set_selection(&selection)?;
+        session.set_list(&list_address(&form.return_to));
     }
 
     if form.action == Action::Delete && error.is_none() {
