@@ -60,9 +60,27 @@
   };
 
 
+  // Dismissed by its button, or by Esc from inside it; the focus then goes to the page's main
+  // content rather than to nowhere.
+  function dismiss(toast) {
+    var hadFocus = toast.contains(document.activeElement);
+    toast.remove();
+    var main = document.getElementById("main");
+    if (hadFocus && main) main.focus();
+  }
+
   document.addEventListener("click", function (event) {
     var close = event.target.closest ? event.target.closest(".toast-close") : null;
-    if (close) close.closest(".toast, .flash").remove();
+    if (close) dismiss(close.closest(".toast, .flash"));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || !event.target.closest) return;
+    var toast = event.target.closest("#toasts .toast");
+    if (toast) {
+      event.preventDefault();
+      dismiss(toast);
+    }
   });
 
   // Flash messages from the server become toasts too.
@@ -74,7 +92,6 @@
       // The message in one span, so that it reads as one line beside the close button.
       var message = document.createElement("span");
       while (flash.firstChild) message.appendChild(flash.firstChild);
-      flash.appendChild(message);
       var close = document.createElement("button");
       close.type = "button";
       close.className = "toast-close";
@@ -82,6 +99,8 @@
       close.textContent = "×";
       flash.appendChild(close);
       stack.appendChild(flash);
+      // Filled after it is in the live region, so that screen readers announce it.
+      window.setTimeout(function () { flash.insertBefore(message, close); }, 30);
     });
   }
 
