@@ -5,9 +5,9 @@
 
 use scraper::{Html, Selector};
 
-use crate::helpers::{bulk_confirmation_fields, spawn_app, Backend, ListForm, Page};
+use crate::helpers::{spawn_app, Backend, ListForm, Page};
 use crate::on_both_backends;
-use crate::small_deletion::finished_in_request;
+use crate::small_deletion::confirm_and_finish;
 
 on_both_backends!(ticked_boxes_of_one_page_are_deleted_and_the_list_is_kept);
 
@@ -83,13 +83,7 @@ async fn ticked_boxes_of_one_page_are_deleted_and_the_list_is_kept(backend: Back
     );
 
     // Confirmed: deleted in the request, and back on the filtered list with the flash.
-    let mut fields = bulk_confirmation_fields(&confirmation);
-    fields.push(("understood".into(), "yes".into()));
-    let submitted = app
-        .admin
-        .post_fields("/people/customers/selection/delete", &fields)
-        .await;
-    let finished = finished_in_request(&app, &submitted).await;
+    let finished = confirm_and_finish(&app).await;
     assert_eq!(finished.list, back);
     let rest = ListForm::from_page(&app.get(list).await);
     assert_eq!(rest.ids(), vec![ids[2]]);
