@@ -70,6 +70,14 @@ pub fn matching(conn: &mut DbConn, criteria: &Criteria, caches: &ListCaches) -> 
     caches.counts.total(&key, || count_matching(conn, criteria))
 }
 
+/// Whether a page of these criteria may read every customer (so that it should wait for its
+/// turn, `state::UncachedLists`): a tickets filter (its pages check tickets customer by
+/// customer), or an activity filter whose total is not kept.
+pub fn may_read_every_customer(criteria: &Criteria, caches: &ListCaches) -> bool {
+    criteria.filters.tickets.is_some()
+        || (criteria.filters.depends_on_activity() && !caches.counts.kept(&criteria.cache_key()))
+}
+
 /// Whether a listing or a total of these criteria may come from the list caches: not when
 /// who matches can change without a write to customers through this instance.
 fn cacheable(criteria: &Criteria) -> bool {

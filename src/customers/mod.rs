@@ -29,8 +29,8 @@ use crate::state::AppState;
 
 pub use criteria::{criteria_filter, criteria_filter_planned, filters_filter};
 pub use list::{
-    count_matching, ids_where, list, matching, names_where, summarize, ListPage, ListRow,
-    SNAPSHOT_FROM_OFFSET,
+    count_matching, ids_where, list, matching, may_read_every_customer, names_where, summarize,
+    ListPage, ListRow, SNAPSHOT_FROM_OFFSET,
 };
 pub use listings::Listings;
 pub use profile::{profile, ChatSummary, NoteSummary, Profile, TicketSummary, PROFILE_ITEMS_SHOWN};

@@ -98,21 +98,20 @@ fn work_to_the_end(
     settings: &WorkerSettings,
     owner: &str,
 ) -> anyhow::Result<Option<String>> {
-    let owner = owner.to_owned();
-    if !(leased_to(conn, job, &owner)? || claim_job(conn, job, &owner, settings.lease)?) {
+    if !(leased_to(conn, job, owner)? || claim_job(conn, job, owner, settings.lease)?) {
         return Ok(None);
     }
     // One batch deletes the frozen set (it fits), the next finds nothing left and writes the
     // record; each batch moves the cursor, so this ends.
     loop {
         let started = std::time::Instant::now();
-        match run_batch(conn, state, job, &owner, settings) {
+        match run_batch(conn, state, job, owner, settings) {
             Ok(Step::Progressed { .. }) => crate::telemetry::batch_took(started.elapsed()),
             Ok(Step::Finished) => break,
             Ok(Step::Stopped | Step::LostLease) => return Ok(None),
             Err(error) => {
                 // Given back at once rather than after the lease: the worker takes it over.
-                if let Err(release_error) = release(conn, job, &owner) {
+                if let Err(release_error) = release(conn, job, owner) {
                     tracing::warn!(job = job.0, %release_error, "could not give the job back");
                 }
                 return Err(error.into());

@@ -151,11 +151,8 @@ pub async fn list(
     let selection = is_admin.then(|| session.selection());
     let version = selection.as_ref().map_or(0, |s| s.version);
     // A list whose page or total may read every customer waits for its turn (one at a time),
-    // at most a few seconds: filters on tickets, or on activity until their total is kept.
-    let counts_or_probes = query.filters.tickets.is_some()
-        || (query.filters.depends_on_activity()
-            && !state.caches.counts.kept(&query.criteria().cache_key()));
-    let _turn = if counts_or_probes {
+    // at most a few seconds.
+    let _turn = if customers::may_read_every_customer(&query.criteria(), &state.caches) {
         Some(
             state
                 .uncached_lists
