@@ -41,6 +41,12 @@ PAGES = [
     ("search Acme p100", LIST + "?q=Acme&page=100"),
     ("sort created", LIST + "?sort=created"),
 ]
+# What the server does at all, through the same middleware (issue 16): page 1 is compared with
+# these in the same rounds.
+CEILING = [
+    ("static file", "/static/app.css"),
+    ("healthz", "/healthz"),
+]
 
 
 def filter_pages(customers):
@@ -299,8 +305,10 @@ def main():
     ap.add_argument("--duration", type=int, default=15)
     ap.add_argument("--skip", default="", help="comma list of: list,delete,sql")
     ap.add_argument("--filters", action="store_true", help="also lists filtered by last activity")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also a static file and /healthz through the same server: what it can do at all")
     a = ap.parse_args()
-    pages = PAGES + (filter_pages(a.customers) if a.filters else [])
+    pages = PAGES + (filter_pages(a.customers) if a.filters else []) + (CEILING if a.ceiling else [])
     skip = set(filter(None, a.skip.split(",")))
     os.makedirs(WORK, exist_ok=True)
     if not os.path.exists(BIN):

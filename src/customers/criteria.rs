@@ -7,23 +7,25 @@ use diesel::dsl::{not, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 
-use super::search::{has_open_ticket, open_ticket_exists, search_filter_planned, CustomerFilter};
+use super::search::{
+    has_open_ticket, open_ticket_exists, search_filter_planned, CustomerFilter, SearchPlan,
+};
 use crate::db::{lower, Dialect};
 use crate::domain::filters::{Criteria, Filters, TicketsFilter};
 use crate::schema::customers;
 
 /// Who the criteria hold: the search and every filter (AND).
 pub fn criteria_filter(criteria: &Criteria, dialect: Dialect) -> CustomerFilter {
-    criteria_filter_planned(criteria, dialect, false)
+    criteria_filter_planned(criteria, dialect, SearchPlan::FromIndex)
 }
 
-/// The criteria, planned as [`search_filter_planned`] for reading them in sort order.
+/// The criteria, their search planned as said.
 pub fn criteria_filter_planned(
     criteria: &Criteria,
     dialect: Dialect,
-    walk_sort_index: bool,
+    plan: SearchPlan,
 ) -> CustomerFilter {
-    let search = search_filter_planned(&criteria.search, dialect, walk_sort_index);
+    let search = search_filter_planned(&criteria.search, dialect, plan);
     if criteria.filters.is_empty() {
         search
     } else {

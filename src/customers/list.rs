@@ -5,9 +5,9 @@ use diesel::dsl::{count_star, not, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text, Timestamp};
 
-use super::criteria::{criteria_filter, criteria_filter_planned};
+use super::criteria::criteria_filter_planned;
 use super::listings::Listings;
-use super::search::{selection_filter, CustomerFilter, WALK_SORT_INDEX_ABOVE};
+use super::search::{selection_filter, CustomerFilter, SearchPlan, WALK_SORT_INDEX_ABOVE};
 use super::{count_for, Backend, Customer};
 use crate::cache::{CountCache, ListCaches, OrderCache};
 use crate::db::{DbConn, Dialect};
@@ -35,18 +35,18 @@ pub(super) fn listed(
     only: Option<&Selection>,
     dialect: Dialect,
 ) -> customers::BoxedQuery<'static, Backend> {
-    listed_planned(criteria, only, dialect, false)
+    listed_planned(criteria, only, dialect, SearchPlan::FromIndex)
 }
 
-fn listed_planned(
+pub(super) fn listed_planned(
     criteria: &Criteria,
     only: Option<&Selection>,
     dialect: Dialect,
-    walk_sort_index: bool,
+    plan: SearchPlan,
 ) -> customers::BoxedQuery<'static, Backend> {
     let query = customers::table
         .into_boxed()
-        .filter(criteria_filter_planned(criteria, dialect, walk_sort_index));
+        .filter(criteria_filter_planned(criteria, dialect, plan));
     match only {
         Some(selection) => query.filter(selection_filter(selection, dialect)),
         None => query,
@@ -131,7 +131,7 @@ pub fn list(
         // or the search's or a filter's index and a sort of what it finds), then fetch just
         // those rows.
         let rows = started_at_the_filters_day(
-            listed_planned(&criteria, only, dialect, many_matches),
+            listed_planned(&criteria, only, dialect, SearchPlan::for_page(many_matches)),
             &criteria,
             query.sort,
         );
@@ -295,16 +295,21 @@ pub fn summarize(
     let criteria = all.criteria();
     let matching = matching(conn, &criteria, caches)?;
     let excluded: Vec<i64> = all.excluded.iter().copied().collect();
+    let dialect = Dialect::of(conn);
     let excluded_matching = ids_where(
         conn,
         &excluded,
-        criteria_filter(&criteria, Dialect::of(conn)),
+        criteria_filter_planned(&criteria, dialect, SearchPlan::EachRow),
     )?
     .len() as i64;
     let picked_outside = ids_where(
         conn,
         &picked,
-        Box::new(not(criteria_filter(&criteria, Dialect::of(conn)))),
+        Box::new(not(criteria_filter_planned(
+            &criteria,
+            dialect,
+            SearchPlan::EachRow,
+        ))),
     )?
     .len() as i64;
     Ok(SelectionSummary {

@@ -6,7 +6,8 @@
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::list::{listed, ordered};
+use super::list::{listed, listed_planned, ordered};
+use super::search::SearchPlan;
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
 use crate::db::{DbConn, Dialect, Snapshot};
@@ -51,7 +52,9 @@ impl ListingSource for Listings<'_> {
             return Ok(Vec::new());
         }
         let dialect = Dialect::of(self.conn);
-        let held: Vec<i64> = listed(&Criteria::from_cache_key(&key.0), None, dialect)
+        // Each changed customer checked against the search by its rowid (SearchPlan::EachRow).
+        let criteria = Criteria::from_cache_key(&key.0);
+        let held: Vec<i64> = listed_planned(&criteria, None, dialect, SearchPlan::EachRow)
             .filter(customers::id.eq_any(ids.to_vec()))
             .select(customers::id)
             .load(self.conn)?;

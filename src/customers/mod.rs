@@ -37,7 +37,7 @@ pub use profile::{profile, ChatSummary, NoteSummary, Profile, TicketSummary, PRO
 pub use screen::{list_screen, matching_among, selected_among, ListScreen};
 pub use search::{
     has_open_ticket, search_filter, selection_filter, selection_filter_planned, CustomerFilter,
-    WALK_SORT_INDEX_ABOVE,
+    SearchPlan, WALK_SORT_INDEX_ABOVE,
 };
 
 type Backend = <DbConn as Connection>::Backend;

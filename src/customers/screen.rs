@@ -4,9 +4,9 @@
 
 use diesel::prelude::*;
 
-use super::criteria::criteria_filter;
+use super::criteria::criteria_filter_planned;
 use super::list::{ids_where, list, matching, summarize, ListPage};
-use super::search::selection_filter;
+use super::search::{selection_filter_planned, SearchPlan};
 use crate::cache::ListCaches;
 use crate::db::{DbConn, Dialect};
 use crate::domain::filters::Criteria;
@@ -75,7 +75,12 @@ pub fn selected_among(
     if selection.is_empty() {
         return Ok(Vec::new());
     }
-    ids_where(conn, ids, selection_filter(selection, Dialect::of(conn)))
+    let dialect = Dialect::of(conn);
+    ids_where(
+        conn,
+        ids,
+        selection_filter_planned(selection, dialect, SearchPlan::EachRow),
+    )
 }
 
 /// Of these ids, the customers the criteria hold.
@@ -84,5 +89,10 @@ pub fn matching_among(
     ids: &[i64],
     criteria: &Criteria,
 ) -> QueryResult<Vec<i64>> {
-    ids_where(conn, ids, criteria_filter(criteria, Dialect::of(conn)))
+    let dialect = Dialect::of(conn);
+    ids_where(
+        conn,
+        ids,
+        criteria_filter_planned(criteria, dialect, SearchPlan::EachRow),
+    )
 }

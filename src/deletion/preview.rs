@@ -8,7 +8,7 @@ use diesel::sql_types::Bool;
 
 use super::{counts_for, related_of, DeleteError, RelatedSums};
 use crate::customers::{
-    names_where, open_ticket_exists, selection_filter, selection_filter_planned,
+    names_where, open_ticket_exists, selection_filter, selection_filter_planned, SearchPlan,
     WALK_SORT_INDEX_ABOVE,
 };
 use crate::db::{DbConn, Dialect};
@@ -115,7 +115,7 @@ pub fn preview_bulk(
     let names = names_where(
         conn,
         to_delete(
-            selection_filter_planned(selection, dialect, walk),
+            selection_filter_planned(selection, dialect, SearchPlan::for_page(walk)),
             &busy,
             skip_open_tickets,
             dialect,

@@ -2,8 +2,9 @@
 //! src/customers (`PG_SEARCH_TEXT`) must stay exactly the indexed one of the migration
 //! (`customers_search_trgm_idx`), or every search silently reads the whole table.
 
-use customer_desk::customers::search_filter;
+use customer_desk::customers::{criteria_filter_planned, search_filter, SearchPlan};
 use customer_desk::db::Dialect;
+use customer_desk::domain::filters::Criteria;
 use customer_desk::domain::list_query::Search;
 use customer_desk::schema::customers;
 use diesel::prelude::*;
@@ -11,6 +12,9 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Integer, Text};
 
 use crate::helpers::{spawn_app, Backend};
+use crate::on_both_backends;
+
+on_both_backends!(a_few_customers_are_looked_up_one_by_one_with_the_same_answer);
 
 /// `EXPLAIN` in front of a query, keeping its bind parameters.
 struct Explain<Q>(Q);
@@ -148,4 +152,100 @@ async fn short_words_use_the_word_index_on_both_backends() {
             );
         }
     }
+}
+
+/// Checking a few given customers against a search (a changed customer for the kept listings,
+/// a page's ids against "All matching") looks each one up in SQLite's word indexes by its rowid
+/// rather than listing every match first (30-45 ms at 1,000,000 customers for `a`), and finds
+/// exactly the customers the list's own plan finds, on both backends.
+async fn a_few_customers_are_looked_up_one_by_one_with_the_same_answer(backend: Backend) {
+    let sqlite = matches!(backend, Backend::Sqlite);
+    let app = spawn_app(backend).await;
+    app.add_many_customers(300, "Globex").await;
+    let ada = app
+        .add_customer("Ada", "Lovelace", "ada@engines.example", "Acme")
+        .await;
+    let anne = app
+        .add_customer("Anne", "Bonny", "anne@sea.example", "Acme Shipping")
+        .await;
+    let zed = app
+        .add_customer("Zed", "Pa", "zed@nowhere.example", "Initech")
+        .await;
+    let ids = vec![1, 2, 150, 299, ada, anne, zed, 999_999];
+    for q in [
+        "a", "an", "acme", "acme a", "lo", "globex", "person15", "nobody", "zed pa",
+    ] {
+        let ids = ids.clone();
+        let (from_index, each_row, plan) = app
+            .db(move |conn| {
+                let dialect = Dialect::of(conn);
+                let criteria = Criteria {
+                    search: Search::parse(q),
+                    ..Default::default()
+                };
+                let among = |conn: &mut _, plan| {
+                    let mut found: Vec<i64> = customers::table
+                        .into_boxed()
+                        .filter(customers::id.eq_any(ids.clone()))
+                        .filter(criteria_filter_planned(&criteria, dialect, plan))
+                        .select(customers::id)
+                        .load(conn)
+                        .unwrap();
+                    found.sort_unstable();
+                    found
+                };
+                let plan = if dialect == Dialect::Sqlite {
+                    let query = customers::table
+                        .into_boxed()
+                        .filter(customers::id.eq_any(ids.clone()))
+                        .filter(criteria_filter_planned(
+                            &criteria,
+                            dialect,
+                            SearchPlan::EachRow,
+                        ))
+                        .select(customers::id);
+                    let steps: Vec<(i32, i32, i32, String)> =
+                        ExplainQueryPlan(query).load(conn).unwrap();
+                    steps
+                        .into_iter()
+                        .map(|(.., step)| step)
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                } else {
+                    String::new()
+                };
+                (
+                    among(conn, SearchPlan::FromIndex),
+                    among(conn, SearchPlan::EachRow),
+                    plan,
+                )
+            })
+            .await;
+        assert_eq!(each_row, from_index, "q={q}");
+        if sqlite && q != "nobody" {
+            assert!(
+                plan.contains("CORRELATED") && !plan.contains("LIST SUBQUERY"),
+                "q={q}: SQLite lists every match instead of looking each customer up; plan:\n{plan}"
+            );
+        }
+    }
+    // The test's own check: the searches do find some of these customers, and not all.
+    let found = app
+        .db(move |conn| {
+            customers::table
+                .filter(customers::id.eq_any(vec![ada, anne]))
+                .filter(criteria_filter_planned(
+                    &Criteria {
+                        search: Search::parse("acme a"),
+                        ..Default::default()
+                    },
+                    Dialect::of(conn),
+                    SearchPlan::EachRow,
+                ))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(found, 2);
 }
