@@ -26,7 +26,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::customers::{has_open_ticket, selection_filter};
-use crate::db::{now, write_transaction, DbConn, Dialect};
+use crate::db::{coalesce, now, write_transaction, DbConn, Dialect};
 use crate::deletion::{related_of, Actor};
 use crate::domain::deletion_counts::DeletionCounts;
 pub use crate::domain::ids::JobId;
@@ -204,7 +204,7 @@ fn load(conn: &mut DbConn, one: Option<JobId>) -> QueryResult<Vec<Job>> {
             deletion_jobs::notes,
             deletion_jobs::finished_at,
             // Jobs from before confirmations were kept have none: nothing was kept.
-            diesel::dsl::sql::<BigInt>("COALESCE(deletion_job_confirmations.kept_open_tickets, 0)"),
+            coalesce(deletion_job_confirmations::kept_open_tickets.nullable(), 0),
             stops::requested_at.nullable(),
             stops::requested_by.nullable(),
         ))
@@ -212,8 +212,13 @@ fn load(conn: &mut DbConn, one: Option<JobId>) -> QueryResult<Vec<Job>> {
         .into_boxed();
     match one {
         Some(job) => query.filter(deletion_jobs::id.eq(job.0)).load(conn),
-        None => query
-            .filter(deletion_jobs::status.eq_any(JobStatus::UNFINISHED.map(JobStatus::as_str)))
+        // `status = ? OR status = ?`, not diesel's `IN (?, ?)`: its statement is then kept
+        // prepared (this runs on every list page).
+        None => JobStatus::UNFINISHED
+            .iter()
+            .fold(query, |query, status| {
+                query.or_filter(deletion_jobs::status.eq(status.as_str()))
+            })
             .load(conn),
     }
 }
