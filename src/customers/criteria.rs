@@ -19,7 +19,7 @@ pub fn criteria_filter(criteria: &Criteria, dialect: Dialect) -> CustomerFilter 
     criteria_filter_planned(criteria, dialect, SearchPlan::FromIndex)
 }
 
-/// The criteria, their search planned as said.
+/// The criteria, their search planned as `plan` says.
 pub fn criteria_filter_planned(
     criteria: &Criteria,
     dialect: Dialect,

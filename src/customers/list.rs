@@ -1,19 +1,19 @@
 //! The customers list: search, sort, pages (deferred joins, or a slice of a cached listing),
-//! ticket counts, "show selected", and the selection counter's numbers.
+//! ticket counts, "show selected".
 
-use diesel::dsl::{count_star, not, sql};
+use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text, Timestamp};
+use diesel::sql_types::{Text, Timestamp};
 
 use super::criteria::criteria_filter_planned;
 use super::listings::Listings;
 use super::search::{selection_filter, CustomerFilter, SearchPlan, WALK_SORT_INDEX_ABOVE};
 use super::{count_for, Backend, Customer};
 use crate::cache::{CountCache, ListCaches, OrderCache};
-use crate::db::{DbConn, Dialect};
+use crate::db::{in_ids, DbConn, Dialect};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::{ListQuery, Pagination, SortOrder};
-use crate::domain::selection::{Selection, SelectionSummary};
+use crate::domain::selection::Selection;
 use crate::schema::{customers, tickets};
 
 /// One row of the customers list.
@@ -48,6 +48,7 @@ pub(super) fn listed_planned(
         .into_boxed()
         .filter(criteria_filter_planned(criteria, dialect, plan));
     match only {
+        // The selection's own "All" search is listed from the index: it may hold anyone.
         Some(selection) => query.filter(selection_filter(selection, dialect)),
         None => query,
     }
@@ -105,12 +106,21 @@ pub fn list(
     let key = (criteria.cache_key(), query.sort);
     let from_listing = only.is_none() && cacheable(&criteria);
     let held = from_listing && caches.orders.holds(&key);
+    // "Show selected" of a few picked customers: each one checked against the search.
+    let few_picked = only
+        .filter(|selection| selection.all.is_none())
+        .map(|selection| SearchPlan::for_ids(selection.ids.len()));
     let total = match only {
         _ if held => 0, // the listing's length is the total
         None => matching(conn, &criteria, caches)?,
-        Some(_) => listed(&criteria, only, dialect)
-            .select(count_star())
-            .get_result(conn)?,
+        Some(_) => listed_planned(
+            &criteria,
+            only,
+            dialect,
+            few_picked.unwrap_or(SearchPlan::FromIndex),
+        )
+        .select(count_star())
+        .get_result(conn)?,
     };
     let mut pagination = Pagination::new(total, query.page, query.per_page);
     let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
@@ -131,7 +141,12 @@ pub fn list(
         // or the search's or a filter's index and a sort of what it finds), then fetch just
         // those rows.
         let rows = started_at_the_filters_day(
-            listed_planned(&criteria, only, dialect, SearchPlan::for_page(many_matches)),
+            listed_planned(
+                &criteria,
+                only,
+                dialect,
+                few_picked.unwrap_or(SearchPlan::for_sorted(many_matches)),
+            ),
             &criteria,
             query.sort,
         );
@@ -253,13 +268,14 @@ pub(super) fn ordered(
 
 /// The rows of a page whose ids (in order) are known.
 fn page_rows(conn: &mut DbConn, pagination: Pagination, ids: Vec<i64>) -> QueryResult<ListPage> {
+    let dialect = Dialect::of(conn);
     let mut page: Vec<Customer> = customers::table
-        .filter(customers::id.eq_any(&ids))
+        .filter(in_ids("customers.id", &ids, dialect))
         .select(Customer::as_select())
         .load(conn)?;
     page.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
     let ticket_counts: Vec<(i64, i64)> = tickets::table
-        .filter(tickets::customer_id.eq_any(&ids))
+        .filter(in_ids("tickets.customer_id", &ids, dialect))
         .group_by(tickets::customer_id)
         .select((tickets::customer_id, count_star()))
         .load(conn)?;
@@ -273,61 +289,15 @@ fn page_rows(conn: &mut DbConn, pagination: Pagination, ids: Vec<i64>) -> QueryR
     Ok(ListPage { pagination, rows })
 }
 
-/// The counter's numbers for a selection. With "All", the matching total comes from the cache
-/// and the rest from primary-key lookups, so a big "All" costs no scan per page view.
-pub fn summarize(
-    conn: &mut DbConn,
-    selection: &Selection,
-    caches: &ListCaches,
-) -> QueryResult<SelectionSummary> {
-    if selection.is_empty() {
-        return Ok(SelectionSummary::default());
-    }
-    let picked: Vec<i64> = selection.ids.iter().copied().collect();
-    let Some(all) = &selection.all else {
-        let selected = ids_where(conn, &picked, Box::new(true.into_sql::<Bool>()))?.len() as i64;
-        return Ok(SelectionSummary {
-            selected,
-            picked: picked.len(),
-            ..Default::default()
-        });
-    };
-    let criteria = all.criteria();
-    let matching = matching(conn, &criteria, caches)?;
-    let excluded: Vec<i64> = all.excluded.iter().copied().collect();
-    let dialect = Dialect::of(conn);
-    let excluded_matching = ids_where(
-        conn,
-        &excluded,
-        criteria_filter_planned(&criteria, dialect, SearchPlan::EachRow),
-    )?
-    .len() as i64;
-    let picked_outside = ids_where(
-        conn,
-        &picked,
-        Box::new(not(criteria_filter_planned(
-            &criteria,
-            dialect,
-            SearchPlan::EachRow,
-        ))),
-    )?
-    .len() as i64;
-    Ok(SelectionSummary {
-        selected: matching - excluded_matching + picked_outside,
-        all: Some((criteria.describe(), matching)),
-        excluded: excluded.len(),
-        picked: picked.len(),
-    })
-}
-
 /// Of these ids, the ones the filter holds.
 pub fn ids_where(conn: &mut DbConn, ids: &[i64], filter: CustomerFilter) -> QueryResult<Vec<i64>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let dialect = Dialect::of(conn);
     customers::table
         .into_boxed()
-        .filter(customers::id.eq_any(ids.to_vec()))
+        .filter(in_ids("customers.id", ids, dialect))
         .filter(filter)
         .select(customers::id)
         .load(conn)

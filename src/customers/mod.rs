@@ -29,15 +29,15 @@ use crate::state::AppState;
 
 pub use criteria::{criteria_filter, criteria_filter_planned, filters_filter};
 pub use list::{
-    count_matching, ids_where, list, matching, may_read_every_customer, names_where, summarize,
-    ListPage, ListRow, SNAPSHOT_FROM_OFFSET,
+    count_matching, ids_where, list, matching, may_read_every_customer, names_where, ListPage,
+    ListRow, SNAPSHOT_FROM_OFFSET,
 };
 pub use listings::Listings;
 pub use profile::{profile, ChatSummary, NoteSummary, Profile, TicketSummary, PROFILE_ITEMS_SHOWN};
-pub use screen::{list_screen, matching_among, selected_among, ListScreen};
+pub use screen::{list_screen, matching_among, selected_among, summarize, ListScreen};
 pub use search::{
     has_open_ticket, search_filter, selection_filter, selection_filter_planned, CustomerFilter,
-    SearchPlan, WALK_SORT_INDEX_ABOVE,
+    SearchPlan, EACH_ROW_UP_TO, WALK_SORT_INDEX_ABOVE,
 };
 
 type Backend = <DbConn as Connection>::Backend;

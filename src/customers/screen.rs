@@ -2,10 +2,12 @@
 //! one of these once (one trip to the blocking pool, one connection) and never builds a
 //! condition or works a cache itself.
 
+use diesel::dsl::not;
 use diesel::prelude::*;
+use diesel::sql_types::Bool;
 
 use super::criteria::criteria_filter_planned;
-use super::list::{ids_where, list, matching, summarize, ListPage};
+use super::list::{ids_where, list, matching, ListPage};
 use super::search::{selection_filter_planned, SearchPlan};
 use crate::cache::ListCaches;
 use crate::db::{DbConn, Dialect};
@@ -79,7 +81,7 @@ pub fn selected_among(
     ids_where(
         conn,
         ids,
-        selection_filter_planned(selection, dialect, SearchPlan::EachRow),
+        selection_filter_planned(selection, dialect, SearchPlan::for_ids(ids.len())),
     )
 }
 
@@ -93,6 +95,53 @@ pub fn matching_among(
     ids_where(
         conn,
         ids,
-        criteria_filter_planned(criteria, dialect, SearchPlan::EachRow),
+        criteria_filter_planned(criteria, dialect, SearchPlan::for_ids(ids.len())),
     )
+}
+
+/// The counter's numbers for a selection. With "All", the matching total comes from the cache
+/// and the rest from primary-key lookups, so a big "All" costs no scan per page view.
+pub fn summarize(
+    conn: &mut DbConn,
+    selection: &Selection,
+    caches: &ListCaches,
+) -> QueryResult<SelectionSummary> {
+    if selection.is_empty() {
+        return Ok(SelectionSummary::default());
+    }
+    let picked: Vec<i64> = selection.ids.iter().copied().collect();
+    let Some(all) = &selection.all else {
+        let selected = ids_where(conn, &picked, Box::new(true.into_sql::<Bool>()))?.len() as i64;
+        return Ok(SelectionSummary {
+            selected,
+            picked: picked.len(),
+            ..Default::default()
+        });
+    };
+    let criteria = all.criteria();
+    let matching = matching(conn, &criteria, caches)?;
+    let excluded: Vec<i64> = all.excluded.iter().copied().collect();
+    let dialect = Dialect::of(conn);
+    let excluded_matching = ids_where(
+        conn,
+        &excluded,
+        criteria_filter_planned(&criteria, dialect, SearchPlan::for_ids(excluded.len())),
+    )?
+    .len() as i64;
+    let picked_outside = ids_where(
+        conn,
+        &picked,
+        Box::new(not(criteria_filter_planned(
+            &criteria,
+            dialect,
+            SearchPlan::for_ids(picked.len()),
+        ))),
+    )?
+    .len() as i64;
+    Ok(SelectionSummary {
+        selected: matching - excluded_matching + picked_outside,
+        all: Some((criteria.describe(), matching)),
+        excluded: excluded.len(),
+        picked: picked.len(),
+    })
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::{Bool, Text};
 
 use super::criteria::criteria_filter_planned;
 use super::Backend;
-use crate::db::Dialect;
+use crate::db::{in_ids, Dialect};
 use crate::domain::list_query::Search;
 use crate::domain::selection::Selection;
 use crate::schema::customers;
@@ -54,15 +54,30 @@ pub enum SearchPlan {
     /// The sort index drives the query: the `+` makes `customers.id` unusable as an index key,
     /// so the word index's matches (listed once) only check each customer walked past.
     WalkSortIndex,
-    /// A few given customers: each is looked up in the word index by its rowid. Listing every
-    /// match instead costs 30-45 ms at 1,000,000 customers for a broad search (`a`), for each
-    /// check of a changed customer or of a page's ids.
+    /// A few given customers: each is looked up in the word index by its rowid (tens of
+    /// microseconds each). Listing every match instead costs 30-45 ms at 1,000,000 customers
+    /// for a broad search (`a`), for each check of a changed customer or of a page's ids.
     EachRow,
 }
 
+/// Up to this many given customers are looked up one by one ([`SearchPlan::EachRow`]): at
+/// most a few milliseconds. More (a selection holds up to 10,000 picked ids) are checked
+/// against the list of matches, which a narrow search keeps short.
+pub const EACH_ROW_UP_TO: usize = 200;
+
 impl SearchPlan {
-    /// The plan of a page read in sort order: walking the sort index when many match.
-    pub fn for_page(many_matches: bool) -> Self {
+    /// The plan for checking `count` given customers against a search.
+    pub fn for_ids(count: usize) -> Self {
+        if count <= EACH_ROW_UP_TO {
+            Self::EachRow
+        } else {
+            Self::FromIndex
+        }
+    }
+
+    /// The plan for reading matches in sort order (a page, the first names of a confirmation):
+    /// walking the sort index when many match.
+    pub fn for_sorted(many_matches: bool) -> Self {
         if many_matches {
             Self::WalkSortIndex
         } else {
@@ -186,7 +201,7 @@ pub fn selection_filter(selection: &Selection, dialect: Dialect) -> CustomerFilt
     selection_filter_planned(selection, dialect, SearchPlan::FromIndex)
 }
 
-/// The selection's condition, its search planned as said.
+/// The selection's condition, its search planned as `plan` says.
 pub fn selection_filter_planned(
     selection: &Selection,
     dialect: Dialect,
@@ -198,12 +213,13 @@ pub fn selection_filter_planned(
             matching
         } else {
             let excluded: Vec<i64> = all.excluded.iter().copied().collect();
-            Box::new(matching.and(not(customers::id.eq_any(excluded)))) as CustomerFilter
+            let excluded = in_ids("customers.id", &excluded, dialect);
+            Box::new(matching.and(not(excluded))) as CustomerFilter
         }
     });
     let picked: Option<CustomerFilter> = (!selection.ids.is_empty()).then(|| {
         let ids: Vec<i64> = selection.ids.iter().copied().collect();
-        Box::new(customers::id.eq_any(ids)) as CustomerFilter
+        Box::new(in_ids("customers.id", &ids, dialect)) as CustomerFilter
     });
     match (all, picked) {
         (Some(all), Some(picked)) => Box::new(all.or(picked)),

@@ -115,7 +115,7 @@ pub fn preview_bulk(
     let names = names_where(
         conn,
         to_delete(
-            selection_filter_planned(selection, dialect, SearchPlan::for_page(walk)),
+            selection_filter_planned(selection, dialect, SearchPlan::for_sorted(walk)),
             &busy,
             skip_open_tickets,
             dialect,
