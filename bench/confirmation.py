@@ -65,11 +65,14 @@ def main():
     ap.add_argument("--backend", choices=["sqlite", "pg"], default="sqlite")
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--only", choices=["all", "acme"], help="only the confirmation of everyone, or of the Acme search")
     a = ap.parse_args()
     db = Database(a.backend, a.customers)
     db.ensure_seeded()
     results = {"backend": a.backend, "customers": a.customers}
     for label, q, where in (("all", "", ""), ("acme", "Acme", "WHERE organisation = 'Acme'")):
+        if a.only and a.only != label:
+            continue
         db.fresh_copy()
         server = Server(db)
         try:
