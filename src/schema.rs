@@ -13,6 +13,12 @@ diesel::table! {
         updated_at -> Timestamp,
         /// Kept by triggers (migrations `2026-12-01-000001_last_active`); never written by the app.
         last_active_at -> Timestamp,
+        /// Kept by triggers (migrations `2026-12-03-000001_kept_related_counts`), as are the
+        /// three below; never written by the app.
+        ticket_count -> BigInt,
+        trashed_ticket_count -> BigInt,
+        chat_count -> BigInt,
+        note_count -> BigInt,
     }
 }
 

@@ -8,13 +8,13 @@ use diesel::sql_types::{Text, Timestamp};
 use super::criteria::criteria_filter_planned;
 use super::listings::Listings;
 use super::search::{selection_filter, CustomerFilter, SearchPlan, WALK_SORT_INDEX_ABOVE};
-use super::{count_for, Backend, Customer};
+use super::{Backend, Customer};
 use crate::cache::{CountCache, ListCaches, OrderCache};
 use crate::db::{in_ids, DbConn, Dialect};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::{ListQuery, Pagination, SortOrder};
 use crate::domain::selection::Selection;
-use crate::schema::{customers, tickets};
+use crate::schema::customers;
 
 /// One row of the customers list.
 #[derive(Debug, Clone)]
@@ -266,25 +266,18 @@ pub(super) fn ordered(
     }
 }
 
-/// The rows of a page whose ids (in order) are known.
+/// The rows of a page whose ids (in order) are known, each with its tickets (as kept on the
+/// customer: trashed ones too).
 fn page_rows(conn: &mut DbConn, pagination: Pagination, ids: Vec<i64>) -> QueryResult<ListPage> {
     let dialect = Dialect::of(conn);
-    let mut page: Vec<Customer> = customers::table
+    let mut page: Vec<(Customer, i64)> = customers::table
         .filter(in_ids("customers.id", &ids, dialect))
-        .select(Customer::as_select())
+        .select((Customer::as_select(), customers::ticket_count))
         .load(conn)?;
-    page.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
-    let ticket_counts: Vec<(i64, i64)> = tickets::table
-        .filter(in_ids("tickets.customer_id", &ids, dialect))
-        .group_by(tickets::customer_id)
-        .select((tickets::customer_id, count_star()))
-        .load(conn)?;
+    page.sort_by_key(|(c, _)| ids.iter().position(|id| *id == c.id));
     let rows = page
         .into_iter()
-        .map(|customer| {
-            let tickets = count_for(&ticket_counts, customer.id);
-            ListRow { customer, tickets }
-        })
+        .map(|(customer, tickets)| ListRow { customer, tickets })
         .collect();
     Ok(ListPage { pagination, rows })
 }

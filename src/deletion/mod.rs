@@ -177,11 +177,13 @@ fn delete_table_by_table(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Deletion
     let (tickets, shown_tickets) = related::shown(Counted::Tickets);
     let in_trash = shown_tickets
         .trash
-        .map(|column| {
+        .as_ref()
+        .map(|trash| {
             format!(
-                "SELECT COUNT(*) AS n FROM {} WHERE {} AND {column} IS NOT NULL",
+                "SELECT COUNT(*) AS n FROM {} WHERE {} AND {} IS NOT NULL",
                 tickets.table,
-                related::rows_of_customers_sql(tickets, &id_list)
+                related::rows_of_customers_sql(tickets, &id_list),
+                trash.column
             )
         })
         .map(|count| diesel::sql_query(count).get_result::<Count64>(conn))
@@ -213,16 +215,16 @@ struct Count64 {
     n: i64,
 }
 
-/// What goes with one customer, as index-only subqueries over `customers`, in the order of
-/// [`RelatedSums`]: its tickets, those in the trash, its chat conversations and its notes (from
+/// What goes with one customer, as kept on it (by triggers), in the order of [`RelatedSums`]:
+/// its tickets, those in the trash, its chat conversations and its notes (from
 /// [`RELATED`](crate::domain::related::RELATED), which declares each table once).
 fn related_of_customer() -> [String; 4] {
-    let (tickets, _) = related::shown(Counted::Tickets);
+    let (_, tickets) = related::shown(Counted::Tickets);
     [
-        related::count_per_customer_sql(tickets, false),
-        related::count_per_customer_sql(tickets, true),
-        related::count_per_customer_sql(related::shown(Counted::Chats).0, false),
-        related::count_per_customer_sql(related::shown(Counted::Notes).0, false),
+        related::kept_count_sql(tickets, false),
+        related::kept_count_sql(tickets, true),
+        related::kept_count_sql(related::shown(Counted::Chats).1, false),
+        related::kept_count_sql(related::shown(Counted::Notes).1, false),
     ]
 }
 
@@ -230,7 +232,7 @@ type Count = SqlLiteral<BigInt>;
 
 /// Per customer: tickets, tickets in the trash, chats and notes, as columns over `customers`.
 pub(crate) fn related_of() -> (Count, Count, Count, Count) {
-    // COUNT(*) is BIGINT on both backends.
+    // The kept counts are BIGINT on both backends.
     let [tickets, trashed, chats, notes] = related_of_customer().map(|count| sql(&count));
     (tickets, trashed, chats, notes)
 }

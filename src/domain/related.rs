@@ -2,8 +2,9 @@
 //! Django admin's Collector knows the related objects of a model). The counts a confirmation
 //! shows, the order in which rows are deleted, the wording and the orphan checks all come from
 //! [`RELATED`]. A new related table is one entry here plus its migrations (and, if it is to be
-//! shown, a count in [`DeletionCounts`](super::deletion_counts::DeletionCounts) and its columns in
-//! the records).
+//! shown, a count in [`DeletionCounts`](super::deletion_counts::DeletionCounts), its columns in
+//! the records, and its count kept on the customer by triggers: migration
+//! `2026-12-03-000001_kept_related_counts`).
 
 /// Which count of `DeletionCounts` a table's rows add to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,9 +20,21 @@ pub struct Shown {
     pub count: Counted,
     pub one: &'static str,
     pub many: &'static str,
+    /// The column of `customers` that keeps how many such rows a customer has (kept by the
+    /// table's triggers, never by the app): what a confirmation reads.
+    pub kept_in: &'static str,
     /// A nullable column that is set while a row is in the trash: such rows are counted apart
     /// ("7 tickets (2 in the trash)"), and deleted all the same.
-    pub trash: Option<&'static str>,
+    pub trash: Option<Trash>,
+}
+
+/// How rows in the trash are told apart, and where their count is kept.
+#[derive(Debug)]
+pub struct Trash {
+    /// Set while the row is in the trash.
+    pub column: &'static str,
+    /// The column of `customers` that keeps how many of the customer's rows are in the trash.
+    pub kept_in: &'static str,
 }
 
 /// A table whose rows go with a customer.
@@ -45,7 +58,11 @@ pub const RELATED: &[RelatedTable] = &[
             count: Counted::Tickets,
             one: "ticket",
             many: "tickets",
-            trash: Some("trashed_at"),
+            kept_in: "ticket_count",
+            trash: Some(Trash {
+                column: "trashed_at",
+                kept_in: "trashed_ticket_count",
+            }),
         }),
     },
     RelatedTable {
@@ -62,6 +79,7 @@ pub const RELATED: &[RelatedTable] = &[
             count: Counted::Chats,
             one: "live chat conversation",
             many: "live chat conversations",
+            kept_in: "chat_count",
             trash: None,
         }),
     },
@@ -79,6 +97,7 @@ pub const RELATED: &[RelatedTable] = &[
             count: Counted::Notes,
             one: "note",
             many: "notes",
+            kept_in: "note_count",
             trash: None,
         }),
     },
@@ -135,20 +154,29 @@ pub fn rows_of_customers_sql(entry: &RelatedTable, customer_ids: &str) -> String
     }
 }
 
-/// SQL over `customers`: how many rows of a table directly under the customer this customer
-/// has (only in the trash, with `in_trash`). Index-only with an index on (key, trash column).
-pub fn count_per_customer_sql(entry: &RelatedTable, in_trash: bool) -> String {
-    assert!(
-        entry.parent.is_none(),
-        "counted per customer: direct children only"
-    );
-    let trash = match (in_trash, entry.shown.as_ref().and_then(|s| s.trash)) {
-        (true, Some(column)) => format!(" AND {}.{column} IS NOT NULL", entry.table),
+/// SQL over `customers`: how many rows of a shown table this customer has (only those in the
+/// trash, with `in_trash`), as kept on the customer.
+pub fn kept_count_sql(shown: &Shown, in_trash: bool) -> String {
+    match (in_trash, &shown.trash) {
+        (false, _) => format!("customers.{}", shown.kept_in),
+        (true, Some(trash)) => format!("customers.{}", trash.kept_in),
+        (true, None) => "CAST(0 AS BIGINT)".to_owned(),
+    }
+}
+
+/// SQL: the customers whose kept count of this table's rows (in the trash, with `in_trash`)
+/// differs from the rows there are (there must be none). With `WHERE`, only some customers.
+pub fn miscounted_sql(entry: &RelatedTable, in_trash: bool) -> String {
+    let shown = entry.shown.as_ref().expect("a shown table");
+    let trash = match (in_trash, &shown.trash) {
+        (true, Some(trash)) => format!(" AND {}.{} IS NOT NULL", entry.table, trash.column),
         (true, None) => " AND 1 = 0".to_owned(),
         (false, _) => String::new(),
     };
     format!(
-        "(SELECT COUNT(*) FROM {table} WHERE {table}.{key} = customers.id{trash})",
+        "SELECT customers.id FROM customers WHERE {kept} <> \
+         (SELECT COUNT(*) FROM {table} WHERE {table}.{key} = customers.id{trash})",
+        kept = kept_count_sql(shown, in_trash),
         table = entry.table,
         key = entry.key
     )
@@ -198,9 +226,14 @@ mod tests {
             "ticket_id IN (SELECT id FROM tickets WHERE customer_id IN (1, 2))"
         );
         assert_eq!(
-            count_per_customer_sql(entry("tickets"), true),
-            "(SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id \
+            miscounted_sql(entry("tickets"), true),
+            "SELECT customers.id FROM customers WHERE customers.trashed_ticket_count <> \
+             (SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id \
              AND tickets.trashed_at IS NOT NULL)"
+        );
+        assert_eq!(
+            kept_count_sql(shown(Counted::Chats).1, true),
+            "CAST(0 AS BIGINT)"
         );
         assert_eq!(shown(Counted::Notes).0.table, "notes");
     }

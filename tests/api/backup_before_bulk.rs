@@ -88,6 +88,6 @@ async fn a_large_bulk_deletion_is_backed_up_first_on_sqlite(backend: Backend) {
         .await
         .assert_lacks("A backup was written");
     assert_eq!(app.row_counts().await.customers, 0);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

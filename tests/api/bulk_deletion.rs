@@ -215,7 +215,7 @@ async fn all_matching_a_search_with_exclusions_deletes_exactly_that(backend: Bac
             "customer {id} must be intact"
         );
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     let records = app.deletion_records().await;
     assert_eq!(records.len(), 1);
     let (kind, customers, tickets, chats, notes, _, actor) = &records[0];

@@ -171,7 +171,7 @@ async fn killed_mid_job(backend: Backend) -> Killed {
     assert!(processed < total);
     let mid = app.row_counts();
     assert_eq!(mid.customers, 300 - processed, "whole batches only");
-    assert_eq!(app.orphans(), 0);
+    assert_eq!(app.inconsistent_rows(), 0);
     Killed {
         url_text,
         pool,
@@ -212,7 +212,7 @@ async fn killed_mid_deletion_resumes_after_restart(backend: Backend) {
 
     let after = app.row_counts();
     assert_eq!(after, RowCounts::default());
-    assert_eq!(app.orphans(), 0);
+    assert_eq!(app.inconsistent_rows(), 0);
     let record: (i64, i64, i64, i64) = deletion_records::table
         .select((
             deletion_records::customers,
@@ -276,7 +276,7 @@ async fn a_stop_asked_while_killed_ends_the_job_after_restart(backend: Backend) 
     assert_eq!(after_processed, processed);
     let after = app.row_counts();
     assert_eq!(after.customers, before.customers - processed);
-    assert_eq!(app.orphans(), 0);
+    assert_eq!(app.inconsistent_rows(), 0);
     let record: (i64, bool, i64) = deletion_records::table
         .select((
             deletion_records::customers,

@@ -146,7 +146,7 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
     assert_eq!(mid.tickets, before.tickets - 8 * 3);
     assert_eq!(mid.ticket_messages, before.ticket_messages - 8 * 6);
     assert_eq!(mid.chat_messages, before.chat_messages - 8 * 4);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     for id in &ids[..8] {
         assert_eq!(app.row_counts_of(*id).await, RowCounts::default());
     }
@@ -204,7 +204,7 @@ async fn a_job_left_by_a_dead_worker_is_taken_over_and_finished(backend: Backend
         }
     );
     assert_eq!(app.row_counts_of(bystander).await, bystander_rows);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     let records = app.deletion_records().await;
     assert_eq!(records.len(), 1);
     let (kind, customers, tickets, chats, notes, _, actor) = &records[0];
@@ -312,7 +312,7 @@ async fn overlapping_jobs_delete_every_customer_once(backend: Backend) {
     let after = app.row_counts().await;
     assert_eq!(after.customers, before.customers - 24);
     assert_eq!(after.tickets, before.tickets - 24 * 3);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     let records = app.deletion_records().await;
     assert_eq!(records.len(), 2);
     let customers: i64 = records.iter().map(|r| r.1).sum();

@@ -201,7 +201,7 @@ async fn data_added_after_the_confirmation_is_confirmed_again(backend: Backend) 
     assert_eq!(after.customers, 0);
     assert_eq!(after.tickets, 0);
     assert_eq!(after.notes, 0);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     let record = &app.deletion_records().await[0];
     assert_eq!((record.1, record.2, record.3, record.4), (3, 7, 3, 4));
     app.get(&format!("/people/customers/deletions/{job}"))
@@ -253,7 +253,7 @@ async fn data_arriving_while_the_job_runs_goes_with_its_customer_and_is_reported
             (0, 0, 0, 0)
         );
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     assert_eq!(app.deletion_records().await[0].2, 5);
     app.get(&format!("/people/customers/deletions/{job}"))
         .await

@@ -93,7 +93,7 @@ async fn all_with_filters_deletes_exactly_the_matching_set(backend: Backend) {
     for id in matching {
         assert_eq!(app.row_counts_of(id).await, RowCounts::default());
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     let records = app.deletion_records().await;
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].1, 4);
@@ -226,5 +226,5 @@ async fn the_command_line_deletes_what_the_list_shows(backend: Backend) {
         .await
         .assert_status(200)
         .assert_contains("command line (OS user ops)");
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
 }

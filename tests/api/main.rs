@@ -21,6 +21,7 @@ mod exact_confirmation;
 mod exact_pages;
 mod filters;
 mod filters_deletion;
+mod kept_counts;
 mod last_activity;
 mod local_times;
 mod no_script_selection;

@@ -310,7 +310,7 @@ async fn activation_needs_the_checkbox_ticked_on_the_server(backend: Backend) {
         assert_eq!(app.row_counts_of(id).await.customers, 0);
     }
     assert_eq!(app.row_counts().await.customers, 0);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     app.get(RULES).await.assert_contains("deleted 3 customers");
 }
 

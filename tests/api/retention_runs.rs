@@ -133,7 +133,7 @@ async fn a_run_deletes_exactly_who_the_same_filters_list_and_keeps_open_tickets(
         assert_eq!(app.row_counts_of(kept).await.customers, 1);
         assert_eq!(app.row_counts_of(kept).await.tickets, 1);
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
 
     // The history names the rule.
     let records = app.deletion_records().await;

@@ -6,7 +6,7 @@ use customer_desk::schema::{chat_messages, customers, ticket_messages, tickets};
 use customer_desk::seed::{seed_shaped, Shape};
 use diesel::prelude::*;
 
-use crate::helpers::{orphans, row_counts, spawn_app, Backend, RowCounts};
+use crate::helpers::{inconsistent_rows, row_counts, spawn_app, Backend, RowCounts};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -41,7 +41,7 @@ async fn bench_shape_matches_the_django_seed(backend: Backend) {
             notes: 55,
         }
     );
-    assert_eq!(app.db(orphans).await, 0);
+    assert_eq!(app.db(inconsistent_rows).await, 0);
 
     let (acme, customer_12, customer_26_tickets, ticket_126_messages, chat_message) = app
         .db(|conn| {

@@ -111,7 +111,7 @@ async fn deleting_removes_exactly_that_customer_and_its_data(backend: Backend) {
     assert_eq!(app.row_counts_of(ada).await, RowCounts::default());
     assert_eq!(app.row_counts_of(alan).await, alan_rows);
     assert_eq!(app.row_counts_of(grace).await, grace_rows);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
 
     let records = app.deletion_records().await;
     assert_eq!(

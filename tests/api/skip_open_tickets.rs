@@ -215,7 +215,7 @@ async fn skipping_customers_with_open_tickets_deletes_only_the_others(backend: B
             assert_eq!(now, *rows, "customer {id} is whole");
         }
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     assert_eq!(records(&app).await, vec![(2, 3, 2, false)]);
     let page = app.get(&format!("/people/customers/deletions/{job}")).await;
     page.assert_contains(

@@ -114,7 +114,7 @@ async fn a_deletion_of_one_batch_finishes_in_the_request(backend: Backend) {
     for (id, rows) in globex.iter().zip(&kept) {
         assert_eq!(&app.row_counts_of(*id).await, rows, "{id} intact");
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     // The record, as a background deletion's.
     let records = app.deletion_records().await;
     assert_eq!(records.len(), 1);

@@ -197,7 +197,7 @@ async fn stopping_after_the_first_batch_keeps_every_customer_not_reached(backend
         assert_eq!(app.row_counts_of(*id).await, expected, "customer {n}");
     }
     assert_eq!(app.row_counts_of(bystander).await, WHOLE);
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
     assert_eq!(records(&app).await, vec![(7, 14, 20, true)]);
     let done = app.get(&format!("/people/customers/deletions/{job}")).await;
     done.assert_contains("Deletion stopped")
@@ -391,5 +391,5 @@ async fn the_app_worker_stops_after_its_batch(backend: Backend) {
         };
         assert_eq!(app.row_counts_of(*id).await, expected, "customer {n}");
     }
-    assert_eq!(app.orphans().await, 0);
+    assert_eq!(app.inconsistent_rows().await, 0);
 }

@@ -87,7 +87,7 @@ async fn the_other_instance_finishes_a_job_whose_instance_was_killed() {
     assert!(processed < total);
     let mid = counts.row_counts();
     assert_eq!(mid.customers, CUSTOMERS - processed, "whole batches only");
-    assert_eq!(counts.orphans(), 0);
+    assert_eq!(counts.inconsistent_rows(), 0);
 
     // The survivor takes the job over once the lease has run out, and finishes it.
     let taken_over = Instant::now();
@@ -111,7 +111,7 @@ async fn the_other_instance_finishes_a_job_whose_instance_was_killed() {
     wait_until_done(&pool, job, Duration::from_secs(1)).await;
 
     assert_eq!(counts.row_counts(), RowCounts::default(), "everything went");
-    assert_eq!(counts.orphans(), 0);
+    assert_eq!(counts.inconsistent_rows(), 0);
     let records: Vec<(i64, i64, i64, i64)> = deletion_records::table
         .select((
             deletion_records::customers,
@@ -185,7 +185,7 @@ async fn a_graceful_stop_mid_deletion_and_a_restart_finish_the_job() {
     let _second = Instance::start(&url_text, &env, &[]).await;
     wait_until_done(&pool, job, Duration::from_secs(60)).await;
     assert_eq!(counts.row_counts(), RowCounts::default());
-    assert_eq!(counts.orphans(), 0);
+    assert_eq!(counts.inconsistent_rows(), 0);
     let record: (i64, i64, i64, i64) = deletion_records::table
         .select((
             deletion_records::customers,

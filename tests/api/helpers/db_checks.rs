@@ -1,6 +1,7 @@
 //! Checking the database directly: row counts, orphans, deletion records, jobs.
 
 use customer_desk::db::{DbConn, DbPool};
+use customer_desk::domain::related;
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
     ticket_messages, tickets,
@@ -71,9 +72,10 @@ impl TestApp {
         .await
     }
 
-    /// Child rows whose parent is gone, in every child table: must always be zero.
-    pub async fn orphans(&self) -> i64 {
-        self.db(orphans).await
+    /// Child rows whose parent is gone, in every child table, and customers whose kept counts
+    /// of tickets, chats or notes are not what there is: must always be zero.
+    pub async fn inconsistent_rows(&self) -> i64 {
+        self.db(inconsistent_rows).await
     }
 
     /// (kind, customers, tickets, chats, notes, customer_ids, actor_name) of every deletion
@@ -150,6 +152,31 @@ pub fn row_counts(conn: &mut DbConn) -> RowCounts {
     }
 }
 
+/// Orphans and miscounted customers: see [`TestApp::inconsistent_rows`].
+pub fn inconsistent_rows(conn: &mut DbConn) -> i64 {
+    orphans(conn) + miscounted(conn)
+}
+
+/// Customers whose kept count of a shown table's rows (or of those in the trash) is wrong.
+pub fn miscounted(conn: &mut DbConn) -> i64 {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut miscounted = 0;
+    for entry in related::RELATED.iter().filter(|e| e.shown.is_some()) {
+        for in_trash in [false, true] {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM ({}) m",
+                related::miscounted_sql(entry, in_trash)
+            );
+            miscounted += diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n;
+        }
+    }
+    miscounted
+}
+
 /// Child rows whose parent is gone, in every child table.
 pub fn orphans(conn: &mut DbConn) -> i64 {
     let tickets: i64 = tickets::table
@@ -200,7 +227,7 @@ impl TestCounts {
         row_counts(&mut self.pool.get().unwrap())
     }
 
-    pub fn orphans(&self) -> i64 {
-        orphans(&mut self.pool.get().unwrap())
+    pub fn inconsistent_rows(&self) -> i64 {
+        inconsistent_rows(&mut self.pool.get().unwrap())
     }
 }

@@ -28,7 +28,7 @@ pub mod retention;
 pub mod skips;
 
 pub use browser::{raw_get, Browser, Page};
-pub use db_checks::{orphans, row_counts, RowCounts, TestCounts};
+pub use db_checks::{inconsistent_rows, row_counts, RowCounts, TestCounts};
 pub use fixtures::Related;
 pub use forms::{bulk_confirmation_fields, confirmation_fields, flash_of, ListForm};
 

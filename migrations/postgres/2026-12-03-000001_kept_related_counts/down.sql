@@ -1,0 +1,17 @@
+DROP TRIGGER notes_counted_update ON notes;
+DROP TRIGGER notes_counted_delete ON notes;
+DROP TRIGGER notes_counted_insert ON notes;
+DROP FUNCTION notes_counted();
+DROP TRIGGER chat_conversations_counted_update ON chat_conversations;
+DROP TRIGGER chat_conversations_counted_delete ON chat_conversations;
+DROP TRIGGER chat_conversations_counted_insert ON chat_conversations;
+DROP FUNCTION chat_conversations_counted();
+DROP TRIGGER tickets_counted_update ON tickets;
+DROP TRIGGER tickets_counted_delete ON tickets;
+DROP TRIGGER tickets_counted_insert ON tickets;
+DROP FUNCTION tickets_counted_moved();
+DROP FUNCTION tickets_counted();
+ALTER TABLE customers DROP COLUMN note_count;
+ALTER TABLE customers DROP COLUMN chat_count;
+ALTER TABLE customers DROP COLUMN trashed_ticket_count;
+ALTER TABLE customers DROP COLUMN ticket_count;

@@ -1,0 +1,13 @@
+DROP TRIGGER notes_counted_update;
+DROP TRIGGER notes_counted_delete;
+DROP TRIGGER notes_counted_insert;
+DROP TRIGGER chat_conversations_counted_update;
+DROP TRIGGER chat_conversations_counted_delete;
+DROP TRIGGER chat_conversations_counted_insert;
+DROP TRIGGER tickets_counted_update;
+DROP TRIGGER tickets_counted_delete;
+DROP TRIGGER tickets_counted_insert;
+ALTER TABLE customers DROP COLUMN note_count;
+ALTER TABLE customers DROP COLUMN chat_count;
+ALTER TABLE customers DROP COLUMN trashed_ticket_count;
+ALTER TABLE customers DROP COLUMN ticket_count;
