@@ -29,8 +29,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import bench  # noqa: E402
 
 bench.WORK = "/tmp/perfbench"
-# DESK_BIN: another build of the binary (to compare two builds in one session).
-bench.BIN = os.environ.get("DESK_BIN", bench.BIN)
 bench.PORT = 8767
 bench.BASE = f"http://127.0.0.1:{bench.PORT}"
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -48,6 +48,8 @@ struct Entry<V> {
     state: Mutex<State<V>>,
     /// Held by the one request building this entry's value.
     building: Mutex<()>,
+    /// Held by the one request changing this entry's kept value ([`SingleFlight::exclusively`]).
+    changing: Mutex<()>,
 }
 
 impl<V> Default for Entry<V> {
@@ -58,6 +60,7 @@ impl<V> Default for Entry<V> {
                 refreshing: false,
             }),
             building: Mutex::new(()),
+            changing: Mutex::new(()),
         }
     }
 }
@@ -202,6 +205,15 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
                 change(&mut kept.value);
             }
         }
+    }
+
+    /// Runs `work` while no other request runs work for the same key through this (other keys,
+    /// reads and builds go on): for a change that every waiting request would otherwise work out
+    /// again, the same, at the same time. Never call it from inside `work`.
+    pub(crate) fn exclusively<T>(&self, key: K, work: impl FnOnce() -> T) -> T {
+        let entry = self.entry(key);
+        let _changing = lock(&entry.changing);
+        work()
     }
 
     /// Whether the key has a kept value, fresh or not.

@@ -266,3 +266,50 @@ fn the_write_log_knows_what_is_done_and_forgets_beyond_its_bound() {
     assert_eq!(log.since(0), None, "the first writes are forgotten");
     assert_eq!(log.since(2).map(|ids| ids.len()), Some(1));
 }
+
+#[test]
+fn readers_behind_the_same_writes_wait_for_one_to_bring_the_listing_up_to_date() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let cache = OrderCache::default();
+    let start = || {
+        let ids = Ids::default();
+        *ids.db.borrow_mut() = (1..=5).collect();
+        ids
+    };
+    let first = start();
+    cache.ids(key("acme"), &mut source(&first)).unwrap();
+    // A write behind the listing, then two readers: the second arrives while the first is
+    // bringing it up to date, waits, and takes its result without a query of its own.
+    let pending = cache.writing(&[6]);
+    drop(pending);
+    let (updating, update_started) = mpsc::channel();
+    std::thread::scope(|scope| {
+        let cache = &cache;
+        let one = scope.spawn(move || {
+            let ids = start();
+            ids.db.borrow_mut().push(6);
+            let mut source = source(&ids);
+            source.after_snapshot = Some(Box::new(move || {
+                updating.send(()).unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+            }));
+            let listing = cache.ids(key("acme"), &mut source).unwrap();
+            (listing.to_vec(), ids.queries.get())
+        });
+        update_started.recv().unwrap();
+        let other = scope.spawn(move || {
+            let ids = start();
+            ids.db.borrow_mut().push(6);
+            let listing = cache.ids(key("acme"), &mut source(&ids)).unwrap();
+            (listing.to_vec(), ids.queries.get())
+        });
+        let (one, one_queries) = one.join().unwrap();
+        let (other, other_queries) = other.join().unwrap();
+        assert_eq!(one, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(other, one);
+        assert!(one_queries > 0);
+        assert_eq!(other_queries, 0, "the second reader asked nothing");
+    });
+}
