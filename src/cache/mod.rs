@@ -2,11 +2,13 @@
 //! listings in order ([`OrderCache`]), both built on one single-flight core. Pure: they know
 //! nothing of HTTP or SQL.
 
+mod chunked;
 pub mod count;
 pub mod order;
 pub mod reconcile;
 mod single_flight;
 
+pub use chunked::ChunkedIds;
 pub use count::CountCache;
 pub use order::{ListingKey, OrderCache};
 

@@ -40,6 +40,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::chunked::ChunkedIds;
 use super::reconcile::{plan, ListingSource};
 use super::single_flight::{OnError, SingleFlight, WhenFull};
 use crate::domain::list_query::SortOrder;
@@ -55,11 +56,12 @@ pub struct OrderCache {
     writes: Mutex<WriteLog>,
 }
 
-/// A kept listing: its ids in order, and the writes it reflects (every write numbered up to
+/// A kept listing: its ids in order (in chunks shared between its versions: an update copies
+/// only the chunks it changes, `chunked.rs`), and the writes it reflects (every write numbered up to
 /// `version`, and maybe some after).
 #[derive(Debug, Clone)]
 struct Listing {
-    ids: Arc<Vec<i64>>,
+    ids: Arc<ChunkedIds>,
     version: u64,
 }
 
@@ -210,7 +212,7 @@ impl OrderCache {
         &self,
         key: ListingKey,
         source: &mut S,
-    ) -> Result<Arc<Vec<i64>>, S::Error> {
+    ) -> Result<Arc<ChunkedIds>, S::Error> {
         let listing = self.kept_or_built(&key, source)?;
         self.up_to_date(&key, listing, source)
     }
@@ -229,7 +231,7 @@ impl OrderCache {
                 let version = lock(&self.writes).done();
                 let ids = source.build(key)?;
                 Ok(Listing {
-                    ids: Arc::new(ids),
+                    ids: Arc::new(ChunkedIds::from_vec(ids)),
                     version,
                 })
             },
@@ -251,7 +253,7 @@ impl OrderCache {
         key: &ListingKey,
         listing: Listing,
         source: &mut S,
-    ) -> Result<Arc<Vec<i64>>, S::Error> {
+    ) -> Result<Arc<ChunkedIds>, S::Error> {
         let done = lock(&self.writes).done();
         if listing.version >= done {
             return Ok(listing.ids);
@@ -273,13 +275,13 @@ impl OrderCache {
         listing: Listing,
         done: u64,
         source: &mut S,
-    ) -> Result<Arc<Vec<i64>>, S::Error> {
+    ) -> Result<Arc<ChunkedIds>, S::Error> {
         let edit = source.snapshot(|source| {
             // Read after the snapshot was taken: every write it shows is logged by now.
             let Some(changed) = lock(&self.writes).since(listing.version) else {
                 return Ok(None);
             };
-            plan(&listing.ids, key, &changed, source)
+            plan(&*listing.ids, key, &changed, source)
         })?;
         let Some(edit) = edit else {
             // It cannot be brought up to date: dropped, and built again.
@@ -289,10 +291,10 @@ impl OrderCache {
                 return Ok(rebuilt.ids);
             }
             // Writes caught it again: served as built now (newer than any page before it).
-            return Ok(Arc::new(source.build(key)?));
+            return Ok(Arc::new(ChunkedIds::from_vec(source.build(key)?)));
         };
         let updated = Listing {
-            ids: Arc::new(edit.applied(&listing.ids)),
+            ids: Arc::new(listing.ids.edited(&edit)),
             version: done,
         };
         // Unless another request kept a newer one meanwhile (rebuilt).

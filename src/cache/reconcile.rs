@@ -51,6 +51,15 @@ pub struct Edit {
 }
 
 impl Edit {
+    pub fn new(leaving: Vec<usize>, insert: Vec<(usize, i64)>) -> Self {
+        Self { leaving, insert }
+    }
+
+    /// The indexes to take out, and the ids to put in at their index.
+    pub fn parts(&self) -> (&[usize], &[(usize, i64)]) {
+        (&self.leaving, &self.insert)
+    }
+
     /// Applies the edit (to the listing it was planned on).
     pub fn apply(&self, listing: &mut Vec<i64>) {
         *listing = self.applied(listing);
@@ -75,11 +84,49 @@ impl Edit {
     }
 }
 
+/// A listing's ids in order, read by index or all in a row.
+pub trait Ordered {
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    fn at(&self, index: usize) -> i64;
+    fn ids(&self) -> impl Iterator<Item = i64> + '_;
+}
+
+impl Ordered for [i64] {
+    fn len(&self) -> usize {
+        <[i64]>::len(self)
+    }
+
+    fn at(&self, index: usize) -> i64 {
+        self[index]
+    }
+
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.iter().copied()
+    }
+}
+
+impl Ordered for Vec<i64> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+
+    fn at(&self, index: usize) -> i64 {
+        self[index]
+    }
+
+    fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.iter().copied()
+    }
+}
+
 /// Plans bringing `listing` (the ids of `key` in order) up to date for the `changed` ids, all
 /// its questions answered by one reading of the database (call it inside
 /// [`ListingSource::snapshot`]). `None`: too many ids go in; rebuild instead.
-pub fn plan<S: ListingSource>(
-    listing: &[i64],
+pub fn plan<S: ListingSource, L: Ordered + ?Sized>(
+    listing: &L,
     key: &ListingKey,
     changed: &[i64],
     source: &mut S,
@@ -117,7 +164,7 @@ pub fn plan<S: ListingSource>(
 
 /// The indexes in `listing` of the `changed` ids (sorted), in one pass that costs most ids one
 /// bit test (a million ids in a few milliseconds).
-fn positions(listing: &[i64], changed: &[i64]) -> Vec<usize> {
+fn positions<L: Ordered + ?Sized>(listing: &L, changed: &[i64]) -> Vec<usize> {
     const BITS: usize = 1 << 16;
     let bit = |id: i64| (id as u64 as usize) & (BITS - 1);
     let mut filter = vec![0u64; BITS / 64];
@@ -125,11 +172,10 @@ fn positions(listing: &[i64], changed: &[i64]) -> Vec<usize> {
         filter[bit(*id) / 64] |= 1 << (bit(*id) % 64);
     }
     listing
-        .iter()
+        .ids()
         .enumerate()
         .filter(|(_, id)| {
-            (filter[bit(**id) / 64] >> (bit(**id) % 64)) & 1 == 1
-                && changed.binary_search(id).is_ok()
+            (filter[bit(*id) / 64] >> (bit(*id) % 64)) & 1 == 1 && changed.binary_search(id).is_ok()
         })
         .map(|(index, _)| index)
         .collect()
@@ -138,16 +184,16 @@ fn positions(listing: &[i64], changed: &[i64]) -> Vec<usize> {
 /// For each id of `now` (in the listing's order), an index of the listing such that its ids
 /// other than the changed ones sort before it below the index, after it from it on. `None` if
 /// the answers contradict the listing (it was not in order).
-fn place<S: ListingSource>(
-    listing: &[i64],
+fn place<S: ListingSource, L: Ordered + ?Sized>(
+    listing: &L,
     changed: &HashSet<i64>,
     leaving: &[usize],
     sort: SortOrder,
     now: &[i64],
     source: &mut S,
 ) -> Result<Option<Vec<usize>>, S::Error> {
-    let was_at: HashMap<i64, usize> = leaving.iter().map(|i| (listing[*i], *i)).collect();
-    let kept = |i: &usize| !changed.contains(&listing[*i]);
+    let was_at: HashMap<i64, usize> = leaving.iter().map(|i| (listing.at(*i), *i)).collect();
+    let kept = |i: &usize| !changed.contains(&listing.at(*i));
     let per_id = (PAIRS_PER_ROUND / now.len()).clamp(4, PROBES);
     // Everything kept below `lo` sorts before the id, everything kept from `hi` on after it.
     let mut ranges: Vec<(usize, usize)> = vec![(0, listing.len()); now.len()];
@@ -175,7 +221,7 @@ fn place<S: ListingSource>(
             }
             probes.sort_unstable();
             probes.dedup();
-            pairs.extend(probes.iter().map(|i| (*id, listing[*i])));
+            pairs.extend(probes.iter().map(|i| (*id, listing.at(*i))));
             asked.push(probes);
         }
         first_round = false;
@@ -186,7 +232,7 @@ fn place<S: ListingSource>(
         let before: HashSet<(i64, i64)> = source.before(sort, &pairs)?.into_iter().collect();
         for ((id, range), probes) in now.iter().zip(&mut ranges).zip(asked) {
             for i in probes {
-                if before.contains(&(*id, listing[i])) {
+                if before.contains(&(*id, listing.at(i))) {
                     range.0 = range.0.max(i + 1);
                 } else {
                     range.1 = range.1.min(i);

@@ -130,12 +130,7 @@ pub fn list(
     {
         let listing = caches.orders.ids(key, &mut Listings { conn })?;
         pagination = Pagination::new(listing.len() as i64, query.page, query.per_page);
-        listing
-            .iter()
-            .skip(pagination.offset() as usize)
-            .take(pagination.per_page as usize)
-            .copied()
-            .collect()
+        listing.page(pagination.offset() as usize, pagination.per_page as usize)
     } else {
         // Deferred join: find the page's ids first (an index-only walk over the sort index,
         // or the search's or a filter's index and a sort of what it finds), then fetch just
