@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::list::{listed, listed_planned, ordered};
-use super::search::SearchPlan;
+use super::search::{SearchPlan, EACH_ROW_UP_TO};
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
 use crate::db::{in_ids, DbConn, Dialect, Snapshot};
@@ -52,6 +52,22 @@ impl ListingSource for Listings<'_> {
             return Ok(Vec::new());
         }
         let dialect = Dialect::of(self.conn);
+        // Many ids (a batch of a bulk deletion): first those that still exist, by primary key,
+        // so that a batch of deleted customers asks the search nothing, and a few survivors
+        // are checked one by one rather than against every match of the search.
+        let existing: Vec<i64>;
+        let ids = if ids.len() > EACH_ROW_UP_TO {
+            existing = customers::table
+                .filter(in_ids("customers.id", ids, dialect))
+                .select(customers::id)
+                .load(self.conn)?;
+            if existing.is_empty() {
+                return Ok(Vec::new());
+            }
+            &existing
+        } else {
+            ids
+        };
         let criteria = Criteria::from_cache_key(&key.0);
         let plan = SearchPlan::for_ids(ids.len());
         let held: Vec<i64> = listed_planned(&criteria, None, dialect, plan)

@@ -198,6 +198,21 @@ async fn pages_stay_exact_through_interleaved_writes(backend: Backend) {
     )
     .await;
     check_all(&app, "a deletion and a no-op edit").await;
+
+    // More ids changed between two reads than are checked one by one against a search (200):
+    // first 120 edited and 100 deleted (the survivors checked one by one), then 230 edited and
+    // 30 deleted (checked against the search's matches).
+    for (edited, deleted, from) in [(120, 100, 100), (230, 30, 400)] {
+        for n in 0..edited {
+            let id = first + from + n;
+            let name = format!("Moved{n}");
+            edit(&app, id, "Zed", &name, &format!("moved{id}@pa.example"), "Pa Ltd").await;
+        }
+        for n in 0..deleted {
+            delete(&app, first + from + edited + n).await;
+        }
+        check_all(&app, &format!("{edited} edits and {deleted} deletions at once")).await;
+    }
 }
 
 /// Edits (moving customers in the name order, in and out of searches) while pages of the same
