@@ -150,11 +150,14 @@ impl ManageConnection for ConnectionManager {
                 // foreign_keys is per connection, and without it the cascades silently do
                 // nothing. journal_size_limit keeps the WAL from staying large after a
                 // checkpoint (the maintenance thread also truncates it, see maintenance.rs).
+                // recursive_triggers: a REPLACE that removes a row fires its delete triggers
+                // only with it, and the kept counts of tickets, chats and notes rely on them.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
                      PRAGMA foreign_keys = ON;
+                     PRAGMA recursive_triggers = ON;
                      PRAGMA journal_size_limit = {};",
                     self.sqlite.busy_timeout.as_millis(),
                     self.sqlite.journal_size_limit_bytes

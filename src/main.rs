@@ -97,6 +97,13 @@ enum Command {
     /// Check a copy of an SQLite database: integrity, orphans, migrations level, row counts.
     /// Exits 1 when the copy would not do.
     RestoreCheck { file: std::path::PathBuf },
+    /// Check the counts of tickets, chats and notes kept on each customer (what a bulk
+    /// confirmation shows) against the rows there are; with --fix, correct them. Exits 1 when
+    /// some are wrong and not fixed.
+    Recount {
+        #[arg(long)]
+        fix: bool,
+    },
     /// Retention rules: list them, or run them now (for cron instead of `serve`'s schedule).
     Retention {
         #[command(subcommand)]
@@ -208,6 +215,7 @@ fn main() -> anyhow::Result<()> {
         Some(Command::Delete(args)) => cli::delete::run(&url, args),
         Some(Command::Backup { to }) => std::process::exit(cli::backup(&url, &to)?),
         Some(Command::RestoreCheck { file }) => std::process::exit(cli::restore_check(&file)?),
+        Some(Command::Recount { fix }) => std::process::exit(cli::recount(&url, fix)?),
         Some(Command::Migrate) => {
             let pool = db::connect_pool(&url, 1)?;
             let applied = db::run_migrations(&mut *pool.get()?)?;

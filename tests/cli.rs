@@ -607,3 +607,56 @@ fn retention_list_and_run_from_the_command_line() {
     assert!(listed.contains("deleted 2 customers"), "{listed}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn recount_finds_and_fixes_wrong_kept_counts() {
+    let dir = std::env::temp_dir().join(format!("cd-cli-recount-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = dir.join("desk.sqlite3");
+    let _ = std::fs::remove_file(&database);
+    let seeded = desk(&database)
+        .args(["seed", "--customers", "20"])
+        .output()
+        .unwrap();
+    assert!(seeded.status.success(), "{seeded:?}");
+    let recount = |fix: bool| {
+        let mut command = desk(&database);
+        command.arg("recount");
+        if fix {
+            command.arg("--fix");
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    };
+    let (status, said) = recount(false);
+    assert_eq!(status, Some(0), "{said}");
+    assert!(said.contains("the kept counts are right"), "{said}");
+    // A writer without the triggers: two customers' counts are wrong.
+    sqlite_exec(
+        &database,
+        "UPDATE customers SET chat_count = chat_count + 3 WHERE id IN (SELECT id FROM customers LIMIT 2)",
+    );
+    let (status, said) = recount(false);
+    assert_eq!(status, Some(1), "{said}");
+    assert!(
+        said.contains("chat_count: 2 customer(s) miscounted"),
+        "{said}"
+    );
+    assert!(said.contains("recount --fix"), "{said}");
+    let (status, said) = recount(true);
+    assert_eq!(status, Some(0), "{said}");
+    assert!(said.contains("fixed 2 kept count(s)"), "{said}");
+    assert_eq!(
+        sqlite_count(
+            &database,
+            "SELECT count(*) AS n FROM customers WHERE chat_count <> \
+             (SELECT count(*) FROM chat_conversations c WHERE c.customer_id = customers.id)"
+        ),
+        0
+    );
+    assert_eq!(recount(false).0, Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

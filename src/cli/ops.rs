@@ -134,3 +134,33 @@ pub fn restore_check(file: &Path) -> anyhow::Result<i32> {
     println!("{}\n{report}", file.display());
     Ok(if report.passed() { 0 } else { 1 })
 }
+
+/// `recount [--fix]`: the counts of tickets, chats and notes kept on each customer against the
+/// rows there are. Exit status 0 when right (or fixed), 1 when some are wrong and not fixed.
+pub fn recount(url: &DatabaseUrl, fix: bool) -> anyhow::Result<i32> {
+    let pool = db::connect_pool(url, 1)?;
+    let mut conn = pool.get()?;
+    db::run_migrations(&mut conn)?;
+    let report = if fix {
+        customer_desk::deletion::recount_kept_counts(&mut conn)?
+    } else {
+        customer_desk::deletion::check_kept_counts(&mut conn)?
+    };
+    for (column, customers) in &report.miscounted {
+        println!("{column}: {customers} customer(s) miscounted");
+    }
+    Ok(match (report.total(), fix) {
+        (0, _) => {
+            println!("the kept counts are right");
+            0
+        }
+        (n, true) => {
+            println!("fixed {n} kept count(s)");
+            0
+        }
+        (_, false) => {
+            println!("run `customer-desk recount --fix` to set them to the rows there are");
+            1
+        }
+    })
+}

@@ -5,8 +5,7 @@
 //! writes the deletion record, all in one transaction. The database's foreign keys (ON DELETE
 //! CASCADE on both backends) guarantee that no associated row outlives its customer.
 
-use diesel::dsl::{count_star, sql};
-use diesel::expression::SqlLiteral;
+use diesel::dsl::count_star;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
@@ -45,8 +44,12 @@ impl From<crate::accounts::Agent> for Actor {
     }
 }
 
+mod kept_counts;
 mod preview;
 
+pub(crate) use kept_counts::related_of;
+pub use kept_counts::{check_kept_counts, recount_kept_counts, KeptCounts};
+use kept_counts::{counted_in_tables, summed};
 pub use preview::{preview_bulk, preview_single, BulkPreview, CustomerName, SinglePreview};
 
 /// What a finished single deletion removed.
@@ -69,11 +72,14 @@ pub enum DeleteError {
     Database(#[from] diesel::result::Error),
 }
 
-/// Counts what deleting these customers takes with it.
+/// Counts what deleting these customers takes with it, in the related tables themselves rather
+/// than from the counts kept on the customers: for one customer's confirmation, and under a
+/// deletion's lock, so that what is checked and recorded is what the statements delete even if
+/// a writer without the triggers left a kept count wrong.
 pub fn counts_for(conn: &mut DbConn, ids: &[i64]) -> QueryResult<DeletionCounts> {
     let (customers, related) = customers::table
         .filter(customers::id.eq_any(ids))
-        .select((count_star(), related_sums()))
+        .select((count_star(), summed(counted_in_tables())))
         .get_result(conn)?;
     Ok(related_counts(customers, related))
 }
@@ -213,38 +219,6 @@ fn delete_table_by_table(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Deletion
 struct Count64 {
     #[diesel(sql_type = BigInt)]
     n: i64,
-}
-
-/// What goes with one customer, as kept on it (by triggers), in the order of [`RelatedSums`]:
-/// its tickets, those in the trash, its chat conversations and its notes (from
-/// [`RELATED`](crate::domain::related::RELATED), which declares each table once).
-fn related_of_customer() -> [String; 4] {
-    let (_, tickets) = related::shown(Counted::Tickets);
-    [
-        related::kept_count_sql(tickets, false),
-        related::kept_count_sql(tickets, true),
-        related::kept_count_sql(related::shown(Counted::Chats).1, false),
-        related::kept_count_sql(related::shown(Counted::Notes).1, false),
-    ]
-}
-
-type Count = SqlLiteral<BigInt>;
-
-/// Per customer: tickets, tickets in the trash, chats and notes, as columns over `customers`.
-pub(crate) fn related_of() -> (Count, Count, Count, Count) {
-    // The kept counts are BIGINT on both backends.
-    let [tickets, trashed, chats, notes] = related_of_customer().map(|count| sql(&count));
-    (tickets, trashed, chats, notes)
-}
-
-/// What deleting a set of customers takes with it, as columns over `customers` summed in one
-/// pass. Select them from `customers` filtered to the set, and read them with
-/// [`related_counts`].
-pub(crate) fn related_sums() -> (Count, Count, Count, Count) {
-    // SUM over BIGINT is NUMERIC on PostgreSQL: cast back so that both backends give a BIGINT.
-    let [tickets, trashed, chats, notes] = related_of_customer()
-        .map(|count| sql(&format!("CAST(COALESCE(SUM({count}), 0) AS BIGINT)")));
-    (tickets, trashed, chats, notes)
 }
 
 pub(crate) type RelatedSums = (i64, i64, i64, i64);

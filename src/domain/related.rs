@@ -164,22 +164,53 @@ pub fn kept_count_sql(shown: &Shown, in_trash: bool) -> String {
     }
 }
 
-/// SQL: the customers whose kept count of this table's rows (in the trash, with `in_trash`)
-/// differs from the rows there are (there must be none). With `WHERE`, only some customers.
-pub fn miscounted_sql(entry: &RelatedTable, in_trash: bool) -> String {
-    let shown = entry.shown.as_ref().expect("a shown table");
-    let trash = match (in_trash, &shown.trash) {
+/// SQL over `customers`: how many rows of a table directly under the customer this customer
+/// has (only in the trash, with `in_trash`), counted in the table (index-only with an index on
+/// (key, trash column)): what is deleted with one customer or a batch, checked under its lock.
+pub fn count_per_customer_sql(entry: &RelatedTable, in_trash: bool) -> String {
+    assert!(
+        entry.parent.is_none(),
+        "counted per customer: direct children only"
+    );
+    let trash = match (
+        in_trash,
+        entry.shown.as_ref().and_then(|s| s.trash.as_ref()),
+    ) {
         (true, Some(trash)) => format!(" AND {}.{} IS NOT NULL", entry.table, trash.column),
         (true, None) => " AND 1 = 0".to_owned(),
         (false, _) => String::new(),
     };
     format!(
-        "SELECT customers.id FROM customers WHERE {kept} <> \
-         (SELECT COUNT(*) FROM {table} WHERE {table}.{key} = customers.id{trash})",
-        kept = kept_count_sql(shown, in_trash),
+        "(SELECT COUNT(*) FROM {table} WHERE {table}.{key} = customers.id{trash})",
         table = entry.table,
         key = entry.key
     )
+}
+
+/// The kept columns of `customers` with the count each must equal: `(column, count SQL)` for
+/// every shown table, and its trash.
+pub fn kept_columns() -> Vec<(&'static str, String)> {
+    RELATED
+        .iter()
+        .filter_map(|entry| entry.shown.as_ref().map(|shown| (entry, shown)))
+        .flat_map(|(entry, shown)| {
+            let trash = shown
+                .trash
+                .as_ref()
+                .map(|trash| (trash.kept_in, count_per_customer_sql(entry, true)));
+            std::iter::once((shown.kept_in, count_per_customer_sql(entry, false))).chain(trash)
+        })
+        .collect()
+}
+
+/// SQL: the customers whose kept `column` differs from `count` (there must be none).
+pub fn miscounted_sql(column: &str, count: &str) -> String {
+    format!("SELECT customers.id FROM customers WHERE customers.{column} <> {count}")
+}
+
+/// SQL: sets the kept `column` to `count` where they differ.
+pub fn recount_sql(column: &str, count: &str) -> String {
+    format!("UPDATE customers SET {column} = {count} WHERE {column} <> {count}")
 }
 
 /// SQL: rows of a table whose parent row does not exist (there must be none).
@@ -226,10 +257,19 @@ mod tests {
             "ticket_id IN (SELECT id FROM tickets WHERE customer_id IN (1, 2))"
         );
         assert_eq!(
-            miscounted_sql(entry("tickets"), true),
-            "SELECT customers.id FROM customers WHERE customers.trashed_ticket_count <> \
-             (SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id \
+            count_per_customer_sql(entry("tickets"), true),
+            "(SELECT COUNT(*) FROM tickets WHERE tickets.customer_id = customers.id \
              AND tickets.trashed_at IS NOT NULL)"
+        );
+        let kept: Vec<&str> = kept_columns().iter().map(|(column, _)| *column).collect();
+        assert_eq!(
+            kept,
+            [
+                "ticket_count",
+                "trashed_ticket_count",
+                "chat_count",
+                "note_count"
+            ]
         );
         assert_eq!(
             kept_count_sql(shown(Counted::Chats).1, true),

@@ -7,12 +7,16 @@ use chrono::NaiveDateTime;
 use customer_desk::schema::{chat_conversations, customers, notes, tickets};
 use diesel::prelude::*;
 
+use customer_desk::deletion::{check_kept_counts, recount_kept_counts};
+
 use crate::helpers::{inconsistent_rows, spawn_app, Backend, Related, TestApp};
 use crate::on_both_backends;
 
 on_both_backends!(
     kept_counts_follow_every_write_to_related_rows,
     the_list_and_the_confirmation_show_the_kept_counts,
+    replace_and_truncate_keep_the_counts,
+    a_wrong_kept_count_is_found_fixed_and_never_decides_a_deletion,
 );
 
 fn at(text: &str) -> NaiveDateTime {
@@ -196,4 +200,145 @@ async fn the_list_and_the_confirmation_show_the_kept_counts(backend: Backend) {
         .await
         .assert_contains("4 tickets (1 in the trash), 2 live chat conversations and 1 note");
     assert_eq!(app.db(inconsistent_rows).await, 0);
+}
+
+/// SQLite's REPLACE removes the old row (its delete trigger fires with `recursive_triggers`,
+/// which every connection of the app sets); PostgreSQL's TRUNCATE fires its own triggers.
+async fn replace_and_truncate_keep_the_counts(backend: Backend) {
+    let postgres = matches!(backend, Backend::Postgres(_));
+    let app = spawn_app(backend).await;
+    let ada = app
+        .add_customer_with(
+            "Ada",
+            "Allen",
+            Related {
+                tickets: 2,
+                chats: 1,
+                notes: 2,
+                ..Related::default()
+            },
+        )
+        .await;
+    let bob = app
+        .add_customer_with(
+            "Bob",
+            "Baker",
+            Related {
+                notes: 1,
+                ..Related::default()
+            },
+        )
+        .await;
+    app.db(move |conn| {
+        let note: i64 = notes::table
+            .filter(notes::customer_id.eq(ada))
+            .select(notes::id)
+            .first(conn)
+            .unwrap();
+        let ticket: i64 = tickets::table
+            .filter(tickets::customer_id.eq(ada))
+            .select(tickets::id)
+            .first(conn)
+            .unwrap();
+        let upsert = if postgres {
+            format!(
+                "INSERT INTO notes (id, customer_id, body, created_at) \
+                 VALUES ({note}, {bob}, 'moved', '2026-01-01 00:00:00') \
+                 ON CONFLICT (id) DO UPDATE SET customer_id = excluded.customer_id"
+            )
+        } else {
+            format!(
+                "REPLACE INTO notes (id, customer_id, body, created_at) \
+                 VALUES ({note}, {bob}, 'moved', '2026-01-01 00:00:00')"
+            )
+        };
+        diesel::sql_query(upsert).execute(conn).unwrap();
+        let replace_ticket = if postgres {
+            format!(
+                "INSERT INTO tickets (id, customer_id, subject, status, trashed_at, created_at) \
+                 VALUES ({ticket}, {ada}, 'Again', 'active', '2026-01-01 00:00:00', \
+                 '2026-01-01 00:00:00') ON CONFLICT (id) DO UPDATE SET trashed_at = \
+                 excluded.trashed_at"
+            )
+        } else {
+            format!(
+                "INSERT OR REPLACE INTO tickets (id, customer_id, subject, status, trashed_at, \
+                 created_at) VALUES ({ticket}, {ada}, 'Again', 'active', \
+                 '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        };
+        diesel::sql_query(replace_ticket).execute(conn).unwrap();
+    })
+    .await;
+    assert_eq!(kept(&app, ada).await, (2, 1, 1, 1));
+    assert_eq!(kept(&app, bob).await, (0, 0, 0, 2));
+    assert_eq!(app.db(inconsistent_rows).await, 0);
+    if postgres {
+        app.db(|conn| {
+            diesel::sql_query("TRUNCATE notes").execute(conn).unwrap();
+            diesel::sql_query("TRUNCATE tickets CASCADE")
+                .execute(conn)
+                .unwrap();
+        })
+        .await;
+        assert_eq!(kept(&app, ada).await, (0, 0, 1, 0));
+        assert_eq!(kept(&app, bob).await, (0, 0, 0, 0));
+        assert_eq!(app.db(inconsistent_rows).await, 0);
+    }
+}
+
+/// A writer that bypasses the triggers (a restore without them, say) leaves a kept count wrong:
+/// `recount` finds and fixes it, and meanwhile a single deletion still shows and records the
+/// rows there are.
+async fn a_wrong_kept_count_is_found_fixed_and_never_decides_a_deletion(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ada = app
+        .add_customer_with(
+            "Ada",
+            "Allen",
+            Related {
+                tickets: 2,
+                notes: 1,
+                ..Related::default()
+            },
+        )
+        .await;
+    let bob = app
+        .add_customer_with(
+            "Bob",
+            "Baker",
+            Related {
+                notes: 1,
+                ..Related::default()
+            },
+        )
+        .await;
+    app.db(move |conn| {
+        diesel::update(customers::table.filter(customers::id.eq_any([ada, bob])))
+            .set((customers::note_count.eq(5), customers::ticket_count.eq(0)))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let found = app.db(|conn| check_kept_counts(conn).unwrap()).await;
+    assert_eq!(found.total(), 3, "{found:?}");
+    // The single confirmation counts the rows.
+    app.get(&format!("/people/customers/{bob}/delete"))
+        .await
+        .assert_status(200)
+        .assert_contains("0 tickets, 0 live chat conversations and 1 note");
+    let fixed = app.db(|conn| recount_kept_counts(conn).unwrap()).await;
+    assert_eq!(
+        fixed.miscounted,
+        [
+            ("ticket_count", 1),
+            ("trashed_ticket_count", 0),
+            ("chat_count", 0),
+            ("note_count", 2)
+        ]
+    );
+    assert_eq!(kept(&app, ada).await, (2, 0, 0, 1));
+    assert_eq!(app.db(inconsistent_rows).await, 0);
+    let again = app.db(|conn| check_kept_counts(conn).unwrap()).await;
+    assert_eq!(again.total(), 0);
 }

@@ -1,3 +1,7 @@
+DROP TRIGGER notes_counted_truncate ON notes;
+DROP TRIGGER chat_conversations_counted_truncate ON chat_conversations;
+DROP TRIGGER tickets_counted_truncate ON tickets;
+DROP FUNCTION related_truncated();
 DROP TRIGGER notes_counted_update ON notes;
 DROP TRIGGER notes_counted_delete ON notes;
 DROP TRIGGER notes_counted_insert ON notes;

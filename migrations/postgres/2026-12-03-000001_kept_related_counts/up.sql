@@ -7,24 +7,23 @@
 -- and deletes are counted per statement, over the rows they touched, so that a bulk insert or
 -- a cascade updates each customer once. The columns are in no index, so the updates stay
 -- heap-only (HOT) where the page has room.
+-- No writer changes the counted tables between the backfill and the triggers (reads go on;
+-- about a minute at 1,000,000 customers).
+LOCK TABLE tickets, chat_conversations, notes IN SHARE ROW EXCLUSIVE MODE;
+
 ALTER TABLE customers ADD COLUMN ticket_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE customers ADD COLUMN trashed_ticket_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE customers ADD COLUMN chat_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE customers ADD COLUMN note_count BIGINT NOT NULL DEFAULT 0;
 
+-- One pass (one new version of each row), each count read from its index.
 UPDATE customers SET
-    ticket_count = coalesce(t.n, 0), trashed_ticket_count = coalesce(t.trashed, 0)
-FROM (SELECT customer_id, count(*) AS n, count(trashed_at) AS trashed
-      FROM tickets GROUP BY customer_id) t
-WHERE t.customer_id = customers.id;
-UPDATE customers SET chat_count = c.n
-FROM (SELECT customer_id, count(*) AS n FROM chat_conversations GROUP BY customer_id) c
-WHERE c.customer_id = customers.id;
-UPDATE customers SET note_count = n.n
-FROM (SELECT customer_id, count(*) AS n FROM notes GROUP BY customer_id) n
-WHERE n.customer_id = customers.id;
+    ticket_count = (SELECT count(*) FROM tickets t WHERE t.customer_id = customers.id),
+    trashed_ticket_count = (SELECT count(*) FROM tickets t
+                            WHERE t.customer_id = customers.id AND t.trashed_at IS NOT NULL),
+    chat_count = (SELECT count(*) FROM chat_conversations c WHERE c.customer_id = customers.id),
+    note_count = (SELECT count(*) FROM notes n WHERE n.customer_id = customers.id);
 
--- `sign` is +1 for rows that arrived, -1 for rows that went.
 CREATE FUNCTION tickets_counted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
@@ -111,3 +110,23 @@ CREATE TRIGGER notes_counted_delete AFTER DELETE ON notes
 CREATE TRIGGER notes_counted_update AFTER UPDATE OF customer_id ON notes
     FOR EACH ROW WHEN (OLD.customer_id IS DISTINCT FROM NEW.customer_id)
     EXECUTE FUNCTION notes_counted();
+
+-- TRUNCATE fires no row or delete trigger: every count of the table goes to zero.
+CREATE FUNCTION related_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_TABLE_NAME = 'tickets' THEN
+        UPDATE customers SET ticket_count = 0, trashed_ticket_count = 0
+        WHERE ticket_count <> 0 OR trashed_ticket_count <> 0;
+    ELSIF TG_TABLE_NAME = 'chat_conversations' THEN
+        UPDATE customers SET chat_count = 0 WHERE chat_count <> 0;
+    ELSE
+        UPDATE customers SET note_count = 0 WHERE note_count <> 0;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER tickets_counted_truncate AFTER TRUNCATE ON tickets
+    FOR EACH STATEMENT EXECUTE FUNCTION related_truncated();
+CREATE TRIGGER chat_conversations_counted_truncate AFTER TRUNCATE ON chat_conversations
+    FOR EACH STATEMENT EXECUTE FUNCTION related_truncated();
+CREATE TRIGGER notes_counted_truncate AFTER TRUNCATE ON notes
+    FOR EACH STATEMENT EXECUTE FUNCTION related_truncated();

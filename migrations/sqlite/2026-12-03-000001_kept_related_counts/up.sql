@@ -3,7 +3,10 @@
 -- 100,000 rows instead of counting 400,000 times in the child tables' indexes (462 ms at
 -- 1,000,000 customers). Kept by triggers, in the writer's own transaction, so that every
 -- writer (the app, the seeders, other systems writing tickets, chats or notes) keeps the counts
--- exact; the app never writes them. The PostgreSQL side is the same (../../postgres).
+-- exact; the app never writes them. A REPLACE that removes a row fires its delete trigger only
+-- with `PRAGMA recursive_triggers = ON` (every connection of the app sets it; other writers
+-- must too, or `customer-desk recount` finds and fixes what they miscounted). The PostgreSQL
+-- side is the same (../../postgres).
 ALTER TABLE customers ADD COLUMN ticket_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE customers ADD COLUMN trashed_ticket_count BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE customers ADD COLUMN chat_count BIGINT NOT NULL DEFAULT 0;

@@ -1,7 +1,6 @@
 //! Checking the database directly: row counts, orphans, deletion records, jobs.
 
 use customer_desk::db::{DbConn, DbPool};
-use customer_desk::domain::related;
 use customer_desk::schema::{
     chat_conversations, chat_messages, customers as customers_table, deletion_records, notes,
     ticket_messages, tickets,
@@ -159,22 +158,9 @@ pub fn inconsistent_rows(conn: &mut DbConn) -> i64 {
 
 /// Customers whose kept count of a shown table's rows (or of those in the trash) is wrong.
 pub fn miscounted(conn: &mut DbConn) -> i64 {
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut miscounted = 0;
-    for entry in related::RELATED.iter().filter(|e| e.shown.is_some()) {
-        for in_trash in [false, true] {
-            let sql = format!(
-                "SELECT COUNT(*) AS n FROM ({}) m",
-                related::miscounted_sql(entry, in_trash)
-            );
-            miscounted += diesel::sql_query(sql).get_result::<Count>(conn).unwrap().n;
-        }
-    }
-    miscounted
+    customer_desk::deletion::check_kept_counts(conn)
+        .unwrap()
+        .total()
 }
 
 /// Child rows whose parent is gone, in every child table.
