@@ -120,10 +120,14 @@ impl ChunkedIds {
             return;
         }
         if changed.len() > 2 * CHUNK {
-            // In equal parts, so that none is small.
-            let size = changed.len().div_ceil(changed.len().div_ceil(CHUNK));
-            for part in changed.chunks(size) {
-                self.push(part.into());
+            // In parts of equal size (give or take one), so that none is small.
+            let parts = changed.len().div_ceil(CHUNK);
+            let (size, longer) = (changed.len() / parts, changed.len() % parts);
+            let mut from = 0;
+            for part in 0..parts {
+                let to = from + size + usize::from(part < longer);
+                self.push(changed[from..to].into());
+                from = to;
             }
         } else {
             self.push(changed.as_slice().into());
@@ -247,6 +251,33 @@ mod tests {
                 prop_assert_eq!(chunked.at(index), *id);
             }
         }
+    }
+
+    #[test]
+    fn a_run_of_deleted_ids_joins_what_is_left_of_its_chunks() {
+        // A bulk deletion of consecutive customers: chunks emptied or left small.
+        let ids: Vec<i64> = (0..20_000).collect();
+        let chunked = ChunkedIds::from_vec(ids.clone());
+        let edit = Edit::new((3_000..11_900).collect(), Vec::new());
+        let edited = chunked.edited(&edit);
+        assert_eq!(edited.to_vec(), edit.applied(&ids));
+        let sizes = sizes(&edited);
+        assert!(
+            sizes[..sizes.len() - 1]
+                .iter()
+                .all(|size| *size >= CHUNK / 4),
+            "{sizes:?}"
+        );
+        assert!(sizes.iter().all(|size| *size <= 2 * CHUNK), "{sizes:?}");
+        // The 388 ids left of the third chunk went into the fourth; the fifth is still shared.
+        assert!(!edited
+            .chunks
+            .iter()
+            .any(|c| Arc::ptr_eq(c, &chunked.chunks[3])));
+        assert!(edited
+            .chunks
+            .iter()
+            .any(|c| Arc::ptr_eq(c, &chunked.chunks[4])));
     }
 
     #[test]

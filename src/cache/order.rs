@@ -159,6 +159,10 @@ impl OrderCache {
     pub const MAX_IDS: usize = 12_000_000;
     pub const MAX_LISTINGS: usize = 64;
     const KEEP_PER_BUILD_TIME: u32 = 100;
+    /// How long a reader waits for another bringing the same listing up to date (an update
+    /// takes milliseconds; a rebuild, on the path that cannot update, up to a second at 1 M)
+    /// before doing it alongside: it holds a pooled connection while it waits.
+    const PATIENCE: Duration = Duration::from_millis(250);
 
     /// Call inside the transaction writing these customers (inserted, updated or deleted),
     /// once they are known and before the commit; drop what it returns after the commit.
@@ -258,9 +262,10 @@ impl OrderCache {
         if listing.version >= done {
             return Ok(listing.ids);
         }
-        self.listings.exclusively(key.clone(), || {
-            // Brought up to date by the request this one waited for?
-            let listing = match self.listings.fresh(key) {
+        self.listings.exclusively(key.clone(), Self::PATIENCE, || {
+            // Brought up to date by the request this one waited for? (Past its time or not: a
+            // rebuild may be under way, and until it ends this is the listing to update.)
+            let listing = match self.listings.current(key) {
                 Some(kept) if kept.version >= done => return Ok(kept.ids),
                 Some(kept) if kept.version > listing.version => kept,
                 _ => listing,

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::lock;
@@ -48,8 +48,10 @@ struct Entry<V> {
     state: Mutex<State<V>>,
     /// Held by the one request building this entry's value.
     building: Mutex<()>,
-    /// Held by the one request changing this entry's kept value ([`SingleFlight::exclusively`]).
-    changing: Mutex<()>,
+    /// Whether a request is changing this entry's kept value ([`SingleFlight::exclusively`]),
+    /// and the signal that it is done.
+    changing: Mutex<bool>,
+    changed: Condvar,
 }
 
 impl<V> Default for Entry<V> {
@@ -60,7 +62,8 @@ impl<V> Default for Entry<V> {
                 refreshing: false,
             }),
             building: Mutex::new(()),
-            changing: Mutex::new(()),
+            changing: Mutex::new(false),
+            changed: Condvar::new(),
         }
     }
 }
@@ -209,11 +212,44 @@ impl<K: Hash + Eq, V: Clone> SingleFlight<K, V> {
 
     /// Runs `work` while no other request runs work for the same key through this (other keys,
     /// reads and builds go on): for a change that every waiting request would otherwise work out
-    /// again, the same, at the same time. Never call it from inside `work`.
-    pub(crate) fn exclusively<T>(&self, key: K, work: impl FnOnce() -> T) -> T {
+    /// again, the same, at the same time. A request waits at most `patience` (it holds a
+    /// database connection meanwhile), then runs `work` alongside. Never call it from `work`.
+    pub(crate) fn exclusively<T>(&self, key: K, patience: Duration, work: impl FnOnce() -> T) -> T {
         let entry = self.entry(key);
-        let _changing = lock(&entry.changing);
+        let deadline = Instant::now() + patience;
+        let mut busy = lock(&entry.changing);
+        while *busy {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                drop(busy);
+                return work();
+            }
+            busy = entry
+                .changed
+                .wait_timeout(busy, left)
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
+        }
+        *busy = true;
+        drop(busy);
+        // Done even if `work` panics.
+        struct Done<'a>(&'a Mutex<bool>, &'a Condvar);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                *lock(self.0) = false;
+                self.1.notify_all();
+            }
+        }
+        let _done = Done(&entry.changing, &entry.changed);
         work()
+    }
+
+    /// The key's kept value, if it is current (fresh or past its time, not invalidated).
+    pub(crate) fn current(&self, key: &K) -> Option<V> {
+        let entry = lock(&self.entries).get(key).cloned()?;
+        let state = lock(&entry.state);
+        let kept = state.kept.as_ref()?;
+        kept.current(self.generation()).then(|| kept.value.clone())
     }
 
     /// Whether the key has a kept value, fresh or not.
