@@ -206,12 +206,24 @@ async fn pages_stay_exact_through_interleaved_writes(backend: Backend) {
         for n in 0..edited {
             let id = first + from + n;
             let name = format!("Moved{n}");
-            edit(&app, id, "Zed", &name, &format!("moved{id}@pa.example"), "Pa Ltd").await;
+            edit(
+                &app,
+                id,
+                "Zed",
+                &name,
+                &format!("moved{id}@pa.example"),
+                "Pa Ltd",
+            )
+            .await;
         }
         for n in 0..deleted {
             delete(&app, first + from + edited + n).await;
         }
-        check_all(&app, &format!("{edited} edits and {deleted} deletions at once")).await;
+        check_all(
+            &app,
+            &format!("{edited} edits and {deleted} deletions at once"),
+        )
+        .await;
     }
 }
 
