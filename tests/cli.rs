@@ -648,6 +648,10 @@ fn recount_finds_and_fixes_wrong_kept_counts() {
     assert!(said.contains("recount --fix"), "{said}");
     let (status, said) = recount(true);
     assert_eq!(status, Some(0), "{said}");
+    assert!(
+        said.contains("chat_count: 2 customer(s) corrected"),
+        "{said}"
+    );
     assert!(said.contains("fixed 2 kept count(s)"), "{said}");
     assert_eq!(
         sqlite_count(

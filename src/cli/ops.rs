@@ -146,8 +146,9 @@ pub fn recount(url: &DatabaseUrl, fix: bool) -> anyhow::Result<i32> {
     } else {
         customer_desk::deletion::check_kept_counts(&mut conn)?
     };
+    let said = if fix { "corrected" } else { "miscounted" };
     for (column, customers) in &report.miscounted {
-        println!("{column}: {customers} customer(s) miscounted");
+        println!("{column}: {customers} customer(s) {said}");
     }
     Ok(match (report.total(), fix) {
         (0, _) => {
