@@ -12,7 +12,9 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
 use crate::db::{write_transaction, DbConn};
-use crate::domain::related::{self, kept_columns, miscounted_sql, recount_sql, Counted};
+use crate::domain::related::{
+    self, kept_columns, miscounted_sql, recount_sql, Counted, RelatedTable, Shown,
+};
 
 /// Per kept column of `customers`, how many customers have it wrong (or had, once fixed).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,28 +71,31 @@ pub fn recount_kept_counts(conn: &mut DbConn) -> QueryResult<KeptCounts> {
     })
 }
 
-/// What goes with one customer, as kept on it (by triggers), in the order of [`RelatedSums`]:
-/// its tickets, those in the trash, its chat conversations and its notes (from
-/// [`RELATED`](crate::domain::related::RELATED), which declares each table once).
-fn kept_on_customer() -> [String; 4] {
-    let (_, tickets) = related::shown(Counted::Tickets);
+/// What goes with one customer, in the order of [`RelatedSums`](super::RelatedSums): its
+/// tickets, those in the trash, its chat conversations and its notes (from
+/// [`RELATED`](crate::domain::related::RELATED), which declares each table once), each as the
+/// SQL `count` writes for a table, its naming and whether only the trash is counted.
+fn per_customer(count: impl Fn(&RelatedTable, &Shown, bool) -> String) -> [String; 4] {
+    let of = |counted: Counted, in_trash: bool| {
+        let (entry, shown) = related::shown(counted);
+        count(entry, shown, in_trash)
+    };
     [
-        related::kept_count_sql(tickets, false),
-        related::kept_count_sql(tickets, true),
-        related::kept_count_sql(related::shown(Counted::Chats).1, false),
-        related::kept_count_sql(related::shown(Counted::Notes).1, false),
+        of(Counted::Tickets, false),
+        of(Counted::Tickets, true),
+        of(Counted::Chats, false),
+        of(Counted::Notes, false),
     ]
 }
 
-/// The same, counted in the related tables (index-only subqueries).
+/// As kept on the customer (by triggers).
+fn kept_on_customer() -> [String; 4] {
+    per_customer(|_, shown, in_trash| related::kept_count_sql(shown, in_trash))
+}
+
+/// Counted in the related tables (index-only subqueries).
 pub(super) fn counted_in_tables() -> [String; 4] {
-    let (tickets, _) = related::shown(Counted::Tickets);
-    [
-        related::count_per_customer_sql(tickets, false),
-        related::count_per_customer_sql(tickets, true),
-        related::count_per_customer_sql(related::shown(Counted::Chats).0, false),
-        related::count_per_customer_sql(related::shown(Counted::Notes).0, false),
-    ]
+    per_customer(|entry, _, in_trash| related::count_per_customer_sql(entry, in_trash))
 }
 
 type CountColumn = SqlLiteral<BigInt>;
