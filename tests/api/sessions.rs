@@ -15,6 +15,9 @@ on_both_backends!(
     next_parameter_never_leaves_the_site,
     repeated_failures_are_throttled,
     idle_sessions_expire,
+    a_session_in_use_is_extended_without_a_write_per_page,
+    the_store_decides_on_the_expiry_its_load_read,
+    a_session_gone_meanwhile_is_never_saved_again,
     signing_in_as_someone_else_starts_afresh,
 );
 
@@ -225,6 +228,119 @@ async fn idle_sessions_expire(backend: Backend) {
         })
         .await;
     assert_eq!(left, 0);
+}
+
+/// Each page moves the session's expiry to eight hours from now, but writes it only when it
+/// would move by more than a minute (decided on the expiry the session's load read).
+async fn a_session_in_use_is_extended_without_a_write_per_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.get("/people/customers").await.assert_status(200);
+    let expiry = || {
+        app.db(|conn| {
+            sessions::table
+                .select(sessions::expires_at)
+                .first::<chrono::NaiveDateTime>(conn)
+                .unwrap()
+        })
+    };
+    let set_expiry = |at: chrono::NaiveDateTime| {
+        app.db(move |conn| {
+            diesel::update(sessions::table)
+                .set(sessions::expires_at.eq(at))
+                .execute(conn)
+                .unwrap()
+        })
+    };
+    let eight_hours = chrono::TimeDelta::hours(8);
+    // Thirty seconds short of eight hours: a page changes nothing.
+    let recent = customer_desk::db::now() + eight_hours - chrono::TimeDelta::seconds(30);
+    set_expiry(recent).await;
+    app.get("/people/customers").await.assert_status(200);
+    assert_eq!(expiry().await, recent);
+    // An hour short: the next page extends it to eight hours from now.
+    let older = customer_desk::db::now() + eight_hours - chrono::TimeDelta::hours(1);
+    set_expiry(older).await;
+    let before_page = customer_desk::db::now();
+    app.get("/people/customers").await.assert_status(200);
+    let extended = expiry().await;
+    assert!(
+        extended >= before_page + eight_hours,
+        "{extended} after {before_page}"
+    );
+    assert!(extended <= customer_desk::db::now() + eight_hours);
+}
+
+fn session_state() -> std::collections::HashMap<String, String> {
+    [("agent_id".to_owned(), "1".to_owned())].into()
+}
+
+async fn expiry_of(app: &crate::helpers::TestApp, key: &str) -> Option<chrono::NaiveDateTime> {
+    let key = key.to_owned();
+    app.db(move |conn| {
+        sessions::table
+            .filter(sessions::session_key.eq(key))
+            .select(sessions::expires_at)
+            .first(conn)
+            .optional()
+            .unwrap()
+    })
+    .await
+}
+
+/// The end of a request decides whether to extend its session on the expiry its load read (one
+/// query fewer per page); without a load before, it reads the expiry itself.
+async fn the_store_decides_on_the_expiry_its_load_read(backend: Backend) {
+    use actix_session::storage::SessionStore;
+    use customer_desk::session_store::DbSessionStore;
+
+    let app = spawn_app(backend).await;
+    let store = DbSessionStore::new(app.pool.clone());
+    let ttl = actix_web::cookie::time::Duration::hours(8);
+    let key = store.save(session_state(), &ttl).await.unwrap();
+    assert!(store.load(&key).await.unwrap().is_some());
+    // Changed behind the store's back after the load: the load's reading decides (fresh).
+    let older = customer_desk::db::now() + chrono::TimeDelta::hours(1);
+    let key_text = key.as_ref().to_owned();
+    app.db(move |conn| {
+        diesel::update(sessions::table.filter(sessions::session_key.eq(key_text)))
+            .set(sessions::expires_at.eq(older))
+            .execute(conn)
+            .unwrap()
+    })
+    .await;
+    store.update_ttl(&key, &ttl).await.unwrap();
+    assert_eq!(expiry_of(&app, key.as_ref()).await, Some(older));
+    // No load before it: the store reads the expiry, finds it an hour short, and extends it.
+    store.update_ttl(&key, &ttl).await.unwrap();
+    let extended = expiry_of(&app, key.as_ref()).await.unwrap();
+    assert!(extended > older + chrono::TimeDelta::hours(6), "{extended}");
+}
+
+/// A request that loaded a session before another one ended it (a sign-out in another tab)
+/// saves nothing of it at its end: saving its state under a new key would sign the browser in
+/// again.
+async fn a_session_gone_meanwhile_is_never_saved_again(backend: Backend) {
+    use actix_session::storage::SessionStore;
+    use customer_desk::session_store::DbSessionStore;
+
+    let app = spawn_app(backend).await;
+    let store = DbSessionStore::new(app.pool.clone());
+    let ttl = actix_web::cookie::time::Duration::hours(8);
+    let key = store.save(session_state(), &ttl).await.unwrap();
+    assert!(store.load(&key).await.unwrap().is_some());
+    let sessions_before: i64 = app
+        .db(|conn| sessions::table.count().get_result(conn).unwrap())
+        .await;
+    store.delete(&key).await.unwrap();
+    let old_key = key.as_ref().to_owned();
+    let new_key = store.update(key, session_state(), &ttl).await.unwrap();
+    assert_ne!(new_key.as_ref(), old_key);
+    assert!(store.load(&new_key).await.unwrap().is_none());
+    assert_eq!(expiry_of(&app, new_key.as_ref()).await, None);
+    let sessions_after: i64 = app
+        .db(|conn| sessions::table.count().get_result(conn).unwrap())
+        .await;
+    assert_eq!(sessions_after, sessions_before - 1);
 }
 
 /// Signing in to another account from the same browser (without signing out) keeps nothing of
