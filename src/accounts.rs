@@ -1,6 +1,10 @@
 //! People who work the desk: accounts, roles and passwords (hashing and checking are in
 //! `passwords.rs`, sign-in throttling in `login_throttle.rs`). Knows nothing of HTTP.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use diesel::prelude::*;
 
 use crate::db::{lower, now, write_transaction, DbConn};
@@ -53,6 +57,50 @@ pub struct Agent {
 impl Agent {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+}
+
+/// Accounts as read in the last [`RecentAccounts::FOR`], for requests that only read: a page
+/// then asks the database one question fewer. Accounts change in another process (the command
+/// line), which cannot tell this one; so a request that changes anything reads its account
+/// again, and an account removed or made an agent can change nothing after that, though it may
+/// still see pages for that long.
+#[derive(Debug, Default)]
+pub struct RecentAccounts(Mutex<HashMap<i64, Read>>);
+
+/// What the database said of an account, asked at `asked` (`None`: no such account).
+#[derive(Debug)]
+struct Read {
+    asked: Instant,
+    agent: Option<Agent>,
+}
+
+impl RecentAccounts {
+    pub const FOR: Duration = Duration::from_secs(2);
+    /// Cleared when it holds this many (only signed-in accounts are put in).
+    const AT_MOST: usize = 10_000;
+
+    /// The account, if it was read less than [`Self::FOR`] ago and existed then.
+    pub fn get(&self, id: i64) -> Option<Agent> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&id)
+            .filter(|read| read.asked.elapsed() < Self::FOR)
+            .and_then(|read| read.agent.clone())
+    }
+
+    /// What the database said about account `id` when asked at `asked` (taken before the
+    /// query): an answer older than the one kept is dropped, so a slow reader cannot put back
+    /// an account that a later one found removed or changed.
+    pub fn read(&self, id: i64, asked: Instant, agent: Option<&Agent>) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(&id).is_some_and(|kept| kept.asked > asked) {
+            return;
+        }
+        if map.len() >= Self::AT_MOST {
+            map.clear();
+        }
+        let agent = agent.cloned();
+        map.insert(id, Read { asked, agent });
     }
 }
 

@@ -10,6 +10,7 @@
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
+use crate::accounts::RecentAccounts;
 use crate::cache::ListCaches;
 use crate::db::{write_transaction, DbConn};
 use crate::lock;
@@ -24,6 +25,8 @@ pub struct AppState {
     /// 1 M): one at a time per instance, so that a burst of them queues here instead of taking
     /// every core and connection from everyone else's pages.
     pub uncached_lists: UncachedLists,
+    /// Accounts read in the last two seconds, for requests that only read.
+    pub recent_accounts: RecentAccounts,
 }
 
 /// The turn of a list no cache answers; see [`AppState::uncached_lists`].

@@ -14,6 +14,7 @@ use super::login_guard::LoginGuard;
 use super::{see_other, with_db, AppError, TypedSession};
 use crate::accounts::{self, Agent};
 use crate::db::DbPool;
+use crate::state::AppState;
 use crate::tokens::random_token;
 
 pub const CSRF_FIELD: &str = "csrf_token";
@@ -110,9 +111,9 @@ pub async fn require_sign_in(
     }
     let session = TypedSession::of_service(&request);
     let agent_id = session.agent_id();
-    let agent = match (agent_id, request.app_data::<web::Data<DbPool>>()) {
-        (Some(id), Some(pool)) => with_db(pool, move |conn| accounts::find(conn, id)).await?,
-        _ => None,
+    let agent = match agent_id {
+        Some(id) => account(&request, id).await?,
+        None => None,
     };
     match agent {
         Some(agent) => {
@@ -141,6 +142,26 @@ pub async fn require_sign_in(
                 .map_into_boxed_body())
         }
     }
+}
+
+/// The signed-in account: as read in the last two seconds for a GET or HEAD
+/// ([`accounts::RecentAccounts`]), read now for any request that may change something.
+async fn account(request: &ServiceRequest, id: i64) -> Result<Option<Agent>, AppError> {
+    let recent = request.app_data::<web::Data<AppState>>();
+    if matches!(*request.method(), Method::GET | Method::HEAD) {
+        if let Some(agent) = recent.and_then(|state| state.recent_accounts.get(id)) {
+            return Ok(Some(agent));
+        }
+    }
+    let Some(pool) = request.app_data::<web::Data<DbPool>>() else {
+        return Ok(None);
+    };
+    let asked = std::time::Instant::now();
+    let agent = with_db(pool, move |conn| accounts::find(conn, id)).await?;
+    if let Some(state) = recent {
+        state.recent_accounts.read(id, asked, agent.as_ref());
+    }
+    Ok(agent)
 }
 
 fn is_safe_method(method: &Method) -> bool {

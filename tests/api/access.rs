@@ -10,6 +10,7 @@ use crate::on_both_backends;
 on_both_backends!(
     anonymous_visitors_are_sent_to_sign_in_and_change_nothing,
     agents_can_edit_but_never_delete,
+    an_administrator_made_an_agent_can_delete_nothing_at_once,
     every_state_changing_route_needs_the_csrf_token,
     security_headers_on_every_response,
     deletion_history_shows_who_and_how_much_but_no_personal_data,
@@ -98,6 +99,58 @@ async fn anonymous_visitors_are_sent_to_sign_in_and_change_nothing(backend: Back
     anonymous.get("/login").await.assert_status(200);
     anonymous.get("/healthz").await.assert_status(200);
     anonymous.get("/static/app.css").await.assert_status(200);
+}
+
+/// Accounts change in another process (the command line): pages that only read may use the
+/// account as read up to two seconds ago, but a deletion reads it again.
+async fn an_administrator_made_an_agent_can_delete_nothing_at_once(backend: Backend) {
+    use customer_desk::schema::agents;
+    use diesel::prelude::*;
+
+    let app = spawn_app(backend).await;
+    let id = customer_with_data(&app).await;
+    let confirmation = app.get(&format!("/people/customers/{id}/delete")).await;
+    confirmation
+        .assert_status(200)
+        .assert_contains("Yes, permanently delete");
+    let set_role = |role: &'static str| {
+        app.db(move |conn| {
+            diesel::update(agents::table.filter(agents::email.eq(ADMIN_EMAIL)))
+                .set(agents::role.eq(role))
+                .execute(conn)
+                .unwrap()
+        })
+    };
+    set_role("agent").await;
+
+    // A deletion reads the account again, right after a page read it.
+    let before = app.row_counts().await;
+    app.post_form(&format!("/people/customers/{id}/delete"), &delete_form())
+        .await
+        .assert_status(403)
+        .assert_contains("Only administrators");
+    assert_eq!(app.row_counts().await, before);
+    assert!(app.deletion_records().await.is_empty());
+
+    // Pages that only read: at most two seconds of the old role. Made an administrator again,
+    // the account is read by a page; made an agent, the next pages may still show the
+    // administrator's (no request that changes anything reads it meanwhile), but not after two
+    // seconds.
+    set_role("admin").await;
+    tokio::time::sleep(customer_desk::accounts::RecentAccounts::FOR).await;
+    app.get(&format!("/people/customers/{id}/delete"))
+        .await
+        .assert_status(200);
+    set_role("agent").await;
+    tokio::time::sleep(customer_desk::accounts::RecentAccounts::FOR).await;
+    app.get(&format!("/people/customers/{id}/delete"))
+        .await
+        .assert_status(403);
+    app.get("/people/customers")
+        .await
+        .assert_status(200)
+        .assert_contains(">Agent</span>");
+    assert_eq!(app.row_counts().await, before);
 }
 
 async fn agents_can_edit_but_never_delete(backend: Backend) {
