@@ -312,6 +312,8 @@ diesel::define_sql_function!(
 
 mod in_ids;
 pub use in_ids::{in_ids, InIds};
+mod text_query;
+pub(crate) use text_query::text_query;
 
 /// Timestamps are stored in UTC without a zone (the one timestamp type both backends share),
 /// to the microsecond so that both backends hold the same value.

@@ -4,13 +4,13 @@
 //! values, the columns' collation), exactly as the list's `ORDER BY` does.
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::BigInt;
 
 use super::list::{listed, listed_planned, ordered};
 use super::search::{SearchPlan, EACH_ROW_UP_TO};
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
-use crate::db::{in_ids, DbConn, Dialect, Snapshot};
+use crate::db::{in_ids, text_query, DbConn, Dialect, Snapshot};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::SortOrder;
 use crate::schema::customers;
@@ -106,36 +106,41 @@ impl ListingSource for Listings<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        // The pairs travel as one bound text, so that the statement's text is the same for any
-        // number of pairs: written as a VALUES list of literals, each round's statement was new
-        // to the database and its parsing was half of this question's cost at 1 M (profile).
-        let (list, pairs_sql) = match Dialect::of(self.conn) {
+        // The pairs travel as one bound text, and the statement is of fixed text (one per sort
+        // and dialect), kept prepared: written as a VALUES list of literals, and later as a
+        // `sql_query` diesel prepares every time, parsing was half of this question's cost at
+        // 1 M (profiles).
+        let (list, pairs_before, pairs_after) = match Dialect::of(self.conn) {
             Dialect::Sqlite => (
                 format!("[{}]", join_pairs(pairs, "[", "]")),
                 "SELECT json_extract(value, '$[0]') AS moved, json_extract(value, '$[1]') AS other \
-                 FROM json_each(?)",
+                 FROM json_each(",
+                ")",
             ),
             Dialect::Postgres => (
                 join_pairs(pairs, "", ""),
                 "SELECT p[1] AS moved, p[2] AS other FROM (SELECT string_to_array(unnest(\
-                 string_to_array($1, ';')), ',')::bigint[] AS p) AS split",
+                 string_to_array(",
+                ", ';')), ',')::bigint[] AS p) AS split",
             ),
         };
-        let query = format!(
-            "WITH pairs (moved, other) AS ({pairs_sql}) \
-             SELECT moved.id AS moved, other.id AS other FROM pairs \
+        let compared = format!(
+            ") SELECT moved.id AS moved, other.id AS other FROM pairs \
              JOIN customers AS moved ON moved.id = pairs.moved \
              JOIN customers AS other ON other.id = pairs.other \
              WHERE ({}) {before} ({})",
             of("other"),
             of("moved"),
         );
-        Ok(diesel::sql_query(query)
-            .bind::<Text, _>(list)
-            .load::<Pair>(self.conn)?
-            .into_iter()
-            .map(|pair| (pair.moved, pair.other))
-            .collect())
+        Ok(text_query(
+            format!("WITH pairs (moved, other) AS ({pairs_before}"),
+            list,
+            format!("{pairs_after}{compared}"),
+        )
+        .load::<Pair>(self.conn)?
+        .into_iter()
+        .map(|pair| (pair.moved, pair.other))
+        .collect())
     }
 }
 

@@ -16,7 +16,66 @@ use diesel::sql_types::{Integer, Text};
 use crate::helpers::{spawn_app, Backend};
 use crate::on_both_backends;
 
-on_both_backends!(a_few_customers_are_looked_up_one_by_one_with_the_same_answer);
+on_both_backends!(
+    a_few_customers_are_looked_up_one_by_one_with_the_same_answer,
+    what_sorts_before_what_is_prepared_once,
+);
+
+/// The listings' question "which of these sorts before which" is asked on every listing update:
+/// diesel keeps its statement prepared (it never keeps a `sql_query`), whatever the pairs.
+async fn what_sorts_before_what_is_prepared_once(backend: Backend) {
+    use customer_desk::cache::reconcile::ListingSource;
+    use customer_desk::customers::Listings;
+    use customer_desk::domain::list_query::SortOrder;
+    use diesel::connection::InstrumentationEvent;
+    use std::sync::{Arc, Mutex};
+
+    let app = spawn_app(backend).await;
+    let ada = app
+        .add_customer("Ada", "Byron", "ada@example.com", "")
+        .await;
+    let bob = app
+        .add_customer("Bob", "Adams", "bob@example.com", "")
+        .await;
+    let cy = app.add_customer("Cy", "Young", "cy@example.com", "").await;
+    let (answers, prepared) = app
+        .db(move |conn| {
+            let prepared = Arc::new(Mutex::new(Vec::<String>::new()));
+            let seen = prepared.clone();
+            conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                    seen.lock().unwrap().push(sql.to_owned());
+                }
+            });
+            let mut listings = Listings { conn };
+            let answers = [
+                listings.before(SortOrder::Name, &[(bob, ada)]).unwrap(),
+                listings
+                    .before(SortOrder::Name, &[(ada, bob), (ada, cy), (cy, bob)])
+                    .unwrap(),
+                listings
+                    .before(SortOrder::Name, &[(cy, ada), (bob, cy)])
+                    .unwrap(),
+            ];
+            let prepared = prepared.lock().unwrap().clone();
+            (answers, prepared)
+        })
+        .await;
+    // `(moved, other)` comes back when other sorts before moved: Adams < Byron < Young.
+    let sorted = |pairs: &[(i64, i64)]| {
+        let mut pairs = pairs.to_vec();
+        pairs.sort();
+        pairs
+    };
+    assert_eq!(answers[0], Vec::<(i64, i64)>::new());
+    assert_eq!(sorted(&answers[1]), sorted(&[(ada, bob), (cy, bob)]));
+    assert_eq!(answers[2], vec![(cy, ada)]);
+    let statements: Vec<_> = prepared
+        .iter()
+        .filter(|sql| sql.contains("pairs"))
+        .collect();
+    assert_eq!(statements.len(), 1, "prepared: {prepared:#?}");
+}
 
 /// `EXPLAIN` in front of a query, keeping its bind parameters.
 struct Explain<Q>(Q);
