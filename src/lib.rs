@@ -10,6 +10,7 @@ pub mod domain;
 pub mod jobs;
 pub mod login_throttle;
 pub mod maintenance;
+pub mod memory;
 pub mod pacing;
 pub mod passwords;
 pub mod retention;

@@ -184,6 +184,7 @@ struct ServeArgs {
 }
 
 fn main() -> anyhow::Result<()> {
+    customer_desk::memory::limit_malloc_arenas();
     let cli = Cli::parse();
     init_logging(&cli.log_level, cli.log_format)?;
     let url = DatabaseUrl::parse(&cli.database_url).map_err(anyhow::Error::msg)?;
