@@ -15,6 +15,7 @@ pub mod pacing;
 pub mod passwords;
 pub mod retention;
 pub mod schema;
+pub mod search_merge;
 pub mod seed;
 pub mod session_store;
 pub mod slow_queries;

@@ -1,7 +1,8 @@
 //! The background maintenance thread: a health probe that writes one tiny row every few seconds
 //! (so that `/healthz` can report whether the database can be written without any request
 //! writing), and on SQLite a WAL checkpoint with TRUNCATE when the WAL passes a bound or the
-//! server is idle, so that the WAL stays bounded.
+//! server is idle, so that the WAL stays bounded, and the search's word indexes merged a little
+//! at a time (`search_merge.rs`).
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -12,6 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use crate::db::{DbConn, DbPool};
+use crate::search_merge::SearchMerger;
 use crate::state::AppState;
 use crate::{login_throttle, session_store};
 
@@ -144,6 +146,7 @@ impl Maintenance {
             .name("maintenance".into())
             .spawn(move || {
                 let mut wal = WalKeeper::default();
+                let mut search = SearchMerger::default();
                 let mut requests = state.arrivals.requests_received();
                 let mut quiet_since = Instant::now();
                 loop {
@@ -159,6 +162,7 @@ impl Maintenance {
                     }
                     let idle = quiet_since.elapsed() >= settings.idle_after;
                     wal.keep_bounded(&pool, &settings, idle);
+                    merge_search(&pool, &mut search);
                 }
             })
             .expect("start the maintenance thread");
@@ -220,6 +224,19 @@ fn purge(pool: &DbPool) {
         Ok(0) => {}
         Ok(sessions) => tracing::info!(sessions, "purged expired sessions"),
         Err(error) => tracing::warn!(error = format!("{error:#}"), "purge failed"),
+    }
+}
+
+fn merge_search(pool: &DbPool, search: &mut SearchMerger) {
+    let merged = pool
+        .get()
+        .map_err(anyhow::Error::from)
+        .and_then(|mut conn| Ok(search.step(&mut conn)?));
+    if let Err(error) = merged {
+        tracing::info!(
+            error = format!("{error:#}"),
+            "merging the search indexes postponed"
+        );
     }
 }
 

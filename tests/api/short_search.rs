@@ -101,3 +101,58 @@ async fn short_words_follow_edits_and_deletions(backend: Backend) {
     assert!(added > 0);
     assert_eq!(total(&app, "an").await, "3");
 }
+
+/// SQLite: the maintenance thread's merging of the search indexes (`search_merge.rs`) leaves
+/// every search finding the same customers, and ends, a step at a time, with nothing to merge.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merged_search_indexes_find_the_same_customers() {
+    use crate::helpers::{spawn_signed_in_with_options, TestOptions};
+    use customer_desk::maintenance::MaintenanceSettings;
+    use customer_desk::search_merge::SearchMerger;
+
+    // The app's own maintenance thread does not run during the test: this one merges.
+    let options = TestOptions {
+        maintenance: MaintenanceSettings {
+            every: std::time::Duration::from_secs(3600),
+            ..MaintenanceSettings::default()
+        },
+        ..TestOptions::default()
+    };
+    let app = spawn_signed_in_with_options(Backend::Sqlite, options).await;
+    four_customers(&app).await;
+    // One transaction each: a new small segment in each index each time.
+    for n in 0..40 {
+        app.add_customer(
+            &format!("Andy{n}"),
+            "Smithson",
+            &format!("andy{n}@x.example"),
+            "",
+        )
+        .await;
+    }
+    let searches = ["a", "an", "sm", "smith", "andy1", "acme", "zo"];
+    let mut before = Vec::new();
+    for q in searches {
+        before.push(total(&app, q).await);
+    }
+    let steps = app
+        .db(|conn| {
+            let mut merger = SearchMerger::default();
+            let mut steps = 0;
+            while !merger.step(conn).unwrap() {
+                steps += 1;
+                assert!(steps < 50, "still merging after {steps} steps");
+            }
+            // Found merged: the next step has nothing to do either.
+            assert!(merger.step(conn).unwrap());
+            steps
+        })
+        .await;
+    assert!(steps >= 1, "the indexes had segments to merge");
+    let mut after = Vec::new();
+    for q in searches {
+        after.push(total(&app, q).await);
+    }
+    assert_eq!(after, before);
+    assert_eq!(before[3], "41");
+}
