@@ -1,8 +1,8 @@
 //! The background maintenance thread: a health probe that writes one tiny row every few seconds
 //! (so that `/healthz` can report whether the database can be written without any request
 //! writing), and on SQLite a WAL checkpoint with TRUNCATE when the WAL passes a bound or the
-//! server is idle, so that the WAL stays bounded, and the search's word indexes merged a little
-//! at a time (`search_merge.rs`).
+//! server is idle, so that the WAL stays bounded, and the search's FTS5 indexes in few segments,
+//! a step at a time (`search_merge.rs`).
 
 use std::path::PathBuf;
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -162,7 +162,9 @@ impl Maintenance {
                     }
                     let idle = quiet_since.elapsed() >= settings.idle_after;
                     wal.keep_bounded(&pool, &settings, idle);
-                    merge_search(&pool, &mut search);
+                    if wal.is_sqlite() {
+                        merge_search(&pool, &mut search);
+                    }
                 }
             })
             .expect("start the maintenance thread");
@@ -258,6 +260,11 @@ struct WalKeeper {
 }
 
 impl WalKeeper {
+    /// Known after the first `keep_bounded`.
+    fn is_sqlite(&self) -> bool {
+        matches!(self.database, Some(Some(_)))
+    }
+
     fn keep_bounded(&mut self, pool: &DbPool, settings: &MaintenanceSettings, idle: bool) {
         if self.database.is_none() {
             self.database = Some(pool.get().ok().and_then(|mut c| sqlite_file(&mut c)));

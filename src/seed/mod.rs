@@ -15,7 +15,7 @@ mod words;
 
 use crate::db::DbConn;
 use crate::domain::{group_thousands, plural};
-use crate::search_merge::SearchMerger;
+use crate::search_merge;
 use realistic::{generate, next_ids, write, Batch};
 
 /// Customers written per transaction: large enough to amortise commits, small enough to keep
@@ -187,15 +187,9 @@ pub fn seed_shaped(
         remaining -= size;
     }
     advance_sequences(conn)?;
-    // What the maintenance thread would do over the next minutes, at once: a bulk load leaves
-    // the search indexes in many segments, each slowing every lookup (search_merge.rs).
-    // (Bounded in case something else keeps writing: 75 steps at 1,000,000 customers.)
-    let mut search = SearchMerger::default();
-    for _ in 0..10_000 {
-        if search.step(conn)? {
-            break;
-        }
-    }
+    // A bulk load leaves the search indexes in many segments, each slowing every lookup
+    // (search_merge.rs): one segment each, at once.
+    search_merge::optimize(conn)?;
     progress.finish_and_clear();
     report.elapsed = started.elapsed();
     Ok(report)
