@@ -267,7 +267,16 @@ impl WalKeeper {
 
     fn keep_bounded(&mut self, pool: &DbPool, settings: &MaintenanceSettings, idle: bool) {
         if self.database.is_none() {
-            self.database = Some(pool.get().ok().and_then(|mut c| sqlite_file(&mut c)));
+            // Asked again next tick if the pool or the query fails, rather than taken for
+            // PostgreSQL (which would end the WAL bound and the search merging for good).
+            let Ok(mut conn) = pool.get() else {
+                return;
+            };
+            let file = sqlite_file(&mut conn);
+            if matches!(*conn, DbConn::Sqlite(_)) && file.is_none() {
+                return;
+            }
+            self.database = Some(file);
         }
         let Some(Some(database)) = &self.database else {
             return;

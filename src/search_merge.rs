@@ -74,7 +74,7 @@ fn step_one(conn: &mut DbConn, index: &str, settled: &mut Option<Vec<u8>>) -> Qu
 }
 
 /// Both indexes merged into one segment each, at once (FTS5's `'optimize'`: it rewrites the
-/// index, about 4 s at 1,000,000 customers, holding the write lock): for `seed`, after a bulk
+/// index, 4-6 s at 1,000,000 customers, holding the write lock): for `seed`, after a bulk
 /// load. Does nothing on PostgreSQL.
 pub fn optimize(conn: &mut DbConn) -> QueryResult<()> {
     if !matches!(conn, DbConn::Sqlite(_)) {

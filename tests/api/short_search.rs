@@ -102,24 +102,34 @@ async fn short_words_follow_edits_and_deletions(backend: Backend) {
     assert_eq!(total(&app, "an").await, "3");
 }
 
-/// The number of levels in an FTS5 index's structure record (id 10 of its `_data` table: a
-/// 4-byte cookie, then the number of levels as a varint; one byte below 128).
-async fn fts5_levels(app: &TestApp, index: &'static str) -> u8 {
+/// An FTS5 index's structure record (id 10 of its `_data` table: a 4-byte cookie, then the
+/// numbers of levels and of segments as varints, one byte each below 128) and its `usermerge`.
+async fn fts5_shape(app: &TestApp, index: &'static str) -> (u8, u8, i64) {
     use diesel::prelude::*;
     #[derive(QueryableByName)]
     struct Block {
         #[diesel(sql_type = diesel::sql_types::Binary)]
         block: Vec<u8>,
     }
-    let block = app
-        .db(move |conn| {
-            diesel::sql_query(format!("SELECT block FROM {index}_data WHERE id = 10"))
-                .get_result::<Block>(conn)
-                .unwrap()
-                .block
-        })
-        .await;
-    block[4]
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        v: i64,
+    }
+    app.db(move |conn| {
+        let block = diesel::sql_query(format!("SELECT block FROM {index}_data WHERE id = 10"))
+            .get_result::<Block>(conn)
+            .unwrap()
+            .block;
+        let usermerge = diesel::sql_query(format!(
+            "SELECT v FROM {index}_config WHERE k = 'usermerge'"
+        ))
+        .get_result::<Setting>(conn)
+        .unwrap()
+        .v;
+        (block[4], block[5], usermerge)
+    })
+    .await
 }
 
 /// SQLite: the maintenance thread's merging of the search indexes (`search_merge.rs`) leaves
@@ -177,7 +187,8 @@ async fn merged_search_indexes_find_the_same_customers() {
     assert_eq!(after, before);
     assert_eq!(before[3], "41");
 
-    // A step after every write, as the maintenance thread takes under steady edits.
+    // A step after every write, as the maintenance thread takes under steady edits, then
+    // steps until there is nothing to merge: with usermerge 2 no level then holds two segments.
     for n in 0..300 {
         app.add_customer(
             &format!("Zed{n}"),
@@ -188,9 +199,20 @@ async fn merged_search_indexes_find_the_same_customers() {
         .await;
         step(merger.clone()).await;
     }
+    let mut steps = 0;
+    while !step(merger.clone()).await {
+        steps += 1;
+        assert!(steps < 50, "still merging after {steps} steps");
+    }
     for index in ["customer_search", "customer_words"] {
-        let levels = fts5_levels(&app, index).await;
-        assert!(levels <= 20, "{index}: {levels} levels");
+        let (levels, segments, usermerge) = fts5_shape(&app, index).await;
+        assert_eq!(usermerge, 2, "{index}");
+        // 0x80 and over: a varint of two bytes, hundreds of levels.
+        assert!(levels <= 20, "{index}: levels byte {levels:#x}");
+        assert!(
+            segments <= levels,
+            "{index}: {segments} segments on {levels} levels"
+        );
     }
     assert_eq!(total(&app, "quill").await, "300");
     assert_eq!(total(&app, "ze").await, "300");
