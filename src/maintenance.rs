@@ -235,9 +235,9 @@ fn merge_search(pool: &DbPool, search: &mut SearchMerger) {
         .map_err(anyhow::Error::from)
         .and_then(|mut conn| Ok(search.step(&mut conn)?));
     if let Err(error) = merged {
-        tracing::info!(
+        tracing::warn!(
             error = format!("{error:#}"),
-            "merging the search indexes postponed"
+            "merging the search indexes failed"
         );
     }
 }
