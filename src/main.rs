@@ -258,10 +258,16 @@ fn init_logging(filter: &str, format: cli::LogFormat) -> anyhow::Result<()> {
     use tracing_subscriber::Layer;
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .context("--log-level / LOG_LEVEL is not a valid filter")?;
+    // What any client causes at will is not logged per request: a malformed request (actix-http's
+    // dispatcher logs it as an ERROR), and a session cookie that is forged, signed with an old
+    // key or for a session gone (actix-session's middleware, WARN and INFO: a flood of forged
+    // cookies wrote a line per request, 20,000 a second).
     let not_client_noise = tracing_subscriber::filter::filter_fn(|meta| {
-        !(meta.is_event()
-            && *meta.level() == tracing::Level::ERROR
-            && meta.target().starts_with("actix_http::h1::dispatcher"))
+        let dispatcher = *meta.level() == tracing::Level::ERROR
+            && meta.target().starts_with("actix_http::h1::dispatcher");
+        let session_cookie = *meta.level() > tracing::Level::ERROR
+            && meta.target().starts_with("actix_session::middleware");
+        !(meta.is_event() && (dispatcher || session_cookie))
     });
     let json = format == cli::LogFormat::Json;
     cli::LOG_FORMAT.get_or_init(|| format);
