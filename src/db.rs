@@ -286,6 +286,12 @@ impl Snapshot {
         Ok(Self { began: true })
     }
 
+    /// Whether the snapshot began here, after what was read before `begin` (false: it is the
+    /// transaction already open, begun earlier).
+    pub fn began(&self) -> bool {
+        self.began
+    }
+
     /// Ends the snapshot (nothing was written: a commit only ends it) and returns `read`.
     pub fn end<T>(self, conn: &mut DbConn, read: QueryResult<T>) -> QueryResult<T> {
         if self.began {

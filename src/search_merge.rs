@@ -4,7 +4,7 @@
 //! Each write transaction adds a small segment to each index, and FTS5 merges segments only by
 //! fours: the 1,000,000-customer benchmark database had 13 segments, and looking one customer
 //! up in a search seeks in every one of them. That lookup is what bringing a kept listing up to
-//! date asks for each changed customer (`Listings::matching`), the largest part of the server's
+//! date asks for each changed customer (`Listings::held`), the largest part of the server's
 //! CPU under the mixed workload at 1 M. Merged into one segment, "smith" for four customers took
 //! 0.15-0.36 ms against 1.1 ms (docs/performance.md, "Issue 16, fifth round").
 //!

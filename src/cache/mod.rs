@@ -4,6 +4,7 @@
 
 mod chunked;
 pub mod count;
+mod held;
 pub mod order;
 pub mod reconcile;
 mod single_flight;

@@ -22,12 +22,14 @@
 //! that the listing does not is among them, so the listing comes out equal to the snapshot,
 //! and is kept as reflecting every write done before the snapshot. Writes logged but not done
 //! are brought in again by the next reader (bringing a listing up to date for ids it already
-//! reflects changes nothing).
+//! reflects changes nothing). Which changed ids a search holds is asked once for all its sort
+//! orders and kept briefly (`held.rs`, with why that stays exact).
 //!
 //! A snapshot is also kept at most [`OrderCache::TTL`], 30 s (or 100 times what it took to
 //! build, if more: rebuilding then costs at most 1 % of one core per listing, and the mixed
 //! workload keeps about 30 of them), which bounds how long writes
-//! by another process (a second instance, the `seed` command) go unseen. Once the TTL has
+//! by another process (a second instance, the `seed` command) go unseen (plus the 5 s a shared
+//! answer of `held.rs` is used, at worst). Once the TTL has
 //! passed, one request rebuilds while the others still use the old snapshot (brought up to
 //! date). Rows are always fetched fresh.
 //!
@@ -41,6 +43,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::chunked::ChunkedIds;
+use super::held::{HeldAnswers, Reading};
 use super::reconcile::{plan, ListingSource};
 use super::single_flight::{OnError, SingleFlight, WhenFull};
 use crate::domain::list_query::SortOrder;
@@ -52,6 +55,8 @@ pub type ListingKey = (String, SortOrder);
 #[derive(Debug)]
 pub struct OrderCache {
     listings: SingleFlight<ListingKey, Listing>,
+    /// Which changed ids each search holds, shared by its sort orders.
+    held: HeldAnswers,
     /// The recent writes, by number. Held only to log or read ids, never over a query.
     writes: Mutex<WriteLog>,
 }
@@ -73,6 +78,7 @@ impl Default for OrderCache {
                 WhenFull::KeepInUse,
                 OnError::KeepStale,
             ),
+            held: HeldAnswers::default(),
             writes: Mutex::new(WriteLog::default()),
         }
     }
@@ -117,20 +123,21 @@ impl WriteLog {
         self.committing.first().map_or(self.last, |first| first - 1)
     }
 
-    /// The ids changed by the writes after `after`, done or not, or `None` if some are
-    /// forgotten.
-    fn since(&self, after: u64) -> Option<Vec<i64>> {
+    /// The ids changed by the writes after `after`, done or not, each with the last write
+    /// logged for it, sorted by id; or `None` if some are forgotten.
+    fn since(&self, after: u64) -> Option<Vec<(i64, u64)>> {
         if self.forgotten > after {
             return None;
         }
-        let mut ids: Vec<i64> = self
+        let mut ids: Vec<(i64, u64)> = self
             .recent
             .iter()
             .filter(|(number, _)| *number > after)
-            .flat_map(|(_, ids)| ids.iter().copied())
+            .flat_map(|(number, ids)| ids.iter().map(|id| (*id, *number)))
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
+        // By id, the last write first: the first of each id is kept.
+        ids.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        ids.dedup_by_key(|(id, _)| *id);
         Some(ids)
     }
 }
@@ -281,12 +288,31 @@ impl OrderCache {
         done: u64,
         source: &mut S,
     ) -> Result<Arc<ChunkedIds>, S::Error> {
-        let edit = source.snapshot(|source| {
+        let before = self.held.mark();
+        let edit = source.snapshot(|source, began| {
+            let reading = Reading {
+                as_of: done,
+                before,
+                after: self.held.mark(),
+            };
             // Read after the snapshot was taken: every write it shows is logged by now.
-            let Some(changed) = lock(&self.writes).since(listing.version) else {
+            let (changed, forgotten) = {
+                let writes = lock(&self.writes);
+                (writes.since(listing.version), writes.forgotten)
+            };
+            let Some(changed) = changed else {
                 return Ok(None);
             };
-            plan(&*listing.ids, key, &changed, source)
+            let ids: Vec<i64> = changed.iter().map(|(id, _)| *id).collect();
+            // A snapshot begun before `done` was read (a transaction already open) may not see
+            // writes `done` counts: its answers are neither shared nor taken from others.
+            let held = if began {
+                let ask = |ids: &[i64]| source.held(&key.0, ids);
+                self.held.held(&key.0, &changed, forgotten, reading, ask)?
+            } else {
+                source.held(&key.0, &ids)?
+            };
+            plan(&*listing.ids, key, &ids, &held, source)
         })?;
         let Some(edit) = edit else {
             // It cannot be brought up to date: dropped, and built again.

@@ -18,14 +18,16 @@ pub trait ListingSource {
     /// The listing's ids in its order, read now (one statement: one consistent reading).
     fn build(&mut self, key: &ListingKey) -> Result<Vec<i64>, Self::Error>;
     /// Runs `read` on one snapshot of the database, taken before `read` starts: whatever
-    /// commits later is seen by none of its queries.
+    /// commits later is seen by none of its queries. `read` is told whether the snapshot began
+    /// with this call (else it is a transaction's already open, begun at some earlier time).
     fn snapshot<T>(
         &mut self,
-        read: impl FnOnce(&mut Self) -> Result<T, Self::Error>,
+        read: impl FnOnce(&mut Self, bool) -> Result<T, Self::Error>,
     ) -> Result<T, Self::Error>;
-    /// Of `ids`, those that exist and that the listing's criteria hold now, in the listing's
-    /// order.
-    fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> Result<Vec<i64>, Self::Error>;
+    /// Of `ids`, those that exist and that `criteria` (a listing key's) hold now, in any order.
+    fn held(&mut self, criteria: &str, ids: &[i64]) -> Result<Vec<i64>, Self::Error>;
+    /// The `ids` (existing customers) in the order of `sort`.
+    fn in_order(&mut self, sort: SortOrder, ids: &[i64]) -> Result<Vec<i64>, Self::Error>;
     /// Of the pairs `(id, other)` (existing customers), those in which `other` is listed
     /// before `id` in `sort`.
     fn before(
@@ -122,24 +124,29 @@ impl Ordered for Vec<i64> {
     }
 }
 
-/// Plans bringing `listing` (the ids of `key` in order) up to date for the `changed` ids, all
-/// its questions answered by one reading of the database (call it inside
-/// [`ListingSource::snapshot`]). `None`: too many ids go in; rebuild instead.
+/// Plans bringing `listing` (the ids of `key` in order) up to date for the `changed` ids, of
+/// which the listing's criteria hold `held` now, all its questions answered by the reading of
+/// the database `held` was (call it inside [`ListingSource::snapshot`]). `None`: too many ids
+/// go in; rebuild instead.
 pub fn plan<S: ListingSource, L: Ordered + ?Sized>(
     listing: &L,
     key: &ListingKey,
     changed: &[i64],
+    held: &[i64],
     source: &mut S,
 ) -> Result<Option<Edit>, S::Error> {
     let mut changed = changed.to_vec();
     changed.sort_unstable();
     changed.dedup();
     let remove: HashSet<i64> = changed.iter().copied().collect();
-    // Those going in, in the listing's order.
-    let now = source.matching(key, &changed)?;
-    if now.len() > MAX_PLACED {
+    if held.len() > MAX_PLACED {
         return Ok(None);
     }
+    // Those going in, in the listing's order.
+    let now = match held {
+        [] | [_] => held.to_vec(),
+        _ => source.in_order(key.1, held)?,
+    };
     // Where the changed ids stand in the listing now (they leave it).
     let leaving = positions(listing, &changed);
     if now.is_empty() {
@@ -212,12 +219,18 @@ fn place<S: ListingSource, L: Ordered + ?Sized>(
         let mut asked: Vec<Vec<usize>> = Vec::with_capacity(now.len());
         let mut pairs: Vec<(i64, i64)> = Vec::new();
         for (id, (lo, hi)) in now.iter().zip(&ranges) {
-            let step = (hi - lo).div_ceil(per_id).max(1);
-            let mut probes: Vec<usize> = (*lo..*hi).step_by(step).filter(kept).collect();
-            // First, its old neighbours: if they still bracket it, it is placed.
+            let mut probes: Vec<usize> = Vec::new();
+            // First, only its old neighbours: if they still bracket it (most ids a save writes
+            // keep their place in most orders), it is placed with two comparisons.
             if let Some(at) = was_at.get(id).filter(|_| first_round) {
                 probes.extend((*lo..*at).rev().find(kept));
                 probes.extend((at + 1..*hi).find(kept));
+            } else {
+                // Evenly spaced, each moved on to the next id that stays: were the ids leaving
+                // on every step (a deletion of every 10th customer), none would be asked, and
+                // the id placed at `lo` unchecked.
+                let step = (hi - lo).div_ceil(per_id).max(1);
+                probes.extend((*lo..*hi).step_by(step).filter_map(|i| (i..*hi).find(kept)));
             }
             probes.sort_unstable();
             probes.dedup();

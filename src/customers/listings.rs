@@ -41,13 +41,16 @@ impl ListingSource for Listings<'_> {
         .load(self.conn)
     }
 
-    fn snapshot<T>(&mut self, read: impl FnOnce(&mut Self) -> QueryResult<T>) -> QueryResult<T> {
+    fn snapshot<T>(
+        &mut self,
+        read: impl FnOnce(&mut Self, bool) -> QueryResult<T>,
+    ) -> QueryResult<T> {
         let snapshot = Snapshot::begin(self.conn)?;
-        let read = read(self);
+        let read = read(self, snapshot.began());
         snapshot.end(self.conn, read)
     }
 
-    fn matching(&mut self, key: &ListingKey, ids: &[i64]) -> QueryResult<Vec<i64>> {
+    fn held(&mut self, criteria: &str, ids: &[i64]) -> QueryResult<Vec<i64>> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -68,21 +71,22 @@ impl ListingSource for Listings<'_> {
         } else {
             ids
         };
-        let criteria = Criteria::from_cache_key(&key.0);
+        let criteria = Criteria::from_cache_key(criteria);
         let plan = SearchPlan::for_ids(ids.len());
-        let held: Vec<i64> = listed_planned(&criteria, None, dialect, plan)
+        listed_planned(&criteria, None, dialect, plan)
             .filter(in_ids("customers.id", ids, dialect))
             .select(customers::id)
-            .load(self.conn)?;
-        if held.len() < 2 {
-            return Ok(held);
-        }
-        // In order: by primary key only, so that no plan walks a sort index for a few rows.
+            .load(self.conn)
+    }
+
+    fn in_order(&mut self, sort: SortOrder, ids: &[i64]) -> QueryResult<Vec<i64>> {
+        let dialect = Dialect::of(self.conn);
+        // By primary key only, so that no plan walks a sort index for a few rows.
         ordered(
             customers::table
                 .into_boxed()
-                .filter(in_ids("customers.id", &held, dialect)),
-            key.1,
+                .filter(in_ids("customers.id", ids, dialect)),
+            sort,
         )
         .select(customers::id)
         .load(self.conn)

@@ -19,6 +19,8 @@ struct Ids {
     db: RefCell<Vec<i64>>,
     builds: Cell<usize>,
     queries: Cell<usize>,
+    /// How many times the database was asked which changed ids a search holds.
+    held: Cell<usize>,
     fail: Cell<bool>,
 }
 
@@ -62,21 +64,26 @@ impl ListingSource for Source<'_> {
     }
     fn snapshot<T>(
         &mut self,
-        read: impl FnOnce(&mut Self) -> Result<T, &'static str>,
+        read: impl FnOnce(&mut Self, bool) -> Result<T, &'static str>,
     ) -> Result<T, &'static str> {
         self.snapshot = Some(self.ids.db.borrow().clone());
         if let Some(after) = self.after_snapshot.as_mut() {
             after();
         }
-        let result = read(self);
+        let result = read(self, true);
         self.snapshot = None;
         result
     }
-    fn matching(&mut self, _: &ListingKey, ids: &[i64]) -> Result<Vec<i64>, &'static str> {
+    fn held(&mut self, _: &str, ids: &[i64]) -> Result<Vec<i64>, &'static str> {
+        self.ids.held.set(self.ids.held.get() + 1);
         let db = self.read();
-        let mut matching: Vec<i64> = ids.iter().copied().filter(|id| db.contains(id)).collect();
-        matching.sort_unstable();
-        Ok(matching)
+        Ok(ids.iter().copied().filter(|id| db.contains(id)).collect())
+    }
+    fn in_order(&mut self, _: SortOrder, ids: &[i64]) -> Result<Vec<i64>, &'static str> {
+        self.read();
+        let mut ids = ids.to_vec();
+        ids.sort_unstable();
+        Ok(ids)
     }
     fn before(
         &mut self,
@@ -186,6 +193,60 @@ fn a_write_committing_while_a_listing_is_brought_up_to_date_is_not_lost() {
 }
 
 #[test]
+fn the_orders_of_a_search_ask_once_which_changed_ids_it_holds() {
+    let cache = OrderCache::default();
+    let ids = Ids::default();
+    *ids.db.borrow_mut() = vec![1, 2];
+    let orders = [SortOrder::Name, SortOrder::NameDesc, SortOrder::Created];
+    for sort in orders {
+        cache.ids(("acme".into(), sort), &mut source(&ids)).unwrap();
+    }
+    add(&cache, &ids, 3);
+    for sort in orders {
+        let read = cache.ids(("acme".into(), sort), &mut source(&ids)).unwrap();
+        assert_eq!(*read, [1, 2, 3]);
+    }
+    assert_eq!(ids.held.get(), 1);
+    // Written again since: asked again, and the answer is the new one.
+    let pending = cache.writing(&[3]);
+    ids.db.borrow_mut().pop();
+    drop(pending);
+    for sort in orders {
+        let read = cache.ids(("acme".into(), sort), &mut source(&ids)).unwrap();
+        assert_eq!(*read, [1, 2]);
+    }
+    assert_eq!(ids.held.get(), 2);
+}
+
+#[test]
+fn an_answer_read_after_a_snapshot_began_is_not_used_in_it() {
+    let cache = OrderCache::default();
+    let ids = Ids::default();
+    *ids.db.borrow_mut() = vec![1, 2];
+    let (name, created) = (key("acme"), ("acme".to_owned(), SortOrder::Created));
+    cache.ids(name.clone(), &mut source(&ids)).unwrap();
+    cache.ids(created.clone(), &mut source(&ids)).unwrap();
+    add(&cache, &ids, 3);
+    // Once the name order's snapshot has begun (it holds 3), customer 3 is deleted and the
+    // creation order is brought up to date: its answer for 3 ("not held") is newer than the
+    // name order's snapshot, which must be answered as it stands.
+    let mut reading = Source {
+        after_snapshot: Some(Box::new(|| {
+            let pending = cache.writing(&[3]);
+            ids.db.borrow_mut().pop();
+            drop(pending);
+            assert_eq!(
+                *cache.ids(created.clone(), &mut source(&ids)).unwrap(),
+                [1, 2]
+            );
+        })),
+        ..source(&ids)
+    };
+    assert_eq!(*cache.ids(name.clone(), &mut reading).unwrap(), [1, 2, 3]);
+    assert_eq!(*cache.ids(name, &mut source(&ids)).unwrap(), [1, 2]);
+}
+
+#[test]
 fn a_write_not_yet_committed_is_replayed_once_it_is() {
     let cache = OrderCache::default();
     let ids = Ids::default();
@@ -258,8 +319,12 @@ fn the_write_log_knows_what_is_done_and_forgets_beyond_its_bound() {
     assert_eq!(log.done(), 0, "the first is still committing");
     log.finish(first);
     assert_eq!(log.done(), 2);
-    assert_eq!(log.since(0), Some(vec![1, 2, 3]));
-    assert_eq!(log.since(1), Some(vec![2, 3]));
+    assert_eq!(
+        log.since(0),
+        Some(vec![(1, 1), (2, 2), (3, 2)]),
+        "each id's last write"
+    );
+    assert_eq!(log.since(1), Some(vec![(2, 2), (3, 2)]));
     assert_eq!(log.since(2), Some(vec![]));
     let third = log.push(&vec![9; WriteLog::MAX_IDS]);
     log.finish(third);
