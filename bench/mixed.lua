@@ -1,18 +1,21 @@
 -- The mixed workload of issue 16, for wrk: 35 % list pages (searches, 4 sorts, 3 page sizes,
 -- deep pages), 20 % profiles, 10 % edit forms, 10 % edit saves, 25 % selection toggles.
--- wrk -t2 -c50 -d60s --latency -s bench/mixed.lua http://127.0.0.1:8767 -- CUSTOMERS COOKIE CSRF [COOKIE CSRF]...
+-- wrk -t2 -c50 -d60s --latency -s bench/mixed.lua http://127.0.0.1:8767 -- CUSTOMERS[:list] COOKIE CSRF [COOKIE CSRF]...
+-- CUSTOMERS:list sends the mix's list pages alone (no writes): the read-only list it is compared with.
 -- Every request is signed in, in one of the sessions given (at random). Customers edited or profiled are
 -- never Acme customers (id % 10 == 1), so a bulk deletion of Acme running meanwhile leaves
 -- them; edits change the last name (moving the customer in the name order) and keep the email.
 
-local sessions, customers
+local sessions, customers, list_only
 local searches = {"", "", "", "", "a", "m", "an", "jo", "acme", "smith", "lee"}
 local sorts = {"name", "-name", "created", "-created"}
 local sizes = {25, 50, 100}
 local lasts = {"Adams", "Baker", "Clark", "Young", "Zimmer", "Moore"}
 
 function init(args)
-  customers = tonumber(args[1])
+  local count, mode = args[1]:match("^(%d+):?(%a*)$")
+  customers = tonumber(count)
+  list_only = mode == "list"
   sessions = {}
   for i = 2, #args, 2 do sessions[#sessions + 1] = {cookie = args[i], csrf = args[i + 1]} end
   math.randomseed(os.time() + (tonumber(tostring({}):sub(8), 16) or 0))
@@ -49,7 +52,7 @@ function request()
   local csrf = session.csrf
   local headers = {["Cookie"] = session.cookie}
   local r = math.random(100)
-  if r <= 35 then
+  if r <= 35 or list_only then
     return wrk.format("GET", list_path(), headers)
   elseif r <= 55 then
     return wrk.format("GET", "/people/customers/" .. customer(), headers)

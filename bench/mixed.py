@@ -3,10 +3,12 @@
 edit forms, edit saves and selection toggles for --duration seconds, --rounds times on a fresh
 copy each; throughput, p50/p99, errors and the server's RSS, with beside it a 2-connection wrk on
 a one-letter search (`q=a`, its p99 under the mix). With --delete, a bulk deletion of the Acme
-customers (every 10th) is submitted as the mix starts. Medians over the rounds.
+customers (every 10th) is submitted as the mix starts. With --list-only, the mix's list pages
+alone (no writes): the read-only list the mix's throughput is compared with. Medians over the
+rounds.
 
   python3 bench/mixed.py --backend sqlite --customers 100000 [--rounds 3] [--duration 60] [--delete]
-                         [--sessions 50] [--pg-seed deskbench_seed_100000]
+                         [--list-only] [--sessions 50] [--pg-seed deskbench_seed_100000]
 
 Reuses bench.py (seeding, server, sign-in) with its files under /tmp/perfbench and PostgreSQL
 databases perfbench_*; drop them when done (see bench/README.md).
@@ -141,7 +143,8 @@ def one_round(db, a):
         side = threading.Thread(target=one_letter)
         side.start()
         out = subprocess.run(["wrk", "-t2", f"-c{a.connections}", f"-d{a.duration}s", "--timeout", "10s", "--latency",
-                              "-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--", str(a.customers)]
+                              "-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--",
+                              f"{a.customers}{':list' if a.list_only else ''}"]
                              + [part for session in sessions for part in session],
                              check=True, capture_output=True, text=True).stdout
         side.join()
@@ -163,6 +166,8 @@ def main():
     p.add_argument("--duration", type=int, default=60)
     p.add_argument("--connections", type=int, default=50)
     p.add_argument("--delete", action="store_true")
+    p.add_argument("--list-only", action="store_true",
+                   help="the mix's list pages alone, no writes: the read-only list the mix is compared with")
     p.add_argument("--warm", choices=["some", "all"], default="some",
                    help="listings built before the mix: 4 (some) or the mix's 32 (all)")
     p.add_argument("--sessions", type=int, default=1, help="signed-in sessions the requests are spread over")
@@ -172,12 +177,14 @@ def main():
     db.ensure_seeded()
     runs = [one_round(db, a) for _ in range(a.rounds)]
     med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
-    summary = {"backend": a.backend, "customers": a.customers, "delete": a.delete, "rounds": a.rounds,
+    summary = {"backend": a.backend, "customers": a.customers, "delete": a.delete, "list_only": a.list_only,
+               "rounds": a.rounds,
                "sessions": a.sessions,
                "duration_s": a.duration, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
                "errors": med("errors"), "rss_peak_mib": med("rss_peak_mib"),
                "one_letter_p99_ms": statistics.median(r["one_letter"]["p99_ms"] for r in runs), "runs": runs}
     name = (f"{bench.WORK}/mixed_{a.backend}_{a.customers}{'_delete' if a.delete else ''}"
+            f"{'_list' if a.list_only else ''}"
             f"{f'_s{a.sessions}' if a.sessions > 1 else ''}.json")
     with open(name, "w") as f:
         json.dump(summary, f, indent=1)
