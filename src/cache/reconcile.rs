@@ -39,7 +39,8 @@ pub trait ListingSource {
 
 /// How many ids one round of narrowing probes for each id going in (fewer when many go in).
 const PROBES: usize = 32;
-/// At most this many pairs in one round's query (the probes per id shrink to fit).
+/// About this many pairs in one round's query: the probes per id shrink to fit, down to 4 each
+/// (4,096 pairs for the most ids placed at once).
 const PAIRS_PER_ROUND: usize = 2_048;
 /// More ids going in than this: the listing is rebuilt instead.
 pub const MAX_PLACED: usize = 1_024;
@@ -138,7 +139,6 @@ pub fn plan<S: ListingSource, L: Ordered + ?Sized>(
     let mut changed = changed.to_vec();
     changed.sort_unstable();
     changed.dedup();
-    let remove: HashSet<i64> = changed.iter().copied().collect();
     if held.len() > MAX_PLACED {
         return Ok(None);
     }
@@ -155,7 +155,7 @@ pub fn plan<S: ListingSource, L: Ordered + ?Sized>(
             insert: Vec::new(),
         }));
     }
-    let Some(bounds) = place(listing, &remove, &leaving, key.1, &now, source)? else {
+    let Some(bounds) = place(listing, &leaving, key.1, &now, source)? else {
         return Ok(None);
     };
     // Each id's gap among the ids that stay, then in order: its index is its gap plus the
@@ -193,14 +193,13 @@ fn positions<L: Ordered + ?Sized>(listing: &L, changed: &[i64]) -> Vec<usize> {
 /// the answers contradict the listing (it was not in order).
 fn place<S: ListingSource, L: Ordered + ?Sized>(
     listing: &L,
-    changed: &HashSet<i64>,
     leaving: &[usize],
     sort: SortOrder,
     now: &[i64],
     source: &mut S,
 ) -> Result<Option<Vec<usize>>, S::Error> {
     let was_at: HashMap<i64, usize> = leaving.iter().map(|i| (listing.at(*i), *i)).collect();
-    let kept = |i: &usize| !changed.contains(&listing.at(*i));
+    let staying = Staying { leaving };
     let per_id = (PAIRS_PER_ROUND / now.len()).clamp(4, PROBES);
     // Everything kept below `lo` sorts before the id, everything kept from `hi` on after it.
     let mut ranges: Vec<(usize, usize)> = vec![(0, listing.len()); now.len()];
@@ -223,14 +222,17 @@ fn place<S: ListingSource, L: Ordered + ?Sized>(
             // First, only its old neighbours: if they still bracket it (most ids a save writes
             // keep their place in most orders), it is placed with two comparisons.
             if let Some(at) = was_at.get(id).filter(|_| first_round) {
-                probes.extend((*lo..*at).rev().find(kept));
-                probes.extend((at + 1..*hi).find(kept));
+                let below = staying.count(*lo, *at);
+                probes.extend((below > 0).then(|| staying.nth(*lo, *at, below - 1)));
+                probes
+                    .extend((staying.count(at + 1, *hi) > 0).then(|| staying.nth(at + 1, *hi, 0)));
             } else {
-                // Evenly spaced, each moved on to the next id that stays: were the ids leaving
-                // on every step (a deletion of every 10th customer), none would be asked, and
-                // the id placed at `lo` unchecked.
-                let step = (hi - lo).div_ceil(per_id).max(1);
-                probes.extend((*lo..*hi).step_by(step).filter_map(|i| (i..*hi).find(kept)));
+                // Evenly spaced among the ids that stay (by rank, not by index): spaced by
+                // index, probes falling on ids that leave (a deletion of every 10th customer)
+                // would ask nothing, and a long run of them would narrow the range by one a round.
+                let count = staying.count(*lo, *hi);
+                let step = count.div_ceil(per_id).max(1);
+                probes.extend((0..count).step_by(step).map(|k| staying.nth(*lo, *hi, k)));
             }
             probes.sort_unstable();
             probes.dedup();
@@ -252,6 +254,37 @@ fn place<S: ListingSource, L: Ordered + ?Sized>(
                 }
             }
         }
+    }
+}
+
+/// The indexes of a listing whose ids stay (all but the sorted `leaving`), counted and found by
+/// rank in logarithmic time however long the runs of ids leaving (a bulk deletion's batch).
+struct Staying<'a> {
+    leaving: &'a [usize],
+}
+
+impl Staying<'_> {
+    /// How many indexes in `lo..hi` stay.
+    fn count(&self, lo: usize, hi: usize) -> usize {
+        if hi <= lo {
+            return 0;
+        }
+        let leaving_below = |i: usize| self.leaving.partition_point(|l| *l < i);
+        (hi - lo) - (leaving_below(hi) - leaving_below(lo))
+    }
+
+    /// The `k`-th (from 0) index in `lo..hi` that stays; there must be more than `k`.
+    fn nth(&self, lo: usize, hi: usize, k: usize) -> usize {
+        let (mut low, mut high) = (lo, hi - 1);
+        while low < high {
+            let mid = low + (high - low) / 2;
+            if self.count(lo, mid + 1) > k {
+                high = mid;
+            } else {
+                low = mid + 1;
+            }
+        }
+        low
     }
 }
 

@@ -334,6 +334,41 @@ fn an_id_going_in_is_placed_when_the_ids_leaving_fall_on_every_probe() {
 }
 
 #[test]
+fn an_id_going_in_amid_a_long_run_of_ids_leaving_takes_a_few_rounds() {
+    let mut db = Db::default();
+    for id in 1..=200_000i64 {
+        let row = Row {
+            last: String::new(),
+            first: String::new(),
+            created: id * 10,
+            org: String::new(),
+        };
+        db.rows.insert(id, row);
+    }
+    let key: ListingKey = (String::new(), SortOrder::CreatedAsc);
+    let mut listing = db.build(&key).unwrap();
+    // The newest 100,000 deleted, and one added among where they were: probes spaced by
+    // index fell in the run and narrowed the range by one a round (thousands of rounds).
+    let mut changed: Vec<i64> = (100_001..=200_000).collect();
+    for id in &changed {
+        db.rows.remove(id);
+    }
+    let added = Row {
+        created: 1_500_005,
+        ..db.rows[&2].clone()
+    };
+    db.rows.insert(300_000, added);
+    changed.push(300_000);
+    db.queries = 0;
+    planned(&listing, &key, &changed, &mut db)
+        .unwrap()
+        .unwrap()
+        .apply(&mut listing);
+    assert_eq!(listing, db.build(&key).unwrap());
+    assert!(db.queries <= 6, "{} queries", db.queries);
+}
+
+#[test]
 fn an_edit_applies_in_one_pass() {
     let edit = Edit {
         leaving: vec![0, 2],
