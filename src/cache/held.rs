@@ -5,12 +5,12 @@
 //!
 //! Why a kept answer is exact where it is used. An answer is read in a snapshot S, and carries
 //! `as_of`, the number of writes done before S began (every write numbered up to it had
-//! committed or was given up), and `seen_after`, a mark taken once S had begun. It is used for a snapshot S'
-//! only if its mark is below the mark taken before S' began (so S began before S'), and if no
-//! write touching the id is numbered above `as_of` in the write log read after S' began (nor
-//! forgotten by it). A write committing between S and S' was not done when `as_of` was read, so
-//! it is numbered above it; it was logged before its commit, so before S' and before the log
-//! was read: it would be there. So S' sees the id as S did.
+//! committed or was given up), and `seen_after`, a mark taken once S had begun. It is used for
+//! a snapshot S' only if its mark is below the mark taken before S' began (so S began before
+//! S'), and if no write touching the id is numbered above `as_of` in the write log read after
+//! S' began (nor forgotten by it). A write committing between S and S' was not done when
+//! `as_of` was read, so it is numbered above it; it was logged before its commit, so before S'
+//! and before the log was read: it would be there. So S' sees the id as S did.
 //!
 //! Writes by another process are not logged: an answer is used at most [`HeldAnswers::LIFE`]
 //! after it was kept, which adds at most that much (and the query's time) to how late such
