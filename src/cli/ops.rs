@@ -19,7 +19,7 @@ pub enum LogFormat {
     Json,
 }
 
-/// The log format chosen at start (set once by `init_logging`).
+/// The log format chosen at start (set once by `logging::init`).
 pub static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
 
 /// A line for the person starting the server (where it listens): printed as is in text mode,
