@@ -27,6 +27,7 @@ pub fn default_arenas() -> i32 {
 
 /// Whether the operator set glibc's `variable` (`MALLOC_ARENA_MAX`, ...) or its tunable (in
 /// `GLIBC_TUNABLES`, whose name holds `tunable`).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn operator_said(variable: &str, tunable: &str) -> bool {
     std::env::var_os(variable).is_some()
         || std::env::var_os("GLIBC_TUNABLES").is_some_and(|tunables| {
