@@ -160,7 +160,7 @@ impl OrderCache {
     /// Writes through this app keep listings exact; this bounds only how late writes made by
     /// another process show (and costs a rebuild of each kept listing per period).
     pub const TTL: Duration = Duration::from_secs(30);
-    /// At most this many ids in all (8 bytes each: 96 MB); the oldest listings go first. The
+    /// At most this many ids in all (4 bytes each, `chunked.rs`: 48 MB); the oldest listings go first. The
     /// mixed workload at 1 M keeps about 6.5 M (4 orders of everyone and of each search):
     /// with less, listings push each other out and are rebuilt over and over.
     pub const MAX_IDS: usize = 12_000_000;

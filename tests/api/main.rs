@@ -23,6 +23,7 @@ mod filters;
 mod filters_deletion;
 mod kept_counts;
 mod last_activity;
+mod listing_parts;
 mod local_times;
 mod no_script_selection;
 mod observability;
