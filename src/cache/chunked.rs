@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use super::reconcile::{Edit, Ordered};
+use super::reconcile::{Edit, IdFilter, Ordered};
 
 /// Ids per chunk as built; an edited chunk grows up to twice this before it is split, and one
 /// shrunk below a quarter of it is joined to the next.
@@ -154,14 +154,57 @@ impl Ordered for ChunkedIds {
     fn ids(&self) -> impl Iterator<Item = i64> + '_ {
         self.chunks.iter().flat_map(|chunk| chunk.ids_from(0))
     }
+
+    /// Chunk by chunk, skipping those whose range of ids holds none of `changed`: in an order
+    /// by creation most do (ids grow with it), and this pass over every id of every listing
+    /// was a sixth of the server's CPU in the mixed workload at 1 M (profile).
+    fn indexes_of(&self, changed: &[i64]) -> Vec<usize> {
+        let filter = IdFilter::new(changed);
+        let mut found = Vec::new();
+        for (chunk, start) in self.chunks.iter().zip(&self.starts) {
+            let (smallest, largest) = chunk.range();
+            let from = changed.partition_point(|id| *id < smallest);
+            if changed.get(from).is_none_or(|id| *id > largest) {
+                continue;
+            }
+            let mut look = |index: usize, id: i64| {
+                if filter.holds(id) {
+                    found.push(start + index);
+                }
+            };
+            match chunk {
+                Chunk::Offsets {
+                    smallest, offsets, ..
+                } => {
+                    for (index, offset) in offsets.iter().enumerate() {
+                        look(index, smallest + i64::from(*offset));
+                    }
+                }
+                Chunk::Whole { ids, .. } => {
+                    for (index, id) in ids.iter().enumerate() {
+                        look(index, *id);
+                    }
+                }
+            }
+        }
+        found
+    }
 }
 
 /// One chunk's ids: as offsets from the smallest where every one is within `u32::MAX` of it,
 /// else whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Chunk {
-    Offsets { smallest: i64, offsets: Arc<[u32]> },
-    Whole(Arc<[i64]>),
+    Offsets {
+        smallest: i64,
+        largest: i64,
+        offsets: Arc<[u32]>,
+    },
+    Whole {
+        smallest: i64,
+        largest: i64,
+        ids: Arc<[i64]>,
+    },
 }
 
 impl Chunk {
@@ -169,17 +212,37 @@ impl Chunk {
         let smallest = ids.iter().copied().min().unwrap_or(0);
         let largest = ids.iter().copied().max().unwrap_or(0);
         if largest.abs_diff(smallest) > u64::from(u32::MAX) {
-            return Self::Whole(ids.into());
+            return Self::Whole {
+                smallest,
+                largest,
+                ids: ids.into(),
+            };
         }
         // Each difference is at most `largest - smallest`, which fits.
         let offsets = ids.iter().map(|id| id.abs_diff(smallest) as u32).collect();
-        Self::Offsets { smallest, offsets }
+        Self::Offsets {
+            smallest,
+            largest,
+            offsets,
+        }
+    }
+
+    /// Its smallest and largest ids.
+    fn range(&self) -> (i64, i64) {
+        match self {
+            Self::Offsets {
+                smallest, largest, ..
+            }
+            | Self::Whole {
+                smallest, largest, ..
+            } => (*smallest, *largest),
+        }
     }
 
     fn len(&self) -> usize {
         match self {
             Self::Offsets { offsets, .. } => offsets.len(),
-            Self::Whole(ids) => ids.len(),
+            Self::Whole { ids, .. } => ids.len(),
         }
     }
 
@@ -189,18 +252,20 @@ impl Chunk {
 
     fn at(&self, index: usize) -> i64 {
         match self {
-            Self::Offsets { smallest, offsets } => smallest + i64::from(offsets[index]),
-            Self::Whole(ids) => ids[index],
+            Self::Offsets {
+                smallest, offsets, ..
+            } => smallest + i64::from(offsets[index]),
+            Self::Whole { ids, .. } => ids[index],
         }
     }
 
     /// Its ids from `index` on.
     fn ids_from(&self, index: usize) -> ChunkIds<'_> {
         match self {
-            Self::Offsets { smallest, offsets } => {
-                ChunkIds::Offsets(*smallest, offsets[index..].iter())
-            }
-            Self::Whole(ids) => ChunkIds::Whole(ids[index..].iter()),
+            Self::Offsets {
+                smallest, offsets, ..
+            } => ChunkIds::Offsets(*smallest, offsets[index..].iter()),
+            Self::Whole { ids, .. } => ChunkIds::Whole(ids[index..].iter()),
         }
     }
 
@@ -210,7 +275,7 @@ impl Chunk {
             (Self::Offsets { offsets: a, .. }, Self::Offsets { offsets: b, .. }) => {
                 Arc::ptr_eq(a, b)
             }
-            (Self::Whole(a), Self::Whole(b)) => Arc::ptr_eq(a, b),
+            (Self::Whole { ids: a, .. }, Self::Whole { ids: b, .. }) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }

@@ -95,6 +95,16 @@ pub trait Ordered {
     }
     fn at(&self, index: usize) -> i64;
     fn ids(&self) -> impl Iterator<Item = i64> + '_;
+
+    /// The indexes of the `changed` ids (sorted) in the listing, in one pass.
+    fn indexes_of(&self, changed: &[i64]) -> Vec<usize> {
+        let filter = IdFilter::new(changed);
+        self.ids()
+            .enumerate()
+            .filter(|(_, id)| filter.holds(*id))
+            .map(|(index, _)| index)
+            .collect()
+    }
 }
 
 impl Ordered for [i64] {
@@ -148,7 +158,7 @@ pub fn plan<S: ListingSource, L: Ordered + ?Sized>(
         _ => source.in_order(key.1, held)?,
     };
     // Where the changed ids stand in the listing now (they leave it).
-    let leaving = positions(listing, &changed);
+    let leaving = listing.indexes_of(&changed);
     if now.is_empty() {
         return Ok(Some(Edit {
             leaving,
@@ -169,23 +179,35 @@ pub fn plan<S: ListingSource, L: Ordered + ?Sized>(
     Ok(Some(Edit { leaving, insert }))
 }
 
-/// The indexes in `listing` of the `changed` ids (sorted), in one pass that costs most ids one
-/// bit test (a million ids in a few milliseconds).
-fn positions<L: Ordered + ?Sized>(listing: &L, changed: &[i64]) -> Vec<usize> {
+/// A filter of ids that most ids not in it fail with one bit test (a million ids in a few
+/// milliseconds); those that pass are then looked for in the sorted ids themselves.
+pub(super) struct IdFilter<'a> {
+    bits: Vec<u64>,
+    ids: &'a [i64],
+}
+
+impl<'a> IdFilter<'a> {
     const BITS: usize = 1 << 16;
-    let bit = |id: i64| (id as u64 as usize) & (BITS - 1);
-    let mut filter = vec![0u64; BITS / 64];
-    for id in changed {
-        filter[bit(*id) / 64] |= 1 << (bit(*id) % 64);
+
+    /// `ids` sorted.
+    pub(super) fn new(ids: &'a [i64]) -> Self {
+        let mut bits = vec![0u64; Self::BITS / 64];
+        for id in ids {
+            let bit = Self::bit(*id);
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        Self { bits, ids }
     }
-    listing
-        .ids()
-        .enumerate()
-        .filter(|(_, id)| {
-            (filter[bit(*id) / 64] >> (bit(*id) % 64)) & 1 == 1 && changed.binary_search(id).is_ok()
-        })
-        .map(|(index, _)| index)
-        .collect()
+
+    fn bit(id: i64) -> usize {
+        (id as u64 as usize) & (Self::BITS - 1)
+    }
+
+    #[inline]
+    pub(super) fn holds(&self, id: i64) -> bool {
+        let bit = Self::bit(id);
+        (self.bits[bit / 64] >> (bit % 64)) & 1 == 1 && self.ids.binary_search(&id).is_ok()
+    }
 }
 
 /// For each id of `now` (in the listing's order), an index of the listing such that its ids

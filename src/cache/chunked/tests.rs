@@ -132,7 +132,7 @@ fn ids_far_apart_are_kept_whole_and_read_back_exactly() {
     let ids: Vec<i64> = near.iter().chain(&far).copied().collect();
     let listing = ChunkedIds::from_vec(ids.clone());
     assert!(matches!(listing.chunks[0], Chunk::Offsets { .. }));
-    assert!(matches!(listing.chunks[1], Chunk::Whole(_)));
+    assert!(matches!(listing.chunks[1], Chunk::Whole { .. }));
     assert_eq!(listing.to_vec(), ids);
     for index in [0, 1, CHUNK - 1, CHUNK, CHUNK + 1, CHUNK + 2, 2 * CHUNK - 1] {
         assert_eq!(listing.at(index), ids[index]);
@@ -142,7 +142,7 @@ fn ids_far_apart_are_kept_whole_and_read_back_exactly() {
     let edit = Edit::new(vec![7], vec![(3, i64::MIN)]);
     let edited = listing.edited(&edit);
     assert_eq!(edited.to_vec(), edit.applied(&ids));
-    assert!(matches!(edited.chunks[0], Chunk::Whole(_)));
+    assert!(matches!(edited.chunks[0], Chunk::Whole { .. }));
     // Taken out again, the chunk goes back to offsets.
     let back = Edit::new(vec![3], Vec::new());
     assert!(matches!(
@@ -160,4 +160,65 @@ fn appending_one_at_a_time_leaves_no_tiny_chunks() {
     }
     assert_eq!(chunked.len(), 4 * CHUNK + 10);
     assert!(chunked.chunks.len() <= 4, "{:?}", sizes(&chunked));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Skipping chunks by their range of ids finds what a pass over every id finds: listings in
+    /// id order (ranges apart), shuffled (ranges overlapping), with ids far apart (kept whole).
+    #[test]
+    fn indexes_of_changed_ids_are_those_a_pass_over_every_id_finds(
+        len in 0usize..20_000,
+        seed in any::<u64>(),
+        shuffled in any::<bool>(),
+        far in any::<bool>(),
+        asked in 0usize..300,
+    ) {
+        let mut seed = seed;
+        let mut next = |below: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as usize) % below.max(1)
+        };
+        let mut ids: Vec<i64> = (0..len as i64).map(|n| 3 * n + 7).collect();
+        if far {
+            for n in (0..len).step_by(1_000) {
+                ids[n] = if n % 2 == 0 { i64::MIN + n as i64 } else { i64::MAX - n as i64 };
+            }
+        }
+        if shuffled {
+            for n in (1..len).rev() {
+                ids.swap(n, next(n + 1));
+            }
+        }
+        let listing = ChunkedIds::from_vec(ids.clone());
+        // Some ids of the listing, some not in it (between and beyond its ids).
+        let mut changed: Vec<i64> = (0..asked)
+            .map(|n| match n % 3 {
+                0 if len > 0 => ids[next(len)],
+                1 => 3 * next(len + 10) as i64 + 8,
+                _ => -(next(1_000) as i64),
+            })
+            .collect();
+        changed.sort_unstable();
+        changed.dedup();
+        let every: Vec<usize> = ids
+            .iter()
+            .enumerate()
+            .filter(|(_, id)| changed.binary_search(id).is_ok())
+            .map(|(index, _)| index)
+            .collect();
+        prop_assert_eq!(listing.indexes_of(&changed), every);
+    }
+}
+
+#[test]
+fn the_first_and_last_ids_of_a_chunk_are_found() {
+    let listing = ChunkedIds::from_vec((0..3 * CHUNK as i64).collect());
+    let edges = [0, CHUNK - 1, CHUNK, 2 * CHUNK - 1, 3 * CHUNK - 1];
+    let changed: Vec<i64> = edges.iter().map(|index| *index as i64).collect();
+    assert_eq!(listing.indexes_of(&changed), edges);
+    assert!(listing.indexes_of(&[-1, 3 * CHUNK as i64]).is_empty());
 }
