@@ -32,15 +32,18 @@ fn an_edit_copies_only_the_chunks_it_touches() {
     assert_eq!(edited.to_vec(), edit.applied(&listing.to_vec()));
 }
 
+/// A number below `below` (0 if it is 0), from `seed` (a linear congruential step).
+fn random_below(seed: &mut u64, below: usize) -> usize {
+    *seed = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    ((*seed >> 33) as usize) % below.max(1)
+}
+
 /// A random edit of a listing of `len` ids (from `seed`): up to 200 ids out, up to 300 new
 /// ones (negative) in.
 fn random_edit(len: usize, seed: &mut u64) -> Edit {
-    let mut next = |below: usize| {
-        *seed = seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((*seed >> 33) as usize) % below.max(1)
-    };
+    let mut next = |below: usize| random_below(seed, below);
     let mut leaving: Vec<usize> = (0..next(200))
         .map(|_| next(len))
         .filter(|i| *i < len)
@@ -176,12 +179,7 @@ proptest! {
         asked in 0usize..300,
     ) {
         let mut seed = seed;
-        let mut next = |below: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((seed >> 33) as usize) % below.max(1)
-        };
+        let mut next = |below: usize| random_below(&mut seed, below);
         let mut ids: Vec<i64> = (0..len as i64).map(|n| 3 * n + 7).collect();
         if far {
             for n in (0..len).step_by(1_000) {
