@@ -263,12 +263,17 @@ pub struct Snapshot {
     began: bool,
 }
 
+/// Whether the connection is inside a transaction (whose reads may show an earlier state than
+/// a new statement would).
+pub fn in_transaction(conn: &mut DbConn) -> QueryResult<bool> {
+    let depth = <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
+        .transaction_depth()?;
+    Ok(depth.is_some())
+}
+
 impl Snapshot {
     pub fn begin(conn: &mut DbConn) -> QueryResult<Self> {
-        let depth =
-            <DbConn as Connection>::TransactionManager::transaction_manager_status_mut(conn)
-                .transaction_depth()?;
-        if depth.is_some() {
+        if in_transaction(conn)? {
             return Ok(Self { began: false });
         }
         <DbConn as Connection>::TransactionManager::begin_transaction(conn)?;

@@ -181,6 +181,18 @@ impl OrderCache {
         }
     }
 
+    /// Every write logged up to this number is done (committed or given up).
+    pub fn writes_done(&self) -> u64 {
+        lock(&self.writes).done()
+    }
+
+    /// The ids of the writes logged after number `after`, done or not, sorted; `None` if the
+    /// log has forgotten some of them.
+    pub fn written_since(&self, after: u64) -> Option<Vec<i64>> {
+        let since = lock(&self.writes).since(after)?;
+        Some(since.into_iter().map(|(id, _)| id).collect())
+    }
+
     /// Call after customers changed in a way that cannot be told (which ones): every listing
     /// is rebuilt.
     pub fn everything_changed(&self) {

@@ -10,7 +10,7 @@ use super::criteria::criteria_filter_planned;
 use super::list::{ids_where, list, matching, ListPage};
 use super::search::{selection_filter_planned, SearchPlan};
 use crate::cache::ListCaches;
-use crate::db::{DbConn, Dialect};
+use crate::db::{in_transaction, DbConn, Dialect};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::ListQuery;
 use crate::domain::selection::{Selection, SelectionSummary};
@@ -111,7 +111,17 @@ pub fn summarize(
     }
     let picked: Vec<i64> = selection.ids.iter().copied().collect();
     let Some(all) = &selection.all else {
-        let selected = ids_where(conn, &picked, Box::new(true.into_sql::<Bool>()))?.len() as i64;
+        // A count kept between page views, exact where it is used (cache/picked.rs); inside a
+        // transaction begun earlier, the query could see an older state than a kept count's.
+        let fresh_statement = !in_transaction(conn)?;
+        let mut count = || {
+            ids_where(conn, &picked, Box::new(true.into_sql::<Bool>())).map(|ids| ids.len() as i64)
+        };
+        let selected = if fresh_statement {
+            caches.picked.count(&picked, &caches.orders, count)?
+        } else {
+            count()?
+        };
         return Ok(SelectionSummary {
             selected,
             picked: picked.len(),

@@ -29,6 +29,7 @@ mod no_script_selection;
 mod observability;
 mod operations;
 mod page_frame;
+mod picked_counter;
 mod profile;
 mod responsive;
 mod retention;
