@@ -186,11 +186,21 @@ impl OrderCache {
         lock(&self.writes).done()
     }
 
-    /// The ids of the writes logged after number `after`, done or not, sorted; `None` if the
-    /// log has forgotten some of them.
-    pub fn written_since(&self, after: u64) -> Option<Vec<i64>> {
-        let since = lock(&self.writes).since(after)?;
-        Some(since.into_iter().map(|(id, _)| id).collect())
+    /// If no write logged after number `after`, done or not, touched any of the `ids`
+    /// (sorted), the number of the last write logged; `None` if one did, or if the log has
+    /// forgotten some of them. Allocates nothing: a look-up per id written since.
+    pub fn untouched_since(&self, after: u64, ids: &[i64]) -> Option<u64> {
+        let writes = lock(&self.writes);
+        if writes.forgotten > after {
+            return None;
+        }
+        let touched = writes
+            .recent
+            .iter()
+            .rev()
+            .take_while(|(number, _)| *number > after)
+            .any(|(_, written)| written.iter().any(|id| ids.binary_search(id).is_ok()));
+        (!touched).then_some(writes.last)
     }
 
     /// Call after customers changed in a way that cannot be told (which ones): every listing

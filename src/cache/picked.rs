@@ -22,16 +22,24 @@ use crate::lock;
 
 #[derive(Debug)]
 pub struct PickedCounts {
-    /// By the picked ids themselves (sorted): two selections share a count only if they pick
-    /// the same customers.
-    kept: Mutex<HashMap<Vec<i64>, Kept>>,
+    kept: Mutex<Kept>,
     life: Duration,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// The counts, by the picked ids themselves (sorted): two selections share a count only if
+/// they pick the same customers.
+#[derive(Debug, Default)]
 struct Kept {
+    counts: HashMap<Vec<i64>, Count>,
+    /// Picked ids in all the keys.
+    ids: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Count {
     count: i64,
     as_of: u64,
+    /// When its query began: the life is counted from there.
     at: Instant,
 }
 
@@ -43,9 +51,10 @@ impl Default for PickedCounts {
 
 impl PickedCounts {
     pub const LIFE: Duration = Duration::from_secs(5);
-    /// At most this many picked ids in all the kept counts (8 bytes each, 1.6 MB): beyond, the
-    /// old counts go, then all of them.
+    /// At most this many picked ids in all the kept counts (8 bytes each), and this many
+    /// counts (about 100 bytes each besides): beyond, the expired counts go, then all of them.
     const MAX_IDS: usize = 200_000;
+    const MAX_COUNTS: usize = 10_000;
 
     fn with_life(life: Duration) -> Self {
         Self {
@@ -54,73 +63,68 @@ impl PickedCounts {
         }
     }
 
-    /// How many of the `picked` ids (sorted) exist: kept where that is exact (above), else
-    /// from `count` (one query, outside any open transaction), then kept.
+    /// How many of the `picked` ids (sorted, no repeats) exist: kept where that is exact
+    /// (above), else from `count` (one query, outside any open transaction), then kept.
     pub fn count<E>(
         &self,
         picked: &[i64],
         writes: &OrderCache,
         count: impl FnOnce() -> Result<i64, E>,
     ) -> Result<i64, E> {
-        let kept = lock(&self.kept).get(picked).copied();
+        debug_assert!(picked.windows(2).all(|pair| pair[0] < pair[1]));
+        let kept = lock(&self.kept).counts.get(picked).copied();
         if let Some(kept) = kept.filter(|kept| kept.at.elapsed() < self.life) {
-            let untouched = writes
-                .written_since(kept.as_of)
-                .is_some_and(|written| !any_in(&written, picked));
-            if untouched {
+            if let Some(last) = writes.untouched_since(kept.as_of, picked) {
+                // No write up to `last` touched them: the count stands for those writes too,
+                // and the next look at the log starts after them.
+                self.keep(
+                    picked,
+                    Count {
+                        as_of: last,
+                        ..kept
+                    },
+                );
                 return Ok(kept.count);
             }
         }
+        let at = Instant::now();
         let as_of = writes.writes_done();
-        let counted = count()?;
-        self.keep(picked, counted, as_of);
-        Ok(counted)
+        let count = count()?;
+        self.keep(picked, Count { count, as_of, at });
+        Ok(count)
     }
 
-    fn keep(&self, picked: &[i64], count: i64, as_of: u64) {
+    fn keep(&self, picked: &[i64], new: Count) {
         if picked.len() > Self::MAX_IDS {
             return;
         }
         let mut kept = lock(&self.kept);
-        if kept.keys().map(Vec::len).sum::<usize>() + picked.len() > Self::MAX_IDS {
-            let life = self.life;
-            kept.retain(|_, old| old.at.elapsed() < life);
-            if kept.keys().map(Vec::len).sum::<usize>() + picked.len() > Self::MAX_IDS {
-                kept.clear();
-            }
-        }
-        let new = Kept {
-            count,
-            as_of,
-            at: Instant::now(),
-        };
-        match kept.get_mut(picked) {
+        if let Some(old) = kept.counts.get_mut(picked) {
             // The count that reflects more writes stays.
-            Some(old) if old.as_of > as_of => {}
-            Some(old) => *old = new,
-            None => {
-                kept.insert(picked.to_vec(), new);
+            if new.as_of >= old.as_of {
+                *old = new;
+            }
+            return;
+        }
+        if kept.ids + picked.len() > Self::MAX_IDS || kept.counts.len() >= Self::MAX_COUNTS {
+            let life = self.life;
+            kept.counts.retain(|_, count| count.at.elapsed() < life);
+            kept.ids = kept.counts.keys().map(Vec::len).sum();
+            if kept.ids + picked.len() > Self::MAX_IDS || kept.counts.len() >= Self::MAX_COUNTS {
+                kept.counts.clear();
+                kept.ids = 0;
             }
         }
+        kept.ids += picked.len();
+        kept.counts.insert(picked.to_vec(), new);
     }
 
     #[cfg(test)]
     fn kept_ids(&self) -> usize {
-        lock(&self.kept).keys().map(Vec::len).sum()
+        let kept = lock(&self.kept);
+        assert_eq!(kept.ids, kept.counts.keys().map(Vec::len).sum::<usize>());
+        kept.ids
     }
-}
-
-/// Whether two sorted lists of ids share one.
-fn any_in(a: &[i64], b: &[i64]) -> bool {
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => return true,
-        }
-    }
-    false
 }
 
 #[cfg(test)]

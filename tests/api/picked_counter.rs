@@ -85,7 +85,8 @@ async fn picked_count_follows_deletions_and_edits(backend: Backend) {
     assert_eq!(counter(&app).await, "3 selected");
 
     // Another process (here the test's own connection) deletes a picked customer: the app's
-    // write log never hears of it, and the count shows it once its life is over.
+    // write log never hears of it. The count just taken is used again (which shows it is kept:
+    // counted afresh it would read 2), and shows the deletion once its life is over.
     let gone = ids[2];
     app.db(move |conn| {
         diesel::delete(customers::table.find(gone))
@@ -93,6 +94,7 @@ async fn picked_count_follows_deletions_and_edits(backend: Backend) {
             .unwrap()
     })
     .await;
+    assert_eq!(counter(&app).await, "3 selected");
     tokio::time::sleep(PickedCounts::LIFE + std::time::Duration::from_millis(200)).await;
     assert_eq!(counter(&app).await, "2 selected");
 }

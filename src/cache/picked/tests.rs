@@ -68,7 +68,7 @@ fn writes_the_log_forgot_make_the_count_taken_again() {
 }
 
 #[test]
-fn kept_ids_stay_within_their_bound() {
+fn kept_ids_and_counts_stay_within_their_bounds() {
     let counts = PickedCounts::default();
     let writes = OrderCache::default();
     for n in 0..30 {
@@ -77,14 +77,29 @@ fn kept_ids_stay_within_their_bound() {
         assert!(counts.kept_ids() <= PickedCounts::MAX_IDS);
     }
     assert!(counts.kept_ids() >= 10_000);
+    // Many small selections: bounded by their number too.
+    for id in 0..(PickedCounts::MAX_COUNTS as i64 + 50) {
+        counted(&counts, &writes, &[id], 1);
+        assert!(lock(&counts.kept).counts.len() <= PickedCounts::MAX_COUNTS);
+    }
 }
 
+/// A count checked against writes that did not touch its ids is then as of those writes: the
+/// next check reads only what was logged after them, and the log may forget them.
 #[test]
-fn sorted_lists_share_an_id() {
-    assert!(any_in(&[1, 5, 9], &[2, 5]));
-    assert!(!any_in(&[1, 5, 9], &[2, 6, 10]));
-    assert!(!any_in(&[], &[1]));
-    assert!(any_in(&[9], &[1, 2, 9]));
+fn a_count_moves_past_the_writes_it_was_checked_against() {
+    let counts = PickedCounts::default();
+    let writes = OrderCache::default();
+    let picked = [1_000_000_000];
+    assert_eq!(counted(&counts, &writes, &picked, 1), (1, true));
+    let others = |from: i64| (from..from + 60_000).collect::<Vec<i64>>();
+    drop(writes.writing(&others(1)));
+    assert_eq!(counted(&counts, &writes, &picked, 1), (1, false));
+    // The log keeps 100,000 ids: this write makes it forget the first one, already checked.
+    drop(writes.writing(&others(100_000)));
+    assert_eq!(counted(&counts, &writes, &picked, 1), (1, false));
+    drop(writes.writing(&[picked[0]]));
+    assert_eq!(counted(&counts, &writes, &picked, 0), (0, true));
 }
 
 /// A write that commits while the count's query runs may not show in it: the count is kept as
