@@ -72,19 +72,14 @@ impl PickedCounts {
         count: impl FnOnce() -> Result<i64, E>,
     ) -> Result<i64, E> {
         debug_assert!(picked.windows(2).all(|pair| pair[0] < pair[1]));
-        let kept = lock(&self.kept).counts.get(picked).copied();
-        if let Some(kept) = kept.filter(|kept| kept.at.elapsed() < self.life) {
-            if let Some(last) = writes.untouched_since(kept.as_of, picked) {
-                // No write up to `last` touched them: the count stands for those writes too,
-                // and the next look at the log starts after them.
-                self.keep(
-                    picked,
-                    Count {
-                        as_of: last,
-                        ..kept
-                    },
-                );
-                return Ok(kept.count);
+        if let Some(kept) = lock(&self.kept).counts.get_mut(picked) {
+            if kept.at.elapsed() < self.life {
+                if let Some(last) = writes.untouched_since(kept.as_of, picked) {
+                    // No write up to `last` touched them: the count stands for those writes
+                    // too, and the next look at the log starts after them.
+                    kept.as_of = last;
+                    return Ok(kept.count);
+                }
             }
         }
         let at = Instant::now();
