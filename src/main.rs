@@ -321,6 +321,7 @@ fn serve(url: &DatabaseUrl, args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         retention: RetentionSettings::every(args.retention_interval),
+        write_turns: db::WriteTurns::connect(url, sqlite)?,
     };
     cli::announce(&format!(
         "Customer Desk on {} ({}): http://{address}/people/customers",

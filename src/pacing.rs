@@ -4,6 +4,10 @@
 //! A deletion then takes at most about half of the machine from a busy list, and all of an idle
 //! one. This matters most on PostgreSQL, where the deleting is done by a database process that
 //! the worker thread's lower CPU priority does not reach.
+//!
+//! On SQLite a batch also holds the one write lock from its first statement to its commit, and
+//! every request that writes (a tick, a save) waits for it: while pages are busy, batches are
+//! sized to hold it about [`BatchSizes::HOLD`] ([`BatchSizes`]).
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -36,9 +40,95 @@ pub fn rest_after(took: Duration, requests: u64) -> Duration {
     }
 }
 
+/// The size of the next batch of a deletion: the most the worker is set to (`DELETION_BATCH_SIZE`)
+/// while pages are idle; while they are busy, and batches hold a lock people's writes wait for
+/// (SQLite's), as many customers as the last batches deleted in [`Self::HOLD`].
+#[derive(Debug, Clone)]
+pub struct BatchSizes {
+    most: i64,
+    next: i64,
+    held: bool,
+}
+
+impl BatchSizes {
+    /// How long a batch may hold SQLite's write lock while pages are busy: the wait it adds to a
+    /// save or a tick.
+    pub const HOLD: Duration = Duration::from_millis(40);
+    /// The fewest customers a batch deletes (a batch's own statements cost about a millisecond).
+    pub const FEWEST: i64 = 10;
+
+    /// `most`: the worker's batch size; `held`: whether a batch holds a lock that people's
+    /// writes wait for.
+    pub fn new(most: i64, held: bool) -> Self {
+        let most = most.max(1);
+        Self {
+            most,
+            next: if held { Self::FEWEST.min(most) } else { most },
+            held,
+        }
+    }
+
+    pub fn next(&self) -> i64 {
+        self.next
+    }
+
+    /// After a batch of `customers` that took `took` while pages were busy or not: the next
+    /// size, from the rate just seen, growing at most twofold a batch (one quick batch is not
+    /// a trend).
+    pub fn after(&mut self, customers: i64, took: Duration, busy: bool) {
+        if !self.held || !busy {
+            self.next = (self.next.max(1) * 2).min(self.most);
+            return;
+        }
+        let per_customer = took.as_secs_f64().max(1e-6) / customers.max(1) as f64;
+        let fits = (Self::HOLD.as_secs_f64() / per_customer) as i64;
+        self.next = fits
+            .min(self.next.max(1) * 2)
+            .clamp(Self::FEWEST.min(self.most), self.most);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn batches_hold_the_lock_about_the_hold_while_pages_are_busy() {
+        let mut sizes = BatchSizes::new(500, true);
+        assert_eq!(sizes.next(), 10);
+        // 10 customers in 4 ms: 100 fit in 40 ms, but a batch at most doubles.
+        sizes.after(10, Duration::from_millis(4), true);
+        assert_eq!(sizes.next(), 20);
+        sizes.after(20, Duration::from_millis(8), true);
+        assert_eq!(sizes.next(), 40);
+        sizes.after(40, Duration::from_millis(16), true);
+        assert_eq!(sizes.next(), 80);
+        sizes.after(80, Duration::from_millis(32), true);
+        assert_eq!(sizes.next(), 100);
+        // Slower (the cores are busier): smaller at once.
+        sizes.after(100, Duration::from_millis(200), true);
+        assert_eq!(sizes.next(), 20);
+        // Never below the fewest, never above the most.
+        sizes.after(20, Duration::from_secs(5), true);
+        assert_eq!(sizes.next(), BatchSizes::FEWEST);
+        for _ in 0..20 {
+            sizes.after(sizes.next(), Duration::from_micros(10), true);
+        }
+        assert_eq!(sizes.next(), 500);
+    }
+
+    #[test]
+    fn idle_pages_or_no_lock_held_get_the_largest_batches() {
+        let mut idle = BatchSizes::new(500, true);
+        for _ in 0..6 {
+            idle.after(idle.next(), Duration::from_secs(1), false);
+        }
+        assert_eq!(idle.next(), 500);
+        let mut postgres = BatchSizes::new(500, false);
+        assert_eq!(postgres.next(), 500);
+        postgres.after(500, Duration::from_secs(1), true);
+        assert_eq!(postgres.next(), 500);
+    }
 
     #[test]
     fn rests_as_long_as_the_batch_took_only_when_pages_are_busy() {

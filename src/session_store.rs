@@ -10,7 +10,7 @@ use actix_web::web;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::db::{now, DbConn, DbPool};
+use crate::db::{now, DbConn, DbPool, WriteTurns};
 use crate::schema::sessions;
 use crate::tokens::random_token;
 
@@ -27,6 +27,9 @@ const EXPIRIES_REMEMBERED: usize = 10_000;
 pub struct DbSessionStore {
     pool: DbPool,
     expiries: ExpiriesRead,
+    /// On SQLite, writes of sessions take their turn with the instance's other writes (a
+    /// tick's write of the selection is most of them).
+    write_turns: Option<WriteTurns>,
 }
 
 /// Each session's expiry as its request's `load` read it, taken back by the same request's
@@ -52,25 +55,47 @@ impl ExpiriesRead {
 }
 
 impl DbSessionStore {
-    pub fn new(pool: DbPool) -> Self {
+    pub fn new(pool: DbPool, write_turns: Option<WriteTurns>) -> Self {
         Self {
             pool,
             expiries: ExpiriesRead::default(),
+            write_turns,
         }
+    }
+
+    /// [`Self::run`] for work that writes: on SQLite in its turn, on a writer's connection.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        let Some(turns) = &self.write_turns else {
+            return self.run(work).await;
+        };
+        let _turn = turns
+            .take()
+            .await
+            .map_err(|e| anyhow::anyhow!("session store: {e}"))?;
+        run_on(turns.pool().clone(), work).await
     }
 
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
     ) -> anyhow::Result<T> {
-        let pool = self.pool.clone();
-        let result = web::block(move || -> anyhow::Result<T> {
-            let mut conn = pool.get()?;
-            Ok(work(&mut conn)?)
-        })
-        .await;
-        result.map_err(|e| anyhow::anyhow!("session store: {e}"))?
+        run_on(self.pool.clone(), work).await
     }
+}
+
+async fn run_on<T: Send + 'static>(
+    pool: DbPool,
+    work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    let result = web::block(move || -> anyhow::Result<T> {
+        let mut conn = pool.get()?;
+        Ok(work(&mut conn)?)
+    })
+    .await;
+    result.map_err(|e| anyhow::anyhow!("session store: {e}"))?
 }
 
 fn expiry(ttl: &Duration) -> NaiveDateTime {
@@ -107,7 +132,7 @@ impl SessionStore for DbSessionStore {
         let key = new_key();
         let stored = key.as_ref().to_owned();
         let expires = expiry(ttl);
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::insert_into(sessions::table)
                 .values((
                     sessions::session_key.eq(stored),
@@ -133,7 +158,7 @@ impl SessionStore for DbSessionStore {
         let key = session_key.as_ref().to_owned();
         let expires = expiry(ttl);
         let updated = self
-            .run(move |conn| {
+            .write(move |conn| {
                 diesel::update(
                     sessions::table
                         .filter(sessions::session_key.eq(key))
@@ -165,7 +190,7 @@ impl SessionStore for DbSessionStore {
         if read_by_load.is_some_and(|at| at >= stale_before) {
             return Ok(());
         }
-        self.run(move |conn| {
+        self.write(move |conn| {
             let current: Option<NaiveDateTime> = match read_by_load {
                 Some(at) => Some(at),
                 None => sessions::table
@@ -192,7 +217,7 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         self.expiries.take(session_key.as_ref());
         let key = session_key.as_ref().to_owned();
-        self.run(move |conn| {
+        self.write(move |conn| {
             diesel::delete(sessions::table.filter(sessions::session_key.eq(key))).execute(conn)
         })
         .await?;

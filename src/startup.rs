@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 
-use crate::db::DbPool;
+use crate::db::{DbPool, WriteTurns};
 use crate::jobs::{Worker, WorkerSettings};
 use crate::maintenance::{Health, Maintenance, MaintenanceSettings, Purger};
 use crate::passwords::PasswordChecker;
@@ -48,6 +48,9 @@ pub struct ServerSettings {
     pub maintenance: MaintenanceSettings,
     /// How often retention rules run, and whether this instance runs them.
     pub retention: RetentionSettings,
+    /// On SQLite, the writers' line and connections (`WriteTurns::connect`); `None` on
+    /// PostgreSQL.
+    pub write_turns: Option<WriteTurns>,
 }
 
 impl ServerSettings {
@@ -63,9 +66,10 @@ pub fn run(
     pool: DbPool,
     settings: ServerSettings,
 ) -> std::io::Result<Running> {
-    let store = DbSessionStore::new(pool.clone());
-    // The caches, the worker's wake-up signal and the count of arrivals: one per instance.
-    let state = web::Data::new(AppState::default());
+    // The caches, the worker's wake-up signal, the count of arrivals and the writers' line:
+    // one per instance.
+    let state = web::Data::new(AppState::serving(settings.write_turns.clone()));
+    let store = DbSessionStore::new(pool.clone(), settings.write_turns.clone());
     let worker = Worker::spawn(
         pool.clone(),
         settings.worker.clone(),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use crate::accounts::RecentAccounts;
 use crate::cache::ListCaches;
-use crate::db::{write_transaction, DbConn};
+use crate::db::{write_transaction, DbConn, WriteTurns};
 use crate::lock;
 use crate::pacing::Arrivals;
 
@@ -27,6 +27,8 @@ pub struct AppState {
     pub uncached_lists: UncachedLists,
     /// Accounts read in the last two seconds, for requests that only read.
     pub recent_accounts: RecentAccounts,
+    /// On SQLite, the line of the requests that write, and their connections (`db::WriteTurns`).
+    pub write_turns: Option<WriteTurns>,
 }
 
 /// The turn of a list no cache answers; see [`AppState::uncached_lists`].
@@ -53,6 +55,14 @@ impl UncachedLists {
 }
 
 impl AppState {
+    /// The state of a serving instance, whose writers take `write_turns` (SQLite).
+    pub fn serving(write_turns: Option<WriteTurns>) -> Self {
+        Self {
+            write_turns,
+            ..Self::default()
+        }
+    }
+
     /// Runs `write`, which writes customers and says which (their ids, with its result), in a
     /// write transaction. Those ids are logged for the list caches before the commit (a write
     /// asks nothing more: a listing read later is brought up to date by its reader), and the

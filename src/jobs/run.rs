@@ -141,14 +141,27 @@ enum StepError {
     Database(#[from] diesel::result::Error),
 }
 
-/// Deletes the next batch of a job held by `owner`, all in one transaction.
-#[tracing::instrument(skip(conn, state, settings))]
+/// Deletes the next batch of a job held by `owner`, all in one transaction: as many of its
+/// customers as `settings.batch_size`.
 pub fn run_batch(
     conn: &mut DbConn,
     state: &AppState,
     job: JobId,
     owner: &str,
     settings: &WorkerSettings,
+) -> QueryResult<Step> {
+    run_batch_of(conn, state, job, owner, settings, settings.batch_size)
+}
+
+/// [`run_batch`] of at most `customers` customers (the worker sizes its batches: `pacing`).
+#[tracing::instrument(skip(conn, state, settings))]
+pub fn run_batch_of(
+    conn: &mut DbConn,
+    state: &AppState,
+    job: JobId,
+    owner: &str,
+    settings: &WorkerSettings,
+    customers: i64,
 ) -> QueryResult<Step> {
     let job = job.0;
     let mut deleted_now = None;
@@ -175,7 +188,7 @@ pub fn run_batch(
             .filter(deletion_job_items::job_id.eq(job))
             .filter(deletion_job_items::customer_id.gt(cursor))
             .order(deletion_job_items::customer_id.asc())
-            .limit(settings.batch_size)
+            .limit(customers.max(1))
             .select(deletion_job_items::customer_id)
             .load(conn)?;
         let Some(&last) = batch.last() else {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::run::{claim, release, run_batch, Step};
+use super::run::{claim, release, run_batch_of, Step};
 use crate::backup::before_bulk::{self, BackupBeforeBulk};
 use crate::db::DbPool;
 use crate::pacing;
@@ -125,22 +125,34 @@ fn worker_loop(
                 if let Some(backup) = &settings.backup_before_bulk {
                     before_bulk::ensure(&mut conn, job, backup)?;
                 }
+                let mut sizes =
+                    pacing::BatchSizes::new(settings.batch_size, state.write_turns.is_some());
                 loop {
                     if stop.load(Ordering::Relaxed) {
                         release(&mut conn, job, owner)?;
                         tracing::info!(job = job.0, "deletion job released: stopping");
                         return Ok(true);
                     }
-                    let started = Instant::now();
                     let requests = state.arrivals.requests_received();
-                    match run_batch(&mut conn, state, job, owner, settings)? {
+                    // In line with the requests that write (SQLite): their writes wait for a
+                    // batch, not for every batch the worker would fit in between.
+                    let turn = state
+                        .write_turns
+                        .as_ref()
+                        .map(|turns| turns.take_blocking());
+                    let started = Instant::now();
+                    let step = run_batch_of(&mut conn, state, job, owner, settings, sizes.next())?;
+                    let took = started.elapsed();
+                    drop(turn);
+                    match step {
                         Step::Progressed { processed } => {
-                            crate::telemetry::batch_took(started.elapsed());
+                            crate::telemetry::batch_took(took);
                             tracing::debug!(job = job.0, processed, "deletion batch done");
                             let busy = pacing::rest_after(
-                                started.elapsed(),
+                                took,
                                 state.arrivals.requests_received() - requests,
                             );
+                            sizes.after(sizes.next(), took, !busy.is_zero());
                             let rest = settings.pause.max(busy);
                             if !rest.is_zero() {
                                 std::thread::sleep(rest);

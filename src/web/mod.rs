@@ -30,7 +30,7 @@ use actix_web::guard::{self, GuardContext};
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::db::{DbConn, DbPool};
+use crate::db::{DbConn, DbPool, WriteTurns};
 pub use error::AppError;
 pub use layout::Layout;
 pub use session::{Flash, FlashKind, TypedSession};
@@ -152,7 +152,7 @@ fn not_a_screen(ctx: &GuardContext<'_>) -> bool {
 
 /// Runs database work on the blocking thread pool, never on the async workers; its error
 /// (Diesel's, or any that converts into an [`AppError`]) becomes the handler's.
-pub async fn with_db<T, E, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
+pub async fn with_db<T, E, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
@@ -163,7 +163,7 @@ where
 
 /// Like [`with_db`], for work whose outcome the handler matches itself (a domain error with an
 /// answer of its own, such as "changed since the confirmation").
-pub async fn with_conn<T, F>(pool: &web::Data<DbPool>, work: F) -> Result<T, AppError>
+pub async fn with_conn<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> T + Send + 'static,
     T: Send + 'static,
@@ -176,6 +176,47 @@ where
         Ok(work(&mut conn))
     })
     .await?
+}
+
+/// [`with_db`] for work that writes: on SQLite in this request's turn, on a writer's connection
+/// (`db::WriteTurns`, the instance's `AppState::write_turns`), so that writers waiting for
+/// SQLite's one lock never hold the connections pages read on.
+pub async fn with_db_writing<T, E, F>(
+    pool: &DbPool,
+    turns: Option<WriteTurns>,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<AppError> + Send + 'static,
+{
+    with_conn_writing(pool, turns, work)
+        .await?
+        .map_err(Into::into)
+}
+
+/// [`with_conn`] for work that writes, as [`with_db_writing`].
+pub async fn with_conn_writing<T, F>(
+    pool: &DbPool,
+    turns: Option<WriteTurns>,
+    work: F,
+) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let Some(turns) = turns else {
+        return with_conn(pool, work).await;
+    };
+    let _turn = turns.take().await.map_err(|_| {
+        AppError::Busy(
+            "Other changes are being saved right now. Nothing was changed: try again in a \
+             moment."
+                .to_owned(),
+        )
+    })?;
+    with_conn(turns.pool(), work).await
 }
 
 /// 303 See Other: the browser follows a POST with a GET, so a reload never re-submits.

@@ -51,3 +51,4 @@ mod stop_deletion;
 mod takeover;
 mod text_input;
 mod tick_bursts;
+mod write_turns;

@@ -294,7 +294,7 @@ async fn the_store_decides_on_the_expiry_its_load_read(backend: Backend) {
     use customer_desk::session_store::DbSessionStore;
 
     let app = spawn_app(backend).await;
-    let store = DbSessionStore::new(app.pool.clone());
+    let store = DbSessionStore::new(app.pool.clone(), None);
     let ttl = actix_web::cookie::time::Duration::hours(8);
     let key = store.save(session_state(), &ttl).await.unwrap();
     assert!(store.load(&key).await.unwrap().is_some());
@@ -324,7 +324,7 @@ async fn a_session_gone_meanwhile_is_never_saved_again(backend: Backend) {
     use customer_desk::session_store::DbSessionStore;
 
     let app = spawn_app(backend).await;
-    let store = DbSessionStore::new(app.pool.clone());
+    let store = DbSessionStore::new(app.pool.clone(), None);
     let ttl = actix_web::cookie::time::Duration::hours(8);
     let key = store.save(session_state(), &ttl).await.unwrap();
     assert!(store.load(&key).await.unwrap().is_some());

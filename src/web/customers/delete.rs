@@ -15,7 +15,8 @@ use crate::domain::ids::CustomerId;
 use crate::state::AppState;
 use crate::web::auth::Admin;
 use crate::web::{
-    is_htmx, parse_customer_id, see_other, with_conn, AppError, Flash, Layout, TypedSession,
+    is_htmx, parse_customer_id, see_other, with_conn, with_conn_writing, AppError, Flash, Layout,
+    TypedSession,
 };
 
 #[derive(Template, WebTemplate)]
@@ -107,7 +108,8 @@ pub async fn delete(
         notes: confirmed.notes,
     };
     let actor = Actor::from(admin);
-    let outcome = with_conn(&pool, move |conn| {
+    let turns = state.write_turns.clone();
+    let outcome = with_conn_writing(&pool, turns, move |conn| {
         deletion::delete_single(conn, &state, id, Some(confirmed), &actor)
     })
     .await?;

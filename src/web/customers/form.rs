@@ -12,7 +12,8 @@ use crate::domain::customer_form::{self, CustomerForm, FieldErrors, ValidCustome
 use crate::domain::full_name;
 use crate::state::AppState;
 use crate::web::{
-    parse_customer_id, see_other, with_conn, with_db, AppError, Flash, Layout, TypedSession,
+    parse_customer_id, see_other, with_conn_writing, with_db, with_db_writing, AppError, Flash,
+    Layout, TypedSession,
 };
 
 struct FieldView {
@@ -118,7 +119,12 @@ pub async fn create(
         Err(errors) => return Ok(refused(new_form_template(layout, &form, errors))),
     };
     let for_db = valid.clone();
-    match with_conn(&pool, move |conn| customers::create(conn, &state, &for_db)).await? {
+    let turns = state.write_turns.clone();
+    match with_conn_writing(&pool, turns, move |conn| {
+        customers::create(conn, &state, &for_db)
+    })
+    .await?
+    {
         Ok(id) => Ok(saved(&session, id, "Added", &valid)),
         Err(SaveError::Invalid(errors)) => Ok(refused(new_form_template(layout, &form, errors))),
         Err(SaveError::NotFound) => Err(not_found()),
@@ -167,8 +173,9 @@ pub async fn update(
     let form = form.into_inner();
     let valid = form.validate();
     let checked = valid.clone();
+    let turns = state.write_turns.clone();
     // Load the stored name for the heading, and save when the form is valid.
-    let (stored, saved_now) = with_db(&pool, move |conn| {
+    let (stored, saved_now) = with_db_writing(&pool, turns, move |conn| {
         let stored = customers::find(conn, id)?;
         let saved = match (&stored, &checked) {
             (Some(_), Ok(valid)) => Some(customers::update(conn, &state, id, valid)),

@@ -21,7 +21,9 @@ use crate::tokens::random_token;
 use crate::web::auth::Admin;
 use crate::web::customers::list::show_selected_href;
 use crate::web::error::ErrorPage;
-use crate::web::{is_htmx, see_other, with_conn, with_db, AppError, Flash, Layout, TypedSession};
+use crate::web::{
+    is_htmx, see_other, with_conn_writing, with_db, AppError, Flash, Layout, TypedSession,
+};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "customers/bulk_delete_page.html")]
@@ -346,7 +348,8 @@ pub async fn submit(
     let token = form.token;
     let confirmed_for_db = confirmed.clone();
     // A deletion of one batch is worked here, on the blocking pool; a larger one is queued.
-    let started = with_conn(&pool, move |conn| {
+    let turns = state.write_turns.clone();
+    let started = with_conn_writing(&pool, turns, move |conn| {
         jobs::start_and_finish(
             conn,
             &state,

@@ -258,8 +258,8 @@ async fn spawn(
     adjust: impl FnOnce(&mut ServerSettings),
 ) -> TestApp {
     let (url, database) = fresh_database(&backend);
-    let pool =
-        db::connect_pool_with(&url, 4, options.sqlite).expect("connect to the test database");
+    let pool = db::connect_pool_with(&url, 4, options.sqlite.clone())
+        .expect("connect to the test database");
     db::run_migrations(&mut pool.get().unwrap()).expect("migrate the test database");
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
     let port = listener.local_addr().unwrap().port();
@@ -293,6 +293,8 @@ async fn spawn(
             enabled: false,
             ..Default::default()
         },
+        write_turns: db::WriteTurns::connect(&url, options.sqlite.clone())
+            .expect("connect the writers"),
     };
     adjust(&mut settings);
     let running = startup::run(listener, pool.clone(), settings).expect("start the server");

@@ -1,0 +1,152 @@
+//! On SQLite, the requests that write take turns, on connections of their own.
+//!
+//! SQLite has one writer at a time. A request that writes waits for the lock in SQLite's busy
+//! handler, asleep on a pooled connection: with a dozen writes in flight (ticks and saves are
+//! a third of a busy desk's requests), sleeping writers held most of the pool, and pages that
+//! only read queued behind them; a bulk deletion's batch holding the lock stalled every page.
+//! Here the writers wait in a line, holding neither a thread nor a connection, and write on a
+//! few connections of their own ([`WriteTurns::WRITERS`]), so that the pages that read keep
+//! the whole pool, and a writer whose turn came never waits for a reader's connection. A few,
+//! not one: a write also reads (the form's customer, the session), and those parts overlap.
+//! The deletion worker takes a turn for each batch. Writers in other processes (the command
+//! line) still meet these at SQLite's lock. PostgreSQL locks rows, not the database: no line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::{connect_pool_with, DatabaseUrl, DbPool, SqliteOptions};
+
+/// The writers' line of an instance and their connections (a clone is the same line).
+#[derive(Debug, Clone)]
+pub struct WriteTurns {
+    line: Arc<Semaphore>,
+    pool: DbPool,
+}
+
+/// Held while a request writes; the next writer goes when it is dropped.
+#[must_use = "the turn ends when this is dropped"]
+#[derive(Debug)]
+pub struct WriteTurn(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+
+/// No turn came within the patience (the line is longer than SQLite would wait for its lock).
+#[derive(Debug, thiserror::Error)]
+#[error("other changes are being saved right now")]
+pub struct NoTurn;
+
+impl WriteTurns {
+    /// Writers at once, each on its own connection.
+    pub const WRITERS: u32 = 3;
+    /// As long as SQLite waits for its lock (`busy_timeout`) before giving up.
+    pub const PATIENCE: Duration = Duration::from_secs(5);
+
+    /// On SQLite, the line and its connections; on PostgreSQL none (`None`).
+    pub fn connect(url: &DatabaseUrl, sqlite: SqliteOptions) -> anyhow::Result<Option<Self>> {
+        match url {
+            DatabaseUrl::Sqlite(_) => Ok(Some(Self {
+                line: Arc::new(Semaphore::new(Self::WRITERS as usize)),
+                pool: connect_pool_with(url, Self::WRITERS, sqlite)?,
+            })),
+            DatabaseUrl::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// The writers' connections: take one only in a turn, and it is there at once.
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+
+    /// Waits for this request's turn to write, at most [`Self::PATIENCE`].
+    pub async fn take(&self) -> Result<WriteTurn, NoTurn> {
+        match tokio::time::timeout(Self::PATIENCE, self.line.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(WriteTurn(Some(permit))),
+            _ => Err(NoTurn),
+        }
+    }
+
+    /// [`Self::take`] for a thread outside the async runtime (the deletion worker): blocks it
+    /// until its turn, however long the line.
+    pub fn take_blocking(&self) -> WriteTurn {
+        // The line is never closed.
+        WriteTurn(pollster::block_on(self.line.clone().acquire_owned()).ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line on a new SQLite file (removed when the returned guard is dropped).
+    fn turns() -> (WriteTurns, RemovedOnDrop) {
+        let path = std::env::temp_dir().join(format!(
+            "desk-write-turns-{}-{}.sqlite3",
+            std::process::id(),
+            crate::tokens::random_token(6)
+        ));
+        let url = DatabaseUrl::Sqlite(path.clone());
+        let turns = WriteTurns::connect(&url, SqliteOptions::default()).unwrap();
+        (turns.expect("a line on SQLite"), RemovedOnDrop(path))
+    }
+
+    struct RemovedOnDrop(std::path::PathBuf);
+
+    impl Drop for RemovedOnDrop {
+        fn drop(&mut self) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = self.0.clone().into_os_string();
+                path.push(suffix);
+                let _ = std::fs::remove_file(path);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn sqlite_writers_go_a_few_at_a_time_in_arrival_order() {
+        let (turns, _dir) = turns();
+        let first: Vec<WriteTurn> = futures_take(&turns, WriteTurns::WRITERS).await;
+        let waiting = tokio::time::timeout(Duration::from_millis(20), turns.take()).await;
+        assert!(
+            waiting.is_err(),
+            "one more writer waits while the line is full"
+        );
+        drop(first);
+        let again = futures_take(&turns, WriteTurns::WRITERS).await;
+        assert_eq!(again.len(), WriteTurns::WRITERS as usize);
+    }
+
+    #[test]
+    fn the_worker_waits_for_its_turn_too() {
+        let (turns, _dir) = turns();
+        let held: Vec<WriteTurn> = (0..WriteTurns::WRITERS)
+            .map(|_| turns.take_blocking())
+            .collect();
+        let (sent, got) = std::sync::mpsc::channel();
+        let line = turns.clone();
+        let worker = std::thread::spawn(move || {
+            let _turn = line.take_blocking();
+            sent.send(()).unwrap();
+        });
+        assert!(got.recv_timeout(Duration::from_millis(50)).is_err());
+        drop(held);
+        got.recv_timeout(Duration::from_secs(5))
+            .expect("its turn comes once a writer is done");
+        worker.join().unwrap();
+    }
+
+    #[test]
+    fn no_line_on_postgres() {
+        let url = DatabaseUrl::Postgres("postgres://nobody@127.0.0.1:1/none".into());
+        assert!(WriteTurns::connect(&url, SqliteOptions::default())
+            .unwrap()
+            .is_none());
+    }
+
+    async fn futures_take(turns: &WriteTurns, n: u32) -> Vec<WriteTurn> {
+        let mut taken = Vec::new();
+        for _ in 0..n {
+            taken.push(turns.take().await.unwrap());
+        }
+        taken
+    }
+}

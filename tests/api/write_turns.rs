@@ -1,0 +1,111 @@
+//! SQLite has one writer at a time. While another process holds its lock (the command line's
+//! deletion, say), saves wait for it in the writers' line, on connections of their own
+//! (`db::WriteTurns`): pages that only read are served at once meanwhile, and once the lock is
+//! free every save is kept. Before the line, the waiting saves held every pooled connection and
+//! a page waited for the lock with them. SQLite only: PostgreSQL locks rows, and has no line.
+
+use std::time::{Duration, Instant};
+
+use customer_desk::schema::customers;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use tokio::task::JoinSet;
+
+use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL, PASSWORD};
+
+/// More saves at once than the test app's pool has connections (4).
+const SAVES: usize = 6;
+/// How long the other process holds SQLite's write lock.
+const HELD: Duration = Duration::from_millis(2_500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_are_served_while_saves_wait_for_the_sqlite_lock() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let mut ids = Vec::new();
+    for n in 0..SAVES {
+        let email = format!("waiting{n}@example.com");
+        ids.push(app.add_customer("Waiting", "Writer", &email, "Line").await);
+    }
+    // One session per save: the saves of one session take turns anyway (`session_turns`).
+    let mut browsers = Vec::new();
+    for _ in 0..SAVES {
+        browsers.push(app.sign_in(ADMIN_EMAIL, PASSWORD).await);
+    }
+    // Each session's first page shows (and so forgets, writing the session) its sign-in flash.
+    for browser in browsers.iter().chain([&app.admin]) {
+        browser.get("/people/customers").await.assert_status(200);
+    }
+
+    let path = app.sqlite_path().expect("a SQLite database");
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let other_process = std::thread::spawn(move || {
+        let mut conn = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+        locked.send(Instant::now()).unwrap();
+        std::thread::sleep(HELD);
+        conn.batch_execute("COMMIT").unwrap();
+    });
+    let locked_at = is_locked.recv().unwrap();
+
+    let mut saves = JoinSet::new();
+    for (n, (browser, id)) in browsers.into_iter().zip(ids.clone()).enumerate() {
+        saves.spawn(async move {
+            let first = format!("Saved{n}");
+            let email = format!("waiting{n}@example.com");
+            let fields = [
+                ("first_name", first.as_str()),
+                ("last_name", "Writer"),
+                ("email", email.as_str()),
+                ("phone", ""),
+                ("organisation", "Line"),
+                ("job_title", ""),
+            ];
+            let page = browser
+                .post_form(&format!("/people/customers/{id}/edit"), &fields)
+                .await;
+            (page.status, Instant::now())
+        });
+    }
+    // Let every save reach the lock.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    for path in [
+        "/people/customers",
+        &format!("/people/customers/{}", ids[0]),
+        &format!("/people/customers/{}/edit", ids[1]),
+    ] {
+        let asked = Instant::now();
+        app.get(path).await.assert_status(200);
+        assert!(
+            asked.elapsed() < Duration::from_millis(1_000),
+            "{path} waited {:?} while the saves waited for the lock",
+            asked.elapsed()
+        );
+        assert!(
+            asked.elapsed() < HELD && locked_at.elapsed() < HELD,
+            "the lock was free before the page was asked: the test proves nothing"
+        );
+    }
+
+    while let Some(save) = saves.join_next().await {
+        let (status, at) = save.unwrap();
+        assert_eq!(status, 303, "a save waiting for the lock is kept");
+        assert!(
+            at.duration_since(locked_at) >= HELD,
+            "saved only once the lock was free"
+        );
+    }
+    other_process.join().unwrap();
+    let saved: Vec<String> = app
+        .db(move |conn| {
+            customers::table
+                .filter(customers::id.eq_any(ids))
+                .select(customers::first_name)
+                .order(customers::first_name)
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    let expected: Vec<String> = (0..SAVES).map(|n| format!("Saved{n}")).collect();
+    assert_eq!(saved, expected);
+}
