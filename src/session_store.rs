@@ -10,7 +10,7 @@ use actix_web::web;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::db::{now, DbConn, DbPool, WriteTurns};
+use crate::db::{now, DbConn, DbPool, NoTurn, WriteTurns};
 use crate::schema::sessions;
 use crate::tokens::random_token;
 
@@ -19,6 +19,10 @@ type SessionState = HashMap<String, String>;
 /// A session's expiry is written again only when it moves by more than this, so that a busy
 /// session does not write on every request.
 const TTL_WRITE_GRANULARITY_SECONDS: i64 = 60;
+
+/// How long a session's write waits for its turn on SQLite (each writer ahead of it waits at
+/// most SQLite's 5 s for the lock).
+const SESSION_WRITE_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// At most this many sessions' expiries are remembered between a request's load and its end.
 const EXPIRIES_REMEMBERED: usize = 10_000;
@@ -63,19 +67,38 @@ impl DbSessionStore {
         }
     }
 
-    /// [`Self::run`] for work that writes: on SQLite in its turn, on a writer's connection.
+    /// [`Self::run`] for work that writes: on SQLite in its turn, on a writer's connection. A
+    /// session's write carries a change already made or asked for (a tick, a save's flash), so
+    /// it waits for its turn longer than a request's own write ([`SESSION_WRITE_PATIENCE`]).
     async fn write<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
     ) -> anyhow::Result<T> {
+        self.write_within(SESSION_WRITE_PATIENCE, work)
+            .await?
+            .map_err(|e| anyhow::anyhow!("session store: {e}"))
+    }
+
+    /// [`Self::write`] waiting at most `patience` for the turn (`Ok(Err(NoTurn))` if it did not
+    /// come).
+    async fn write_within<T: Send + 'static>(
+        &self,
+        patience: std::time::Duration,
+        work: impl FnOnce(&mut DbConn) -> QueryResult<T> + Send + 'static,
+    ) -> anyhow::Result<Result<T, NoTurn>> {
         let Some(turns) = &self.write_turns else {
-            return self.run(work).await;
+            return self.run(work).await.map(Ok);
         };
-        let _turn = turns
-            .take()
-            .await
-            .map_err(|e| anyhow::anyhow!("session store: {e}"))?;
-        run_on(turns.pool().clone(), work).await
+        let Ok(turn) = turns.take_within(patience).await else {
+            return Ok(Err(NoTurn));
+        };
+        // The turn ends with the work, not with this future (see `web::with_conn_writing`).
+        run_on(turns.pool().clone(), move |conn| {
+            let _turn = turn;
+            work(conn)
+        })
+        .await
+        .map(Ok)
     }
 
     async fn run<T: Send + 'static>(
@@ -190,27 +213,33 @@ impl SessionStore for DbSessionStore {
         if read_by_load.is_some_and(|at| at >= stale_before) {
             return Ok(());
         }
-        self.write(move |conn| {
-            let current: Option<NaiveDateTime> = match read_by_load {
-                Some(at) => Some(at),
-                None => sessions::table
-                    .filter(sessions::session_key.eq(&key))
-                    .select(sessions::expires_at)
-                    .first(conn)
-                    .optional()?,
-            };
-            match current {
-                Some(at) if at < stale_before && at > now() => diesel::update(
-                    sessions::table
+        // Only the expiry moves: a page that reads does not wait long for it, nor fail without
+        // it (a later request moves it).
+        let moved = self
+            .write_within(WriteTurns::PATIENCE, move |conn| {
+                let current: Option<NaiveDateTime> = match read_by_load {
+                    Some(at) => Some(at),
+                    None => sessions::table
                         .filter(sessions::session_key.eq(&key))
-                        .filter(sessions::expires_at.gt(now())),
-                )
-                .set(sessions::expires_at.eq(expires))
-                .execute(conn),
-                _ => Ok(0),
-            }
-        })
-        .await?;
+                        .select(sessions::expires_at)
+                        .first(conn)
+                        .optional()?,
+                };
+                match current {
+                    Some(at) if at < stale_before && at > now() => diesel::update(
+                        sessions::table
+                            .filter(sessions::session_key.eq(&key))
+                            .filter(sessions::expires_at.gt(now())),
+                    )
+                    .set(sessions::expires_at.eq(expires))
+                    .execute(conn),
+                    _ => Ok(0),
+                }
+            })
+            .await?;
+        if let Err(NoTurn) = moved {
+            tracing::warn!("session expiry not moved: the writers' line is full");
+        }
         Ok(())
     }
 

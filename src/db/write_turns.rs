@@ -59,7 +59,12 @@ impl WriteTurns {
 
     /// Waits for this request's turn to write, at most [`Self::PATIENCE`].
     pub async fn take(&self) -> Result<WriteTurn, NoTurn> {
-        match tokio::time::timeout(Self::PATIENCE, self.line.clone().acquire_owned()).await {
+        self.take_within(Self::PATIENCE).await
+    }
+
+    /// [`Self::take`], waiting at most `patience`.
+    pub async fn take_within(&self, patience: Duration) -> Result<WriteTurn, NoTurn> {
+        match tokio::time::timeout(patience, self.line.clone().acquire_owned()).await {
             Ok(Ok(permit)) => Ok(WriteTurn(Some(permit))),
             _ => Err(NoTurn),
         }

@@ -133,13 +133,14 @@ fn worker_loop(
                         tracing::info!(job = job.0, "deletion job released: stopping");
                         return Ok(true);
                     }
-                    let requests = state.arrivals.requests_received();
                     // In line with the requests that write (SQLite): their writes wait for a
                     // batch, not for every batch the worker would fit in between.
                     let turn = state
                         .write_turns
                         .as_ref()
                         .map(|turns| turns.take_blocking());
+                    // Counted from here: the wait for the turn is not the batch's time.
+                    let requests = state.arrivals.requests_received();
                     let started = Instant::now();
                     let step = run_batch_of(&mut conn, state, job, owner, settings, sizes.next())?;
                     let took = started.elapsed();

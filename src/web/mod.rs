@@ -209,14 +209,20 @@ where
     let Some(turns) = turns else {
         return with_conn(pool, work).await;
     };
-    let _turn = turns.take().await.map_err(|_| {
+    let turn = turns.take().await.map_err(|_| {
         AppError::Busy(
             "Other changes are being saved right now. Nothing was changed: try again in a \
              moment."
                 .to_owned(),
         )
     })?;
-    with_conn(turns.pool(), work).await
+    // The turn ends with the work, not with this future: a request dropped meanwhile (the
+    // client gone) leaves its work running on the writer's connection.
+    with_conn(turns.pool(), move |conn| {
+        let _turn = turn;
+        work(conn)
+    })
+    .await
 }
 
 /// 303 See Other: the browser follows a POST with a GET, so a reload never re-submits.
