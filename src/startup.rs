@@ -101,6 +101,10 @@ pub fn run(
     // The bulk submit works a deletion of one batch itself, as this worker would.
     let worker_settings = web::Data::new(settings.worker.clone());
     let turns = web::Data::new(routes::session_turns::SessionTurns::default());
+    let flash_cookies = web::Data::new(routes::flash_cookie::FlashCookies {
+        key: settings.session_key.clone(),
+        secure: settings.secure_cookies,
+    });
     let workers = settings.workers;
     let server = HttpServer::new(move || {
         App::new()
@@ -111,6 +115,7 @@ pub fn run(
             .app_data(retention_settings.clone())
             .app_data(worker_settings.clone())
             .app_data(turns.clone())
+            .app_data(flash_cookies.clone())
             .app_data(
                 web::FormConfig::default()
                     .limit(MAX_FORM_BYTES)
@@ -140,6 +145,8 @@ pub fn run(
                     )
                     .build(),
             )
+            // The one-time message, in its own cookie (not a session write).
+            .wrap(from_fn(routes::flash_cookie::carry))
             // A session's POSTs take turns, so that none saves over another's change.
             .wrap(from_fn(routes::session_turns::one_at_a_time))
             // Outside the turns: they parse the cookies, and actix keeps what was parsed.

@@ -29,7 +29,7 @@ impl Layout {
         self.user.as_ref().is_some_and(Agent::is_admin)
     }
 
-    /// The one-time message, taken from the session as the page shows it.
+    /// The one-time message, taken as the page shows it (`flash_cookie.rs`).
     pub fn flash(&self) -> Option<Flash> {
         self.session.as_ref().and_then(TypedSession::take_flash)
     }

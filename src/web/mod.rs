@@ -10,6 +10,7 @@ pub mod deletions;
 pub mod error;
 pub mod failures;
 pub mod filters;
+pub mod flash_cookie;
 pub mod health;
 pub mod input_check;
 pub mod layout;

@@ -1,14 +1,16 @@
 //! Everything the app keeps in a visitor's session, behind one typed wrapper: the signed-in
-//! agent, the CSRF token of the session's forms, the one-time message and the administrator's
-//! selection. No other module knows a session key.
+//! agent, the CSRF token of the session's forms, the one-time message (kept in a cookie of its
+//! own: `flash_cookie.rs`) and the administrator's selection. No other module knows a session
+//! key.
 
 use std::future::{ready, Ready};
 
 use actix_session::{Session, SessionExt};
 use actix_web::dev::{Payload, ServiceRequest};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use serde::{Deserialize, Serialize};
 
+use super::flash_cookie::SharedSlot;
 use super::AppError;
 use crate::domain::selection::Selection;
 
@@ -20,15 +22,15 @@ const LIST_KEY: &str = "list";
 
 /// The session with typed getters and setters; cheap to clone (it shares the request's state).
 #[derive(Clone)]
-pub struct TypedSession(Session);
+pub struct TypedSession(Session, Option<SharedSlot>);
 
 impl TypedSession {
     pub fn of(request: &HttpRequest) -> Self {
-        Self(request.get_session())
+        Self(request.get_session(), request.extensions().get().cloned())
     }
 
     pub fn of_service(request: &ServiceRequest) -> Self {
-        Self(request.get_session())
+        Self(request.get_session(), request.extensions().get().cloned())
     }
 
     /// The signed-in agent's id, if any.
@@ -60,17 +62,26 @@ impl TypedSession {
         self.0.purge();
     }
 
-    /// Kept for the next page; a session that cannot be written only loses the message.
+    /// Kept for the next page: in its cookie, written on this response (in the session if
+    /// the request did not pass `flash_cookie::carry`; a session that cannot be written only
+    /// loses the message).
     pub fn set_flash(&self, flash: Flash) {
-        if let Err(error) = self.0.insert(FLASH_KEY, flash) {
+        if let Some(slot) = &self.1 {
+            slot.borrow_mut().send(flash);
+        } else if let Err(error) = self.0.insert(FLASH_KEY, flash) {
             tracing::warn!(%error, "could not store the flash message");
         }
     }
 
-    /// The one-time message, removed from the session: only a page that shows it takes it.
+    /// The one-time message this request came with, taken: only a page that shows it takes it
+    /// (its cookie is removed on this response).
     pub fn take_flash(&self) -> Option<Flash> {
-        // `remove` marks the session changed even when the key is absent, and a changed
-        // session is written back: check first, so that a page view writes nothing.
+        if let Some(flash) = self.1.as_ref().and_then(|slot| slot.borrow_mut().take()) {
+            return Some(flash);
+        }
+        // A message kept in the session (by an earlier version, or outside `carry`). `remove` marks the session
+        // changed even when the key is absent, and a changed session is written back: check
+        // first, so that a page view writes nothing.
         if !self.0.contains_key(FLASH_KEY) {
             return None;
         }

@@ -21,6 +21,7 @@ mod exact_confirmation;
 mod exact_pages;
 mod filters;
 mod filters_deletion;
+mod flash_cookie;
 mod kept_counts;
 mod last_activity;
 mod listing_parts;

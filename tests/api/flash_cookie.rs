@@ -1,0 +1,119 @@
+//! The one-time message travels in an encrypted cookie of its own, not in the server-side
+//! session: a save and the page that shows its message write no session (on SQLite each such
+//! write waited for the one write lock). A forged cookie shows nothing and breaks nothing.
+
+use chrono::NaiveDateTime;
+use customer_desk::schema::sessions;
+use diesel::prelude::*;
+
+use reqwest::cookie::CookieStore;
+
+use crate::helpers::{flash_of, spawn_app, Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_save_and_its_message_write_no_session,
+    the_message_is_shown_once_and_its_cookie_is_sealed
+);
+
+/// Every session row as (state, expiry): a session write changes the expiry too.
+async fn sessions_now(app: &TestApp) -> Vec<(String, NaiveDateTime)> {
+    app.db(|conn| {
+        sessions::table
+            .select((sessions::state, sessions::expires_at))
+            .order(sessions::session_key)
+            .load(conn)
+            .unwrap()
+    })
+    .await
+}
+
+fn form(first: &str) -> Vec<(&str, &str)> {
+    vec![
+        ("first_name", first),
+        ("last_name", "Lovelace"),
+        ("email", "ada@example.com"),
+        ("phone", ""),
+        ("organisation", "Analytical Engines"),
+        ("job_title", ""),
+    ]
+}
+
+async fn a_save_and_its_message_write_no_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .add_customer("Ada", "Lovelace", "ada@example.com", "Engines")
+        .await;
+    // The sign-in's own message shown first (a message kept before this version would be
+    // taken from the session, and that would be a write).
+    app.get("/people/customers").await.assert_status(200);
+    let before = sessions_now(&app).await;
+
+    let saved = app
+        .post_form(&format!("/people/customers/{id}/edit"), &form("Augusta"))
+        .await;
+    saved.assert_status(303);
+    let shown = app.get(&format!("/people/customers/{id}")).await;
+    let (text, _) = flash_of(&shown).expect("the save's message on the next page");
+    assert_eq!(text, "Saved Augusta Lovelace.");
+
+    assert_eq!(
+        sessions_now(&app).await,
+        before,
+        "neither the save nor the page showing its message wrote the session"
+    );
+}
+
+async fn the_message_is_shown_once_and_its_cookie_is_sealed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .add_customer("Ada", "Lovelace", "ada@example.com", "Engines")
+        .await;
+    let saved = app
+        .post_form(&format!("/people/customers/{id}/edit"), &form("Augusta"))
+        .await;
+    let set: Vec<String> = saved
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .filter(|v| v.starts_with("desk_flash="))
+        .collect();
+    assert_eq!(set.len(), 1, "{set:?}");
+    let cookie = &set[0];
+    assert!(
+        !cookie.contains("Augusta"),
+        "sealed, not readable: {cookie}"
+    );
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+
+    let first = app.get(&format!("/people/customers/{id}")).await;
+    assert!(flash_of(&first).is_some(), "shown on the next page");
+    let second = app.get(&format!("/people/customers/{id}")).await;
+    assert_eq!(flash_of(&second), None, "and only there");
+
+    // A forged or garbled message cookie shows nothing and changes nothing.
+    let url = app.url(&format!("/people/customers/{id}"));
+    let signed_in = app
+        .admin
+        .jar
+        .cookies(&url.parse().unwrap())
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(signed_in.contains("desk_session="));
+    for value in ["garbage", "%00%01", &"A".repeat(3000)] {
+        let page = app
+            .admin
+            .client
+            .get(&url)
+            .header("cookie", format!("{signed_in}; desk_flash={value}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status().as_u16(), 200, "{value:.20}");
+        let body = page.text().await.unwrap();
+        assert!(!body.contains(r#"class="flash"#), "{value:.20}");
+    }
+}
