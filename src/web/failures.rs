@@ -10,7 +10,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 use tracing::Span;
 use tracing_actix_web::{RequestId, RootSpanBuilder};
 
@@ -207,6 +207,26 @@ fn is_html<B>(response: &ServiceResponse<B>) -> bool {
 }
 
 /// The same 5xx page, rendered again with the reference; the original's headers are kept.
+/// The headers of the response an error page replaces, but its body's: every cookie it set (the
+/// session's, the message's), and the others once each.
+fn keep_headers<B>(original: &HttpResponse<B>, page: &mut HttpResponse<BoxBody>) {
+    let mut cookies_seen = false;
+    for (name, value) in original.headers() {
+        if name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH {
+            continue;
+        }
+        if name == header::SET_COOKIE {
+            if !cookies_seen {
+                page.headers_mut().remove(header::SET_COOKIE);
+                cookies_seen = true;
+            }
+            page.headers_mut().append(name.clone(), value.clone());
+        } else {
+            page.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+}
+
 fn with_reference(
     response: ServiceResponse<BoxBody>,
     reference: Option<String>,
@@ -216,11 +236,7 @@ fn with_reference(
     let mut page = ErrorPage::for_status(status, None);
     page.layout.reference = reference;
     let mut new = page.response();
-    for (name, value) in original.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            new.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
+    keep_headers(&original, &mut new);
     ServiceResponse::new(request, new)
 }
 
@@ -244,11 +260,7 @@ pub async fn error_pages_signed_in(
     page.layout = layout;
     let (request, original) = response.into_parts();
     let mut new = page.response();
-    for (name, value) in original.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            new.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
+    keep_headers(&original, &mut new);
     Ok(ServiceResponse::new(request, new))
 }
 

@@ -53,6 +53,12 @@ impl FlashSlot {
     pub(super) fn send(&mut self, flash: Flash) {
         self.to_send = Some(flash);
     }
+
+    /// Neither the message received nor one set so far goes on: the cookie is removed.
+    pub(super) fn forget(&mut self) {
+        self.to_send = None;
+        self.taken = self.received.is_some();
+    }
 }
 
 pub async fn carry(

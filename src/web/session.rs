@@ -57,9 +57,12 @@ impl TypedSession {
     }
 
     /// Ends the session everywhere: the server-side state is deleted, so an old cookie finds
-    /// nothing.
+    /// nothing; a message not yet shown goes too.
     pub fn purge(&self) {
         self.0.purge();
+        if let Some(slot) = &self.1 {
+            slot.borrow_mut().forget();
+        }
     }
 
     /// Kept for the next page: in its cookie, written on this response (in the session if
@@ -76,8 +79,17 @@ impl TypedSession {
     /// The one-time message this request came with, taken: only a page that shows it takes it
     /// (its cookie is removed on this response).
     pub fn take_flash(&self) -> Option<Flash> {
-        if let Some(flash) = self.1.as_ref().and_then(|slot| slot.borrow_mut().take()) {
-            return Some(flash);
+        if let Some(slot) = &self.1 {
+            // Messages are only ever set for a signed-in session: one that arrives without it
+            // was left by someone whose session ended (signed out, or expired on a shared
+            // computer), and is not for whoever comes next. It goes unshown.
+            if self.agent_id().is_none() {
+                slot.borrow_mut().forget();
+                return None;
+            }
+            if let Some(flash) = slot.borrow_mut().take() {
+                return Some(flash);
+            }
         }
         // A message kept in the session (by an earlier version, or outside `carry`). `remove` marks the session
         // changed even when the key is absent, and a changed session is written back: check

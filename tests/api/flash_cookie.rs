@@ -13,7 +13,8 @@ use crate::on_both_backends;
 
 on_both_backends!(
     a_save_and_its_message_write_no_session,
-    the_message_is_shown_once_and_its_cookie_is_sealed
+    the_message_is_shown_once_and_its_cookie_is_sealed,
+    a_message_not_shown_goes_with_the_session
 );
 
 /// Every session row as (state, expiry): a session write changes the expiry too.
@@ -103,7 +104,8 @@ async fn the_message_is_shown_once_and_its_cookie_is_sealed(backend: Backend) {
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default();
     assert!(signed_in.contains("desk_session="));
-    for value in ["garbage", "%00%01", &"A".repeat(3000)] {
+    let plain = r#"{"kind":"Success","text":"forged"}"#;
+    for value in ["garbage", "%00%01", &"A".repeat(3000), plain] {
         let page = app
             .admin
             .client
@@ -116,4 +118,54 @@ async fn the_message_is_shown_once_and_its_cookie_is_sealed(backend: Backend) {
         let body = page.text().await.unwrap();
         assert!(!body.contains(r#"class="flash"#), "{value:.20}");
     }
+}
+
+fn flash_cookies(page: &crate::helpers::Page) -> Vec<String> {
+    page.headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .filter(|v| v.starts_with("desk_flash="))
+        .collect()
+}
+
+/// A message set and never shown (the session signed out, or expired) is not shown to whoever
+/// uses the browser next.
+async fn a_message_not_shown_goes_with_the_session(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .add_customer("Ada", "Lovelace", "ada@example.com", "Engines")
+        .await;
+    app.get("/people/customers").await.assert_status(200);
+
+    // Signed out before the message was shown: the sign-out removes it.
+    app.post_form(&format!("/people/customers/{id}/edit"), &form("Augusta"))
+        .await
+        .assert_status(303);
+    let out = app.post_form("/logout", &[]).await;
+    out.assert_status(303);
+    let removed = flash_cookies(&out);
+    assert_eq!(removed.len(), 1, "{removed:?}");
+    assert!(removed[0].contains("Max-Age=0"), "{removed:?}");
+    let login = app.get("/login").await;
+    assert_eq!(flash_of(&login), None);
+    assert!(!login.body.contains("Augusta"));
+
+    // The session ended on the server (expired) with the message still in the browser: the
+    // next page is the sign-in form, and it does not show the message either.
+    let browser = app
+        .sign_in(crate::helpers::ADMIN_EMAIL, crate::helpers::PASSWORD)
+        .await;
+    browser.get("/people/customers").await.assert_status(200);
+    let saved = browser
+        .post_form(&format!("/people/customers/{id}/edit"), &form("Grace"))
+        .await;
+    assert_eq!(flash_cookies(&saved).len(), 1);
+    app.db(|conn| diesel::delete(sessions::table).execute(conn).unwrap())
+        .await;
+    let page = browser.get(&format!("/people/customers/{id}")).await;
+    page.assert_status(303);
+    let login = browser.get("/login").await;
+    assert_eq!(flash_of(&login), None, "{}", login.body);
+    assert!(!login.body.contains("Saved Grace"));
 }
