@@ -73,13 +73,7 @@ async fn the_message_is_shown_once_and_its_cookie_is_sealed(backend: Backend) {
     let saved = app
         .post_form(&format!("/people/customers/{id}/edit"), &form("Augusta"))
         .await;
-    let set: Vec<String> = saved
-        .headers
-        .get_all("set-cookie")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .filter(|v| v.starts_with("desk_flash="))
-        .collect();
+    let set = flash_cookies(&saved);
     assert_eq!(set.len(), 1, "{set:?}");
     let cookie = &set[0];
     assert!(
