@@ -323,10 +323,12 @@ diesel::define_sql_function!(
 
 mod in_ids;
 pub use in_ids::{in_ids, InIds};
+mod grouped_writes;
 mod text_query;
 mod write_turns;
+pub use grouped_writes::GroupedWrites;
 pub(crate) use text_query::text_query;
-pub use write_turns::{NoTurn, WriteTurn, WriteTurns};
+pub use write_turns::{NoTurn, WriteTurn, WriteTurns, Writer};
 
 /// Timestamps are stored in UTC without a zone (the one timestamp type both backends share),
 /// to the microsecond so that both backends hold the same value.

@@ -89,16 +89,11 @@ impl DbSessionStore {
         let Some(turns) = &self.write_turns else {
             return self.run(work).await.map(Ok);
         };
-        let Ok(turn) = turns.take_within(patience).await else {
-            return Ok(Err(NoTurn));
-        };
-        // The turn ends with the work, not with this future (see `web::with_conn_writing`).
-        run_on(turns.pool().clone(), move |conn| {
-            let _turn = turn;
-            work(conn)
-        })
-        .await
-        .map(Ok)
+        // Written with the other sessions' writes queued meanwhile, in one turn.
+        match turns.grouped().write(patience, work).await {
+            Ok(written) => written.map(Ok),
+            Err(NoTurn) => Ok(Err(NoTurn)),
+        }
     }
 
     async fn run<T: Send + 'static>(
@@ -213,28 +208,38 @@ impl SessionStore for DbSessionStore {
         if read_by_load.is_some_and(|at| at >= stale_before) {
             return Ok(());
         }
-        // Only the expiry moves: a page that reads does not wait long for it, nor fail without
-        // it (a later request moves it).
-        let moved = self
-            .write_within(WriteTurns::PATIENCE, move |conn| {
-                let current: Option<NaiveDateTime> = match read_by_load {
-                    Some(at) => Some(at),
-                    None => sessions::table
-                        .filter(sessions::session_key.eq(&key))
+        // Whether it moves is read without a turn: a session used by several requests at once
+        // (tabs, or a page and its htmx requests) finds the expiry its load read taken by
+        // another, and most of those reads find it fresh.
+        let current = match read_by_load {
+            Some(at) => Some(at),
+            None => {
+                let key = key.clone();
+                self.run(move |conn| {
+                    sessions::table
+                        .filter(sessions::session_key.eq(key))
                         .select(sessions::expires_at)
                         .first(conn)
-                        .optional()?,
-                };
-                match current {
-                    Some(at) if at < stale_before && at > now() => diesel::update(
-                        sessions::table
-                            .filter(sessions::session_key.eq(&key))
-                            .filter(sessions::expires_at.gt(now())),
-                    )
-                    .set(sessions::expires_at.eq(expires))
-                    .execute(conn),
-                    _ => Ok(0),
-                }
+                        .optional()
+                })
+                .await?
+            }
+        };
+        if !current.is_some_and(|at| at < stale_before && at > now()) {
+            return Ok(());
+        }
+        // Only the expiry moves: a page that reads does not wait long for it, nor fail without
+        // it (a later request moves it). Another request may have moved it meanwhile.
+        let moved = self
+            .write_within(WriteTurns::PATIENCE, move |conn| {
+                diesel::update(
+                    sessions::table
+                        .filter(sessions::session_key.eq(&key))
+                        .filter(sessions::expires_at.gt(now()))
+                        .filter(sessions::expires_at.lt(stale_before)),
+                )
+                .set(sessions::expires_at.eq(expires))
+                .execute(conn)
             })
             .await?;
         if let Err(NoTurn) = moved {

@@ -8,14 +8,17 @@
 //! few connections of their own ([`WriteTurns::WRITERS`]), so that the pages that read keep
 //! the whole pool, and a writer whose turn came never waits for a reader's connection. A few,
 //! not one: a write also reads (the form's customer, the session), and those parts overlap.
-//! The deletion worker takes a turn for each batch. Writers in other processes (the command
-//! line) still meet these at SQLite's lock. PostgreSQL locks rows, not the database: no line.
+//! The deletion worker takes a turn for each batch; the session store's writes take one for each
+//! group of them ([`GroupedWrites`]). Each turn's wait and hold are in the metrics. Writers in
+//! other processes (the command line) still meet these at SQLite's lock. PostgreSQL locks rows,
+//! not the database: no line.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use super::grouped_writes::GroupedWrites;
 use super::{connect_pool_with, DatabaseUrl, DbPool, SqliteOptions};
 
 /// The writers' line of an instance and their connections (a clone is the same line).
@@ -23,12 +26,66 @@ use super::{connect_pool_with, DatabaseUrl, DbPool, SqliteOptions};
 pub struct WriteTurns {
     line: Arc<Semaphore>,
     pool: DbPool,
+    grouped: GroupedWrites,
 }
 
 /// Held while a request writes; the next writer goes when it is dropped.
 #[must_use = "the turn ends when this is dropped"]
 #[derive(Debug)]
-pub struct WriteTurn(#[allow(dead_code)] Option<OwnedSemaphorePermit>);
+pub struct WriteTurn {
+    permit: Option<OwnedSemaphorePermit>,
+    writer: Writer,
+    since: Instant,
+}
+
+/// Who waits in the line: the metrics' label (`desk_write_turn_*_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// A request's own write: a save, an addition, a deletion, a bulk submit.
+    Request,
+    /// A group of the session store's writes (ticks' selections, new sessions, sign-outs).
+    Session,
+    /// One batch of the bulk deletion worker.
+    Deletion,
+}
+
+impl Writer {
+    pub fn label(self) -> &'static str {
+        match self {
+            Writer::Request => "request",
+            Writer::Session => "session",
+            Writer::Deletion => "deletion",
+        }
+    }
+}
+
+impl WriteTurn {
+    /// Blocks this thread (outside the async runtime) until `writer`'s turn in `line`.
+    pub(super) fn blocking(line: &Arc<Semaphore>, writer: Writer) -> Self {
+        let asked = Instant::now();
+        // The line is never closed.
+        let permit = pollster::block_on(line.clone().acquire_owned()).ok();
+        Self::began(permit, writer, asked)
+    }
+
+    fn began(permit: Option<OwnedSemaphorePermit>, writer: Writer, asked: Instant) -> Self {
+        let since = Instant::now();
+        crate::telemetry::write_turn_waited(writer.label(), since - asked);
+        Self {
+            permit,
+            writer,
+            since,
+        }
+    }
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        if self.permit.take().is_some() {
+            crate::telemetry::write_turn_held(self.writer.label(), self.since.elapsed());
+        }
+    }
+}
 
 /// No turn came within the patience (the line is longer than SQLite would wait for its lock).
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +101,16 @@ impl WriteTurns {
     /// On SQLite, the line and its connections; on PostgreSQL none (`None`).
     pub fn connect(url: &DatabaseUrl, sqlite: SqliteOptions) -> anyhow::Result<Option<Self>> {
         match url {
-            DatabaseUrl::Sqlite(_) => Ok(Some(Self {
-                line: Arc::new(Semaphore::new(Self::WRITERS as usize)),
-                pool: connect_pool_with(url, Self::WRITERS, sqlite)?,
-            })),
+            DatabaseUrl::Sqlite(_) => {
+                let line = Arc::new(Semaphore::new(Self::WRITERS as usize));
+                let pool = connect_pool_with(url, Self::WRITERS, sqlite)?;
+                let grouped = GroupedWrites::start(line.clone(), pool.clone())?;
+                Ok(Some(Self {
+                    line,
+                    pool,
+                    grouped,
+                }))
+            }
             DatabaseUrl::Postgres(_) => Ok(None),
         }
     }
@@ -57,15 +120,16 @@ impl WriteTurns {
         &self.pool
     }
 
-    /// Waits for this request's turn to write, at most [`Self::PATIENCE`].
-    pub async fn take(&self) -> Result<WriteTurn, NoTurn> {
-        self.take_within(Self::PATIENCE).await
+    /// Small writes written together, in one turn and one transaction ([`GroupedWrites`]).
+    pub fn grouped(&self) -> &GroupedWrites {
+        &self.grouped
     }
 
-    /// [`Self::take`], waiting at most `patience`.
-    pub async fn take_within(&self, patience: Duration) -> Result<WriteTurn, NoTurn> {
-        match tokio::time::timeout(patience, self.line.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(WriteTurn(Some(permit))),
+    /// Waits for this request's turn to write, at most [`Self::PATIENCE`].
+    pub async fn take(&self) -> Result<WriteTurn, NoTurn> {
+        let asked = Instant::now();
+        match tokio::time::timeout(Self::PATIENCE, self.line.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(WriteTurn::began(Some(permit), Writer::Request, asked)),
             _ => Err(NoTurn),
         }
     }
@@ -73,17 +137,16 @@ impl WriteTurns {
     /// [`Self::take`] for a thread outside the async runtime (the deletion worker): blocks it
     /// until its turn, however long the line.
     pub fn take_blocking(&self) -> WriteTurn {
-        // The line is never closed.
-        WriteTurn(pollster::block_on(self.line.clone().acquire_owned()).ok())
+        WriteTurn::blocking(&self.line, Writer::Deletion)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     /// A line on a new SQLite file (removed when the returned guard is dropped).
-    fn turns() -> (WriteTurns, RemovedOnDrop) {
+    pub(in crate::db) fn turns() -> (WriteTurns, RemovedOnDrop) {
         let path = std::env::temp_dir().join(format!(
             "desk-write-turns-{}-{}.sqlite3",
             std::process::id(),
@@ -94,7 +157,7 @@ mod tests {
         (turns.expect("a line on SQLite"), RemovedOnDrop(path))
     }
 
-    struct RemovedOnDrop(std::path::PathBuf);
+    pub(in crate::db) struct RemovedOnDrop(std::path::PathBuf);
 
     impl Drop for RemovedOnDrop {
         fn drop(&mut self) {

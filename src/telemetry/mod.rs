@@ -29,6 +29,8 @@ pub const SIGN_IN_REFUSED: &str = "desk_sign_in_refused_total";
 pub const SESSIONS: &str = "desk_sessions";
 pub const WAL_BYTES: &str = "desk_sqlite_wal_bytes";
 pub const BACKUPS: &str = "desk_backups_total";
+pub const WRITE_TURN_WAIT: &str = "desk_write_turn_wait_seconds";
+pub const WRITE_TURN_HELD: &str = "desk_write_turn_held_seconds";
 
 /// Whether [`install`] ran: without it the request middleware does not even look at the route.
 static ENABLED: AtomicBool = AtomicBool::new(false);
@@ -42,10 +44,16 @@ const BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
 ];
 
+/// Buckets for SQLite's writers' line: a turn is held for a millisecond or two.
+const TURN_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0,
+];
+
 /// Installs the process-wide recorder (once; `serve` calls it when `--metrics-bind` is set) and
 /// describes every metric, so that the scrape shows HELP lines.
 pub fn install() -> anyhow::Result<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Prefix("desk_write_turn_".into()), TURN_BUCKETS)?
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), BUCKETS)?
         .install_recorder()?;
     ENABLED.store(true, Ordering::Relaxed);
@@ -95,6 +103,16 @@ pub fn install() -> anyhow::Result<PrometheusHandle> {
     describe_counter!(
         BACKUPS,
         "Backups written before bulk deletions, by outcome (written, failed)"
+    );
+    describe_histogram!(
+        WRITE_TURN_WAIT,
+        metrics::Unit::Seconds,
+        "SQLite: time a writer waited for its turn in the writers' line, by writer (request, session, deletion)"
+    );
+    describe_histogram!(
+        WRITE_TURN_HELD,
+        metrics::Unit::Seconds,
+        "SQLite: time a writer held its turn (its write, including the wait for SQLite's lock), by writer"
     );
     Ok(handle)
 }
@@ -149,6 +167,16 @@ pub fn deleted(kind: &'static str, counts: &DeletionCounts) {
 /// One bulk deletion batch took this long.
 pub fn batch_took(took: Duration) {
     histogram!(BATCH_DURATION).record(took.as_secs_f64());
+}
+
+/// A writer waited this long for its turn in SQLite's writers' line.
+pub fn write_turn_waited(writer: &'static str, took: Duration) {
+    histogram!(WRITE_TURN_WAIT, "writer" => writer).record(took.as_secs_f64());
+}
+
+/// A writer held its turn this long.
+pub fn write_turn_held(writer: &'static str, took: Duration) {
+    histogram!(WRITE_TURN_HELD, "writer" => writer).record(took.as_secs_f64());
 }
 
 /// A sign-in was refused with this status: 401 wrong credentials, 429 throttled (per address,

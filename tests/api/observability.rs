@@ -210,6 +210,17 @@ async fn metrics_are_served_apart_only_when_configured_and_count_deletions(backe
         matches!(backend, Backend::Sqlite),
         "{text}"
     );
+    // SQLite's writers' line: the sign-ins' sessions and the worker's batches took turns in it.
+    for writer in ["session", "deletion"] {
+        for measure in ["wait", "held"] {
+            let series = format!(r#"desk_write_turn_{measure}_seconds_count{{writer="{writer}"}}"#);
+            let turns = sample(&text, &series);
+            match backend {
+                Backend::Sqlite => assert!(turns >= Some(1.0), "{series}: {text}"),
+                Backend::Postgres(_) => assert_eq!(turns, None, "no line on PostgreSQL: {text}"),
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

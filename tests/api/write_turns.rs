@@ -3,6 +3,8 @@
 //! (`db::WriteTurns`): pages that only read are served at once meanwhile, and once the lock is
 //! free every save is kept. Before the line, the waiting saves held every pooled connection and
 //! a page waited for the lock with them. SQLite only: PostgreSQL locks rows, and has no line.
+//! A session's pages seen at once do not wait in the line either (to decide whether its expiry
+//! moves, a page reads it; only a write takes a turn).
 
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,8 @@ use crate::helpers::{spawn_app, Backend, ADMIN_EMAIL, PASSWORD};
 
 /// More saves at once than the test app's pool has connections (4).
 const SAVES: usize = 6;
+/// Page views of one session at once.
+const TABS: usize = 16;
 /// How long the other process holds SQLite's write lock.
 const HELD: Duration = Duration::from_millis(4_000);
 
@@ -99,6 +103,27 @@ async fn pages_are_served_while_saves_wait_for_the_sqlite_lock() {
             "the lock was free before the page answered: the test proves nothing"
         );
     }
+
+    // One session's pages at once (tabs, a page and its htmx requests): each finds out whether
+    // its expiry moves without waiting in the full line, though another took what its load read.
+    let mut pages = JoinSet::new();
+    for _ in 0..TABS {
+        let (client, list) = (app.admin.client.clone(), app.admin.url("/people/customers"));
+        pages.spawn(async move {
+            let asked = Instant::now();
+            let status = client.get(list).send().await.unwrap().status();
+            (status, asked.elapsed())
+        });
+    }
+    while let Some(page) = pages.join_next().await {
+        let (status, took) = page.unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            took < Duration::from_millis(1_000),
+            "a page of a session open in {TABS} tabs waited {took:?} for the writers' line"
+        );
+    }
+    assert!(locked_at.elapsed() < HELD, "the lock was free too soon");
 
     while let Some(save) = saves.join_next().await {
         let (status, at) = save.unwrap();
