@@ -61,16 +61,27 @@ impl Writer {
 
 impl WriteTurn {
     /// Blocks this thread (outside the async runtime) until `writer`'s turn in `line`.
-    pub(super) fn blocking(line: &Arc<Semaphore>, writer: Writer) -> Self {
+    fn blocking(line: &Arc<Semaphore>, writer: Writer) -> Self {
         let asked = Instant::now();
-        // The line is never closed.
-        let permit = pollster::block_on(line.clone().acquire_owned()).ok();
-        Self::began(permit, writer, asked)
+        Self::began(Self::permit_blocking(line), writer, Some(asked))
     }
 
-    fn began(permit: Option<OwnedSemaphorePermit>, writer: Writer, asked: Instant) -> Self {
+    /// [`Self::blocking`] for a group of session writes, whose waits are each write's own,
+    /// from its queueing ([`GroupedWrites`] records them).
+    pub(super) fn blocking_for_group(line: &Arc<Semaphore>) -> Self {
+        Self::began(Self::permit_blocking(line), Writer::Session, None)
+    }
+
+    fn permit_blocking(line: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
+        // The line is never closed.
+        pollster::block_on(line.clone().acquire_owned()).ok()
+    }
+
+    fn began(permit: Option<OwnedSemaphorePermit>, writer: Writer, asked: Option<Instant>) -> Self {
         let since = Instant::now();
-        crate::telemetry::write_turn_waited(writer.label(), since - asked);
+        if let Some(asked) = asked {
+            crate::telemetry::write_turn_waited(writer.label(), since - asked);
+        }
         Self {
             permit,
             writer,
@@ -129,7 +140,7 @@ impl WriteTurns {
     pub async fn take(&self) -> Result<WriteTurn, NoTurn> {
         let asked = Instant::now();
         match tokio::time::timeout(Self::PATIENCE, self.line.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(WriteTurn::began(Some(permit), Writer::Request, asked)),
+            Ok(Ok(permit)) => Ok(WriteTurn::began(Some(permit), Writer::Request, Some(asked))),
             _ => Err(NoTurn),
         }
     }

@@ -21,8 +21,8 @@ use actix_web::FromRequest;
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// What the database says when waiting and trying again may help, in lower case: SQLite's
-/// lock, busy, full-disk and I/O errors, r2d2's pool timeout, and a PostgreSQL connection that
-/// is refused, lost or being shut down.
+/// lock, busy, full-disk and I/O errors, r2d2's pool timeout, a PostgreSQL connection that
+/// is refused, lost or being shut down, and the writers' line full.
 const TRANSIENT: &[&str] = &[
     "database is locked",
     "database table is locked",
@@ -39,6 +39,8 @@ const TRANSIENT: &[&str] = &[
     "connection to server",
     "no connection to the server",
     "closed connection",
+    // `db::NoTurn`: SQLite's writers' line is full (a session's write, from the session store).
+    "other changes are being saved right now",
 ];
 
 /// Whether an error message (with its causes) describes a failure worth retrying.
