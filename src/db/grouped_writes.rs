@@ -122,12 +122,6 @@ trait Queued: Send {
     fn answer(self: Box<Self>, committed: Result<(), &str>);
 }
 
-impl std::fmt::Debug for dyn Queued {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Queued")
-    }
-}
-
 struct Job<T, F> {
     deadline: Instant,
     queued_at: Instant,
