@@ -4,11 +4,15 @@ edit forms, edit saves and selection toggles for --duration seconds, --rounds ti
 copy each; throughput, p50/p99, errors and the server's RSS, with beside it a 2-connection wrk on
 a one-letter search (`q=a`, its p99 under the mix). With --delete, a bulk deletion of the Acme
 customers (every 10th) is submitted as the mix starts. With --list-only, the mix's list pages
-alone (no writes): the read-only list the mix's throughput is compared with. Medians over the
-rounds.
+alone (no writes): the read-only list the mix's throughput is compared with. With --rate R, the
+same connections are paced as people are: each waits a random think time (exponential, mean
+connections ÷ R) before each request, so about R requests a second are offered instead of as
+many as the server can answer, and the latencies are those of a server at that load rather than
+of a queue of 50 kept full; the side load's two connections are paced the same way. Medians over
+the rounds.
 
   python3 bench/mixed.py --backend sqlite --customers 100000 [--rounds 3] [--duration 60] [--delete]
-                         [--list-only] [--sessions 50] [--pg-seed deskbench_seed_100000]
+                         [--list-only] [--sessions 50] [--rate 400] [--pg-seed deskbench_seed_100000]
 
 Reuses bench.py (seeding, server, sign-in) with its files under /tmp/perfbench and PostgreSQL
 databases perfbench_*; drop them when done (see bench/README.md).
@@ -135,10 +139,16 @@ def one_round(db, a):
         sampler = threading.Thread(target=sample)
         sampler.start()
         short = {}
+        # --rate: every connection thinks between requests (mixed.lua's DESK_THINK_MS).
+        env = dict(os.environ, DESK_THINK_MS=str(a.connections * 1000 / a.rate)) if a.rate else None
 
         def one_letter():
-            out = subprocess.run(["wrk", "-t1", "-c2", f"-d{a.duration}s", "--latency", "-H", f"Cookie: {cookie}",
-                                  bench.BASE + bench.LIST + "?q=a"], capture_output=True, text=True).stdout
+            if a.rate:
+                command = ["-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--", f"{a.customers}:a", cookie, token]
+            else:
+                command = ["-H", f"Cookie: {cookie}", bench.BASE + bench.LIST + "?q=a"]
+            out = subprocess.run(["wrk", "-t1", "-c2", f"-d{a.duration}s", "--latency"] + command,
+                                 capture_output=True, text=True, env=env).stdout
             short.update(parse_wrk(out))
         side = threading.Thread(target=one_letter)
         side.start()
@@ -146,7 +156,7 @@ def one_round(db, a):
                               "-s", os.path.join(HERE, "mixed.lua"), bench.BASE, "--",
                               f"{a.customers}{':list' if a.list_only else ''}"]
                              + [part for session in sessions for part in session],
-                             check=True, capture_output=True, text=True).stdout
+                             check=True, capture_output=True, text=True, env=env).stdout
         side.join()
         stop.set()
         sampler.join()
@@ -171,6 +181,7 @@ def main():
     p.add_argument("--warm", choices=["some", "all"], default="some",
                    help="listings built before the mix: 4 (some) or the mix's 32 (all)")
     p.add_argument("--sessions", type=int, default=1, help="signed-in sessions the requests are spread over")
+    p.add_argument("--rate", type=float, help="requests a second offered in all (paced connections); unset: as fast as answered")
     p.add_argument("--pg-seed", help="seeded PostgreSQL database to copy (read-only), e.g. deskbench_seed_100000")
     a = p.parse_args()
     db = Database(a.backend, a.customers, a.pg_seed)
@@ -179,13 +190,13 @@ def main():
     med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
     summary = {"backend": a.backend, "customers": a.customers, "delete": a.delete, "list_only": a.list_only,
                "rounds": a.rounds,
-               "sessions": a.sessions,
+               "sessions": a.sessions, "rate": a.rate,
                "duration_s": a.duration, "rps": med("rps"), "p50_ms": med("p50_ms"), "p99_ms": med("p99_ms"),
                "errors": med("errors"), "rss_peak_mib": med("rss_peak_mib"),
                "one_letter_p99_ms": statistics.median(r["one_letter"]["p99_ms"] for r in runs), "runs": runs}
     name = (f"{bench.WORK}/mixed_{a.backend}_{a.customers}{'_delete' if a.delete else ''}"
             f"{'_list' if a.list_only else ''}"
-            f"{f'_s{a.sessions}' if a.sessions > 1 else ''}.json")
+            f"{f'_s{a.sessions}' if a.sessions > 1 else ''}{f'_r{a.rate:g}' if a.rate else ''}.json")
     with open(name, "w") as f:
         json.dump(summary, f, indent=1)
     print(json.dumps(summary, indent=1))
