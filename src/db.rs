@@ -297,7 +297,9 @@ impl Snapshot {
         self.began
     }
 
-    /// Ends the snapshot (nothing was written: a commit only ends it) and returns `read`.
+    /// Ends the snapshot (nothing was written to the database, on SQLite at most to the
+    /// connection's temporary tables, `customers/search_copies.rs`: a commit only ends it) and
+    /// returns `read`.
     pub fn end<T>(self, conn: &mut DbConn, read: QueryResult<T>) -> QueryResult<T> {
         if self.began {
             match &read {

@@ -7,12 +7,15 @@ use diesel::sql_types::{Text, Timestamp};
 
 use super::criteria::criteria_filter_planned;
 use super::listings::Listings;
-use super::search::{selection_filter, CustomerFilter, SearchPlan, WALK_SORT_INDEX_ABOVE};
+use super::search::{
+    among_given, selection_filter, CustomerFilter, SearchPlan, EACH_ROW_UP_TO,
+    WALK_SORT_INDEX_ABOVE,
+};
 use super::{Backend, Customer};
 use crate::cache::{CountCache, ListCaches, OrderCache};
 use crate::db::{in_ids, DbConn, Dialect};
 use crate::domain::filters::Criteria;
-use crate::domain::list_query::{ListQuery, Pagination, SortOrder};
+use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
 use crate::domain::selection::Selection;
 use crate::schema::customers;
 
@@ -102,25 +105,42 @@ pub fn list(
     caches: &ListCaches,
 ) -> QueryResult<ListPage> {
     let dialect = Dialect::of(conn);
-    let criteria = query.criteria();
+    let mut criteria = query.criteria();
     let key = (criteria.cache_key(), query.sort);
     let from_listing = only.is_none() && cacheable(&criteria);
     let held = from_listing && caches.orders.holds(&key);
-    // "Show selected" of a few picked customers: each one checked against the search.
-    let few_picked = only
-        .filter(|selection| selection.all.is_none())
-        .map(|selection| SearchPlan::for_ids(selection.ids.len()));
+    // "Show selected" of a few picked customers, searched: those the criteria hold are found
+    // first (in copies of their search text, `search_copies.rs`), and the page is of them.
+    let few_picked = only.filter(|selection| {
+        selection.all.is_none()
+            && selection.ids.len() <= EACH_ROW_UP_TO
+            && !criteria.search.is_empty()
+    });
+    let narrowed;
+    let only = match few_picked {
+        Some(selection) => {
+            let picked: Vec<i64> = selection.ids.iter().copied().collect();
+            let matched = among_given(conn, &picked, &criteria.search, |conn, plan| {
+                listed_planned(&criteria, None, dialect, plan)
+                    .filter(in_ids("customers.id", &picked, dialect))
+                    .select(customers::id)
+                    .load::<i64>(conn)
+            })?;
+            narrowed = Selection {
+                ids: matched.into_iter().collect(),
+                ..Selection::default()
+            };
+            criteria.search = Search::default();
+            Some(&narrowed)
+        }
+        None => only,
+    };
     let total = match only {
         _ if held => 0, // the listing's length is the total
         None => matching(conn, &criteria, caches)?,
-        Some(_) => listed_planned(
-            &criteria,
-            only,
-            dialect,
-            few_picked.unwrap_or(SearchPlan::FromIndex),
-        )
-        .select(count_star())
-        .get_result(conn)?,
+        Some(_) => listed_planned(&criteria, only, dialect, SearchPlan::FromIndex)
+            .select(count_star())
+            .get_result(conn)?,
     };
     let mut pagination = Pagination::new(total, query.page, query.per_page);
     let many_matches = !query.search.is_empty() && total > WALK_SORT_INDEX_ABOVE;
@@ -140,7 +160,7 @@ pub fn list(
                 &criteria,
                 only,
                 dialect,
-                few_picked.unwrap_or(SearchPlan::for_sorted(many_matches)),
+                SearchPlan::for_sorted(many_matches),
             ),
             &criteria,
             query.sort,

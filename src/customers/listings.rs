@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool};
 
 use super::list::{listed, listed_planned, ordered};
-use super::search::{CustomerFilter, SearchPlan, EACH_ROW_UP_TO};
+use super::search::{among_given, CustomerFilter, EACH_ROW_UP_TO};
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
 use crate::db::{in_ids, text_query, DbConn, Dialect, Snapshot};
@@ -62,7 +62,7 @@ impl ListingSource for Listings<'_> {
         let dialect = Dialect::of(self.conn);
         // Many ids (a batch of a bulk deletion): first those that still exist, by primary key,
         // so that a batch of deleted customers asks the search nothing, and a few survivors
-        // are checked one by one rather than against every match of the search.
+        // are checked in copies of their text rather than against every match of the search.
         let existing: Vec<i64>;
         let ids = if ids.len() > EACH_ROW_UP_TO {
             existing = customers::table
@@ -77,11 +77,12 @@ impl ListingSource for Listings<'_> {
             ids
         };
         let criteria = Criteria::from_cache_key(criteria);
-        let plan = SearchPlan::for_ids(ids.len());
-        listed_planned(&criteria, None, dialect, plan)
-            .filter(in_ids("customers.id", ids, dialect))
-            .select(customers::id)
-            .load(self.conn)
+        among_given(self.conn, ids, &criteria.search, |conn, plan| {
+            listed_planned(&criteria, None, dialect, plan)
+                .filter(in_ids("customers.id", ids, dialect))
+                .select(customers::id)
+                .load(conn)
+        })
     }
 
     fn in_order(&mut self, sort: SortOrder, ids: &[i64]) -> QueryResult<Vec<i64>> {

@@ -16,6 +16,7 @@ mod listings;
 mod profile;
 mod screen;
 mod search;
+mod search_copies;
 
 pub(crate) use search::open_ticket_exists;
 
@@ -39,6 +40,7 @@ pub use search::{
     has_open_ticket, search_filter, selection_filter, selection_filter_planned, CustomerFilter,
     SearchPlan, EACH_ROW_UP_TO, WALK_SORT_INDEX_ABOVE,
 };
+pub use search_copies::{among_given, CopiesMade};
 
 type Backend = <DbConn as Connection>::Backend;
 

@@ -8,7 +8,7 @@ use diesel::sql_types::Bool;
 
 use super::criteria::criteria_filter_planned;
 use super::list::{ids_where, list, matching, ListPage};
-use super::search::{selection_filter_planned, SearchPlan};
+use super::search::{among_given, selection_filter_planned};
 use crate::cache::ListCaches;
 use crate::db::{in_transaction, DbConn, Dialect};
 use crate::domain::filters::Criteria;
@@ -78,11 +78,14 @@ pub fn selected_among(
         return Ok(Vec::new());
     }
     let dialect = Dialect::of(conn);
-    ids_where(
-        conn,
-        ids,
-        selection_filter_planned(selection, dialect, SearchPlan::for_ids(ids.len())),
-    )
+    let search = selection.all.as_ref().map(|all| all.criteria().search);
+    among_given(conn, ids, &search.unwrap_or_default(), |conn, plan| {
+        ids_where(
+            conn,
+            ids,
+            selection_filter_planned(selection, dialect, plan),
+        )
+    })
 }
 
 /// Of these ids, the customers the criteria hold.
@@ -92,11 +95,9 @@ pub fn matching_among(
     criteria: &Criteria,
 ) -> QueryResult<Vec<i64>> {
     let dialect = Dialect::of(conn);
-    ids_where(
-        conn,
-        ids,
-        criteria_filter_planned(criteria, dialect, SearchPlan::for_ids(ids.len())),
-    )
+    among_given(conn, ids, &criteria.search, |conn, plan| {
+        ids_where(conn, ids, criteria_filter_planned(criteria, dialect, plan))
+    })
 }
 
 /// The counter's numbers for a selection. With "All", the matching total comes from the cache
@@ -132,21 +133,21 @@ pub fn summarize(
     let matching = matching(conn, &criteria, caches)?;
     let excluded: Vec<i64> = all.excluded.iter().copied().collect();
     let dialect = Dialect::of(conn);
-    let excluded_matching = ids_where(
-        conn,
-        &excluded,
-        criteria_filter_planned(&criteria, dialect, SearchPlan::for_ids(excluded.len())),
-    )?
+    let excluded_matching = among_given(conn, &excluded, &criteria.search, |conn, plan| {
+        ids_where(
+            conn,
+            &excluded,
+            criteria_filter_planned(&criteria, dialect, plan),
+        )
+    })?
     .len() as i64;
-    let picked_outside = ids_where(
-        conn,
-        &picked,
-        Box::new(not(criteria_filter_planned(
-            &criteria,
-            dialect,
-            SearchPlan::for_ids(picked.len()),
-        ))),
-    )?
+    let picked_outside = among_given(conn, &picked, &criteria.search, |conn, plan| {
+        ids_where(
+            conn,
+            &picked,
+            Box::new(not(criteria_filter_planned(&criteria, dialect, plan))),
+        )
+    })?
     .len() as i64;
     Ok(SelectionSummary {
         selected: matching - excluded_matching + picked_outside,

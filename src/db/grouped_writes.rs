@@ -264,11 +264,10 @@ mod tests {
             .unwrap()
     }
 
-    /// Holds every turn of the line until dropped, so that writes queue up meanwhile.
-    fn hold_the_line(turns: &WriteTurns) -> Vec<WriteTurn> {
-        (0..WriteTurns::WRITERS)
-            .map(|_| turns.take_blocking())
-            .collect()
+    /// Holds the whole line until dropped (as a deletion's batch does), so that writes queue
+    /// up meanwhile.
+    fn hold_the_line(turns: &WriteTurns) -> WriteTurn {
+        turns.take_blocking()
     }
 
     /// Queues a write of each body while the line is held, then frees the line: they are one

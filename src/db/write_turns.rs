@@ -8,10 +8,12 @@
 //! few connections of their own ([`WriteTurns::WRITERS`]), so that the pages that read keep
 //! the whole pool, and a writer whose turn came never waits for a reader's connection. A few,
 //! not one: a write also reads (the form's customer, the session), and those parts overlap.
-//! The deletion worker takes a turn for each batch; the session store's writes take one for each
-//! group of them ([`GroupedWrites`]). Each turn's wait and hold are in the metrics. Writers in
-//! other processes (the command line) still meet these at SQLite's lock. PostgreSQL locks rows,
-//! not the database: no line.
+//! The deletion worker takes the whole line for each batch: a batch holds SQLite's lock for tens
+//! of milliseconds, and a writer whose turn came meanwhile would sleep in SQLite's busy handler,
+//! in steps of up to 100 ms, past the batch's end; in the line it goes as soon as the batch is
+//! done. The session store's writes take one turn for each group of them ([`GroupedWrites`]).
+//! Each turn's wait and hold are in the metrics. Writers in other processes (the command line)
+//! still meet these at SQLite's lock. PostgreSQL locks rows, not the database: no line.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -60,21 +62,23 @@ impl Writer {
 }
 
 impl WriteTurn {
-    /// Blocks this thread (outside the async runtime) until `writer`'s turn in `line`.
-    fn blocking(line: &Arc<Semaphore>, writer: Writer) -> Self {
+    /// Blocks this thread (outside the async runtime) until `writer` has `places` of the
+    /// places in `line`.
+    fn blocking(line: &Arc<Semaphore>, writer: Writer, places: u32) -> Self {
         let asked = Instant::now();
-        Self::began(Self::permit_blocking(line), writer, Some(asked))
+        Self::began(Self::permit_blocking(line, places), writer, Some(asked))
     }
 
     /// [`Self::blocking`] for a group of session writes, whose waits are each write's own,
     /// from its queueing ([`GroupedWrites`] records them).
     pub(super) fn blocking_for_group(line: &Arc<Semaphore>) -> Self {
-        Self::began(Self::permit_blocking(line), Writer::Session, None)
+        Self::began(Self::permit_blocking(line, 1), Writer::Session, None)
     }
 
-    fn permit_blocking(line: &Arc<Semaphore>) -> Option<OwnedSemaphorePermit> {
-        // The line is never closed.
-        pollster::block_on(line.clone().acquire_owned()).ok()
+    fn permit_blocking(line: &Arc<Semaphore>, places: u32) -> Option<OwnedSemaphorePermit> {
+        // The line is never closed. Tokio's semaphore is fair: writers asking after this one
+        // wait behind it, so that a turn for every place is not starved by turns for one.
+        pollster::block_on(line.clone().acquire_many_owned(places)).ok()
     }
 
     fn began(permit: Option<OwnedSemaphorePermit>, writer: Writer, asked: Option<Instant>) -> Self {
@@ -145,10 +149,11 @@ impl WriteTurns {
         }
     }
 
-    /// [`Self::take`] for a thread outside the async runtime (the deletion worker): blocks it
-    /// until its turn, however long the line.
+    /// The deletion worker's turn for a batch, the whole line (no other writer of this
+    /// instance meanwhile): blocks this thread, outside the async runtime, until it comes,
+    /// however long the line.
     pub fn take_blocking(&self) -> WriteTurn {
-        WriteTurn::blocking(&self.line, Writer::Deletion)
+        WriteTurn::blocking(&self.line, Writer::Deletion, Self::WRITERS)
     }
 }
 
@@ -194,12 +199,10 @@ pub(super) mod tests {
         assert_eq!(again.len(), WriteTurns::WRITERS as usize);
     }
 
-    #[test]
-    fn the_worker_waits_for_its_turn_too() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_worker_waits_for_its_turn_too() {
         let (turns, _dir) = turns();
-        let held: Vec<WriteTurn> = (0..WriteTurns::WRITERS)
-            .map(|_| turns.take_blocking())
-            .collect();
+        let held = turns.take().await.unwrap();
         let (sent, got) = std::sync::mpsc::channel();
         let line = turns.clone();
         let worker = std::thread::spawn(move || {
@@ -211,6 +214,20 @@ pub(super) mod tests {
         got.recv_timeout(Duration::from_secs(5))
             .expect("its turn comes once a writer is done");
         worker.join().unwrap();
+    }
+
+    #[tokio::test]
+    async fn while_a_batch_is_deleted_no_other_writer_goes() {
+        let (turns, _dir) = turns();
+        let line = turns.clone();
+        let batch = tokio::task::spawn_blocking(move || line.take_blocking())
+            .await
+            .unwrap();
+        let waiting = tokio::time::timeout(Duration::from_millis(20), turns.take()).await;
+        assert!(waiting.is_err(), "a request waits while a batch is deleted");
+        drop(batch);
+        let all = futures_take(&turns, WriteTurns::WRITERS).await;
+        assert_eq!(all.len(), WriteTurns::WRITERS as usize);
     }
 
     #[test]

@@ -185,8 +185,8 @@ async fn pages_stay_exact_through_interleaved_writes(backend: Backend) {
     .await;
     check_all(&app, "a deletion and a no-op edit").await;
 
-    // More ids changed between two reads than are checked one by one against a search (200):
-    // first 120 edited and 100 deleted (the survivors checked one by one), then 230 edited and
+    // More ids changed between two reads than are checked in copies against a search (200):
+    // first 120 edited and 100 deleted (the survivors checked in copies), then 230 edited and
     // 30 deleted (checked against the search's matches).
     for (edited, deleted, from) in [(120, 100, 100), (230, 30, 400)] {
         for n in 0..edited {
