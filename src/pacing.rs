@@ -53,8 +53,9 @@ pub struct BatchSizes {
 impl BatchSizes {
     /// How long a batch may hold SQLite's write lock while pages are busy: the wait it adds to a
     /// save or a tick. 20 ms rather than 40: at 1 M, paced at 300 and 500 requests a second
-    /// with a deletion running, writes over 50 ms fell from 12 % to 5 % and the p99 from
-    /// 109-147 ms to 86-89 ms, and the deletion went about 10 % slower (docs/performance.md).
+    /// with a deletion running, writes over 50 ms fell from 12 % to 4-5 % and the p99 from
+    /// 109-147 ms to 72-89 ms, and the deletion went 0-12 % slower; with the cores saturated,
+    /// less than half as fast (docs/performance.md, "Issue 16, eleventh round").
     pub const HOLD: Duration = Duration::from_millis(20);
     /// The fewest customers a batch deletes (a batch's own statements cost about a millisecond).
     pub const FEWEST: i64 = 10;

@@ -160,7 +160,13 @@ pub fn list(
                 &criteria,
                 only,
                 dialect,
-                SearchPlan::for_sorted(many_matches),
+                // Customers picked one by one, more than are checked in copies: the search's
+                // matches listed, as before.
+                if only.is_some_and(|selection| selection.all.is_none()) {
+                    SearchPlan::FromIndex
+                } else {
+                    SearchPlan::for_sorted(many_matches)
+                },
             ),
             &criteria,
             query.sort,

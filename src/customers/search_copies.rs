@@ -13,6 +13,7 @@
 //! it); on a database with nothing deleted, 6.5 ms there and 3.9 ms copied
 //! (docs/performance.md, "Issue 16, eleventh round").
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use diesel::connection::SimpleConnection;
@@ -23,15 +24,18 @@ use super::search::{SearchPlan, EACH_ROW_UP_TO};
 use crate::db::{DbConn, Dialect};
 use crate::domain::list_query::Search;
 
-/// Proof that the copies hold the given customers: [`SearchPlan::EachRow`] carries one, and
-/// only [`among_given`] makes it, for the query it runs.
+/// Made only by [`among_given`], so that a [`SearchPlan::EachRow`] comes from it, for the query
+/// it runs; nothing checks that the query keeps to the given ids and to that call (a plan kept
+/// and used later would ask whatever the copies hold by then).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CopiesMade(());
 
 /// Runs `query` for the customers `ids` with the plan to check them against `search`: for a
 /// few, on SQLite, in copies of their search text made in the same transaction (one snapshot
 /// for both); for many, against the list of matches. If the copies cannot be made, the list
-/// of matches answers (exactly, slower) and a warning is logged.
+/// of matches answers (exactly, slower) and a warning is logged, once per process: the copy is
+/// undone alone, and the transaction goes on (an error that makes SQLite end the whole
+/// transaction, an I/O error, fails the query instead).
 pub fn among_given<T>(
     conn: &mut DbConn,
     ids: &[i64],
@@ -46,13 +50,18 @@ pub fn among_given<T>(
         // Nothing to copy: no search to ask, or PostgreSQL (which plans for itself).
         return query(conn, each_row);
     }
-    conn.transaction(|conn| match copy_search_text(conn, ids) {
-        Ok(()) => query(conn, each_row),
-        Err(error) => {
-            tracing::warn!(%error, "could not copy customers' search text; asking the search's index");
-            query(conn, SearchPlan::FromIndex)
-        }
-    })
+    static WARNED: AtomicBool = AtomicBool::new(false);
+    conn.transaction(
+        |conn| match conn.transaction(|conn| copy_search_text(conn, ids)) {
+            Ok(()) => query(conn, each_row),
+            Err(error) => {
+                if !WARNED.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(%error, "could not copy customers' search text; asking the search's index (logged once)");
+                }
+                query(conn, SearchPlan::FromIndex)
+            }
+        },
+    )
 }
 
 /// The search's FTS5 tables (migrations/sqlite), each copied as `temp.checked_<name>`.

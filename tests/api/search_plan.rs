@@ -13,11 +13,13 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Integer, Text};
 
-use crate::helpers::{spawn_app, Backend};
+use crate::helpers::{spawn_app, Backend, ListForm};
 use crate::on_both_backends;
 
 on_both_backends!(
     a_few_customers_are_checked_in_copies_with_the_same_answer,
+    copies_follow_each_customers_latest_text,
+    show_selected_with_a_search_lists_the_picked_customers_it_holds,
     many_given_customers_are_checked_against_the_matches,
     what_sorts_before_what_is_prepared_once,
 );
@@ -371,4 +373,85 @@ async fn many_given_customers_are_checked_against_the_matches(backend: Backend) 
         })
         .await;
     assert_eq!(plans, [true, true, false, false], "checked in copies");
+}
+
+/// The copies hold each customer's text as it is at the check: a customer checked, then changed,
+/// is checked again as changed (a copy kept from the first check would still match).
+async fn copies_follow_each_customers_latest_text(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let anne = app
+        .add_customer("Anne", "Bonny", "anne@sea.example", "Acme Shipping")
+        .await;
+    let answers = app
+        .db(move |conn| {
+            let dialect = Dialect::of(conn);
+            let criteria = Criteria {
+                search: Search::parse("acme"),
+                ..Default::default()
+            };
+            let mut check = |conn: &mut _| {
+                among_given(conn, &[anne], &criteria.search, |conn, plan| {
+                    customers::table
+                        .into_boxed()
+                        .filter(in_ids("customers.id", &[anne], dialect))
+                        .filter(criteria_filter_planned(&criteria, dialect, plan))
+                        .select(customers::id)
+                        .load::<i64>(conn)
+                })
+                .unwrap()
+            };
+            let before = check(conn);
+            diesel::update(customers::table.find(anne))
+                .set(customers::organisation.eq("Initech"))
+                .execute(conn)
+                .unwrap();
+            (before, check(conn))
+        })
+        .await;
+    assert_eq!(answers, (vec![anne], vec![]));
+}
+
+/// "Show selected" of a few picked customers with a search lists those of them the search
+/// holds, in the page's order, with their total; and follows an edit.
+async fn show_selected_with_a_search_lists_the_picked_customers_it_holds(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ada = app
+        .add_customer("Ada", "Lovelace", "ada@engines.example", "Acme")
+        .await;
+    let anne = app
+        .add_customer("Anne", "Bonny", "anne@sea.example", "Acme Shipping")
+        .await;
+    let zed = app
+        .add_customer("Zed", "Pa", "zed@nowhere.example", "Initech")
+        .await;
+    // Matches the search, but is not picked.
+    app.add_customer("Otto", "Acme", "otto@acme.example", "Acme")
+        .await;
+    let page = app.get("/people/customers?per_page=100").await;
+    let mut form = ListForm::from_page(&page);
+    for id in [ada, anne, zed] {
+        form.tick(id, true);
+    }
+    form.submit(&app.admin, None).await.assert_status(303);
+
+    let shown = app
+        .get("/people/customers?q=acme&selected=1&sort=-name")
+        .await;
+    shown.assert_contains("1–2 of 2");
+    assert_eq!(ListForm::from_page(&shown).ids(), vec![ada, anne]);
+    let shown = app
+        .get("/people/customers?q=acme&selected=1&sort=name")
+        .await;
+    assert_eq!(ListForm::from_page(&shown).ids(), vec![anne, ada]);
+
+    app.db(move |conn| {
+        diesel::update(customers::table.find(anne))
+            .set(customers::organisation.eq("Initech"))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let shown = app.get("/people/customers?q=acme&selected=1").await;
+    shown.assert_contains("1–1 of 1");
+    assert_eq!(ListForm::from_page(&shown).ids(), vec![ada]);
 }
