@@ -389,7 +389,7 @@ async fn copies_follow_each_customers_latest_text(backend: Backend) {
                 search: Search::parse("acme"),
                 ..Default::default()
             };
-            let mut check = |conn: &mut _| {
+            let check = |conn: &mut _| {
                 among_given(conn, &[anne], &criteria.search, |conn, plan| {
                     customers::table
                         .into_boxed()
