@@ -82,25 +82,19 @@ impl SearchPlan {
 
     /// `FTS MATCH ?` as a condition on `customers`, planned.
     fn sqlite_match(self, table: &str, query: String) -> CustomerFilter {
-        let (before, after) = match self {
-            Self::FromIndex => (
-                format!("customers.id IN (SELECT rowid FROM {table} WHERE {table} MATCH "),
-                ")".to_owned(),
-            ),
-            Self::WalkSortIndex => (
-                format!("+customers.id IN (SELECT rowid FROM {table} WHERE {table} MATCH "),
-                ")".to_owned(),
-            ),
+        let before = match self {
+            Self::FromIndex => {
+                format!("customers.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ")
+            }
+            Self::WalkSortIndex => {
+                format!("+customers.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ")
+            }
             Self::EachRow(_) => {
                 let copy = copy_of(table);
-                let name = copy.trim_start_matches("temp.").to_owned();
-                (
-                    format!("customers.id IN (SELECT rowid FROM {copy} WHERE {name} MATCH "),
-                    ")".to_owned(),
-                )
+                format!("customers.id IN (SELECT rowid FROM temp.{copy} WHERE {copy} MATCH ")
             }
         };
-        Box::new(sql::<Bool>(&before).bind::<Text, _>(query).sql(&after))
+        Box::new(sql::<Bool>(&before).bind::<Text, _>(query).sql(")"))
     }
 }
 

@@ -67,9 +67,10 @@ pub fn among_given<T>(
 /// The search's FTS5 tables (migrations/sqlite), each copied as `temp.checked_<name>`.
 const SEARCH_TABLES: [&str; 2] = ["customer_search", "customer_words"];
 
-/// The name of the copy of a search table, as [`SearchPlan::EachRow`] asks it.
+/// The name of the copy of a search table, in the `temp` schema, as [`SearchPlan::EachRow`]
+/// asks it.
 pub(super) fn copy_of(table: &str) -> String {
-    format!("temp.checked_{table}")
+    format!("checked_{table}")
 }
 
 #[derive(QueryableByName)]
@@ -106,7 +107,7 @@ fn copy_definition(table: &str, sql: &str) -> Option<String> {
     let head = format!("CREATE VIRTUAL TABLE {table} USING fts5(");
     let options = sql.trim().strip_prefix(&head)?.strip_suffix(')')?;
     Some(format!(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS {} USING fts5({}, content = '')",
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.{} USING fts5({}, content = '')",
         copy_of(table),
         options.trim_end()
     ))
@@ -123,12 +124,11 @@ fn copy_search_text(conn: &mut DbConn, ids: &[i64]) -> QueryResult<()> {
     );
     for table in SEARCH_TABLES {
         let copy = copy_of(table);
-        let name = copy.trim_start_matches("temp.");
         conn.batch_execute(&format!(
-            "INSERT INTO {copy} ({name}) VALUES ('delete-all')"
+            "INSERT INTO temp.{copy} ({copy}) VALUES ('delete-all')"
         ))?;
         diesel::sql_query(format!(
-            "INSERT INTO {copy} (rowid, body) \
+            "INSERT INTO temp.{copy} (rowid, body) \
              SELECT id, c0 FROM {table}_content WHERE id IN (SELECT value FROM json_each(?))"
         ))
         .bind::<Text, _>(&listed)
