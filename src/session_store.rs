@@ -10,7 +10,7 @@ use actix_web::web;
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use crate::db::{now, DbConn, DbPool, NoTurn, WriteTurns};
+use crate::db::{now, on_own_connection, DbConn, DbPool, Moment, NoTurn, WriteTurns};
 use crate::schema::sessions;
 use crate::tokens::random_token;
 
@@ -127,18 +127,20 @@ fn new_key() -> SessionKey {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<SessionState>, LoadError> {
         let key = session_key.as_ref().to_owned();
-        let row: Option<(String, NaiveDateTime)> = self
+        // Every request of a signed-in person asks this (see `on_own_connection`).
+        let row: Option<(String, Moment)> = self
             .run(move |conn| {
-                sessions::table
+                on_own_connection!(conn, |own| sessions::table
                     .filter(sessions::session_key.eq(key))
                     .filter(sessions::expires_at.gt(now()))
                     .select((sessions::state, sessions::expires_at))
-                    .first(conn)
-                    .optional()
+                    .first(own)
+                    .optional())
             })
             .await
             .map_err(LoadError::Other)?;
         row.map(|(state, expires_at)| {
+            let expires_at = NaiveDateTime::from(expires_at);
             self.expiries.remember(session_key.as_ref(), expires_at);
             serde_json::from_str(&state).map_err(|e| LoadError::Deserialization(e.into()))
         })

@@ -1,6 +1,7 @@
 //! The customers list: search, sort, pages (deferred joins, or a slice of a cached listing),
 //! ticket counts, "show selected".
 
+use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, sql};
 use diesel::prelude::*;
 use diesel::sql_types::{Text, Timestamp};
@@ -11,18 +12,29 @@ use super::search::{
     among_given, selection_filter, CustomerFilter, SearchPlan, EACH_ROW_UP_TO,
     WALK_SORT_INDEX_ABOVE,
 };
-use super::{Backend, Customer};
+use super::Backend;
 use crate::cache::{CountCache, ListCaches, OrderCache};
-use crate::db::{in_ids, DbConn, Dialect};
+use crate::db::{in_customer_ids, on_own_connection, DbConn, Dialect, Moment};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::{ListQuery, Pagination, Search, SortOrder};
 use crate::domain::selection::Selection;
 use crate::schema::customers;
 
-/// One row of the customers list.
-#[derive(Debug, Clone)]
+/// One row of the customers list: what the list shows of a customer, no more (each column
+/// read is a value decoded and often a string allocated, 50 times a page).
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = customers)]
+#[diesel(check_for_backend(Backend))]
 pub struct ListRow {
-    pub customer: Customer,
+    pub id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    pub organisation: String,
+    #[diesel(deserialize_as = Moment)]
+    pub created_at: NaiveDateTime,
+    /// Tickets, as kept on the customer (`domain/related.rs`).
+    #[diesel(column_name = ticket_count)]
     pub tickets: i64,
 }
 
@@ -122,7 +134,7 @@ pub fn list(
             let picked: Vec<i64> = selection.ids.iter().copied().collect();
             let matched = among_given(conn, &picked, &criteria.search, |conn, plan| {
                 listed_planned(&criteria, None, dialect, plan)
-                    .filter(in_ids("customers.id", &picked, dialect))
+                    .filter(in_customer_ids(&picked, dialect))
                     .select(customers::id)
                     .load::<i64>(conn)
             })?;
@@ -291,15 +303,11 @@ pub(super) fn ordered(
 /// customer: trashed ones too).
 fn page_rows(conn: &mut DbConn, pagination: Pagination, ids: Vec<i64>) -> QueryResult<ListPage> {
     let dialect = Dialect::of(conn);
-    let mut page: Vec<(Customer, i64)> = customers::table
-        .filter(in_ids("customers.id", &ids, dialect))
-        .select((Customer::as_select(), customers::ticket_count))
-        .load(conn)?;
-    page.sort_by_key(|(c, _)| ids.iter().position(|id| *id == c.id));
-    let rows = page
-        .into_iter()
-        .map(|(customer, tickets)| ListRow { customer, tickets })
-        .collect();
+    let mut rows: Vec<ListRow> = on_own_connection!(conn, |own| customers::table
+        .filter(in_customer_ids(&ids, dialect))
+        .select(ListRow::as_select())
+        .load(own))?;
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
     Ok(ListPage { pagination, rows })
 }
 
@@ -311,7 +319,7 @@ pub fn ids_where(conn: &mut DbConn, ids: &[i64], filter: CustomerFilter) -> Quer
     let dialect = Dialect::of(conn);
     customers::table
         .into_boxed()
-        .filter(in_ids("customers.id", ids, dialect))
+        .filter(in_customer_ids(ids, dialect))
         .filter(filter)
         .select(customers::id)
         .load(conn)

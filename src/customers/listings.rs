@@ -10,7 +10,7 @@ use super::list::{listed, listed_planned, ordered};
 use super::search::{among_given, CustomerFilter, EACH_ROW_UP_TO};
 use crate::cache::reconcile::ListingSource;
 use crate::cache::ListingKey;
-use crate::db::{in_ids, text_query, DbConn, Dialect, Snapshot};
+use crate::db::{in_customer_ids, text_query, DbConn, Dialect, Snapshot};
 use crate::domain::filters::Criteria;
 use crate::domain::list_query::SortOrder;
 use crate::schema::customers;
@@ -66,7 +66,7 @@ impl ListingSource for Listings<'_> {
         let existing: Vec<i64>;
         let ids = if ids.len() > EACH_ROW_UP_TO {
             existing = customers::table
-                .filter(in_ids("customers.id", ids, dialect))
+                .filter(in_customer_ids(ids, dialect))
                 .select(customers::id)
                 .load(self.conn)?;
             if existing.is_empty() {
@@ -79,7 +79,7 @@ impl ListingSource for Listings<'_> {
         let criteria = Criteria::from_cache_key(criteria);
         among_given(self.conn, ids, &criteria.search, |conn, plan| {
             listed_planned(&criteria, None, dialect, plan)
-                .filter(in_ids("customers.id", ids, dialect))
+                .filter(in_customer_ids(ids, dialect))
                 .select(customers::id)
                 .load(conn)
         })
@@ -91,7 +91,7 @@ impl ListingSource for Listings<'_> {
         ordered(
             customers::table
                 .into_boxed()
-                .filter(in_ids("customers.id", ids, dialect)),
+                .filter(in_customer_ids(ids, dialect)),
             sort,
         )
         .select(customers::id)

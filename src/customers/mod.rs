@@ -46,6 +46,7 @@ type Backend = <DbConn as Connection>::Backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = customers)]
+#[diesel(check_for_backend(crate::customers::Backend))]
 pub struct Customer {
     pub id: i64,
     pub first_name: String,
@@ -54,7 +55,9 @@ pub struct Customer {
     pub phone: String,
     pub organisation: String,
     pub job_title: String,
+    #[diesel(deserialize_as = crate::db::Moment)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = crate::db::Moment)]
     pub updated_at: NaiveDateTime,
 }
 

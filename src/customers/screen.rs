@@ -50,7 +50,7 @@ pub fn list_screen(
             jobs: Vec::new(),
         });
     };
-    let ids: Vec<i64> = page.rows.iter().map(|r| r.customer.id).collect();
+    let ids: Vec<i64> = page.rows.iter().map(|r| r.id).collect();
     let selected_on_page = selected_among(conn, &ids, selection)?;
     let summary = summarize(conn, selection, caches)?;
     let all_count = if query.only_selected {

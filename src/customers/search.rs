@@ -10,7 +10,7 @@ use super::criteria::criteria_filter_planned;
 use super::search_copies::copy_of;
 pub use super::search_copies::{among_given, CopiesMade};
 use super::Backend;
-use crate::db::{in_ids, Dialect};
+use crate::db::{in_customer_ids, Dialect};
 use crate::domain::list_query::Search;
 use crate::domain::selection::Selection;
 use crate::schema::customers;
@@ -206,13 +206,13 @@ pub fn selection_filter_planned(
             matching
         } else {
             let excluded: Vec<i64> = all.excluded.iter().copied().collect();
-            let excluded = in_ids("customers.id", &excluded, dialect);
+            let excluded = in_customer_ids(&excluded, dialect);
             Box::new(matching.and(not(excluded))) as CustomerFilter
         }
     });
     let picked: Option<CustomerFilter> = (!selection.ids.is_empty()).then(|| {
         let ids: Vec<i64> = selection.ids.iter().copied().collect();
-        Box::new(in_ids("customers.id", &ids, dialect)) as CustomerFilter
+        Box::new(in_customer_ids(&ids, dialect)) as CustomerFilter
     });
     match (all, picked) {
         (Some(all), Some(picked)) => Box::new(all.or(picked)),

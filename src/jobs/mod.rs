@@ -25,7 +25,7 @@ pub mod worker;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{coalesce, DbConn};
+use crate::db::{coalesce, on_own_connection, DbConn};
 use crate::domain::deletion_counts::DeletionCounts;
 pub use crate::domain::ids::JobId;
 use crate::schema::{deletion_job_confirmations, deletion_jobs};
@@ -206,17 +206,18 @@ fn load(conn: &mut DbConn, one: Option<JobId>) -> QueryResult<Vec<Job>> {
             stops::requested_at.nullable(),
             stops::requested_by.nullable(),
         ))
-        .order(deletion_jobs::id.asc())
-        .into_boxed();
+        .order(deletion_jobs::id.asc());
     match one {
         Some(job) => query.filter(deletion_jobs::id.eq(job.0)).load(conn),
-        // `status = ? OR status = ?`, not diesel's `IN (?, ?)`: its statement is then kept
-        // prepared (this runs on every list page).
-        None => JobStatus::UNFINISHED
-            .iter()
-            .fold(query, |query, status| {
-                query.or_filter(deletion_jobs::status.eq(status.as_str()))
-            })
-            .load(conn),
+        None => {
+            let [first, second] = JobStatus::UNFINISHED.map(JobStatus::as_str);
+            // Every list page asks this: not boxed, so that its statement is kept by its type,
+            // and on the backend's own connection, which does not write its SQL again to find
+            // it; `status = ? OR status = ?`, since diesel never keeps `IN (?, ?)`.
+            let unfinished = deletion_jobs::status
+                .eq(first)
+                .or(deletion_jobs::status.eq(second));
+            on_own_connection!(conn, |own| query.filter(unfinished).load(own))
+        }
     }
 }

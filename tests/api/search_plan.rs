@@ -5,7 +5,7 @@
 use customer_desk::customers::{
     among_given, criteria_filter_planned, search_filter, CustomerFilter, SearchPlan, EACH_ROW_UP_TO,
 };
-use customer_desk::db::{in_ids, Dialect};
+use customer_desk::db::{in_customer_ids, Dialect};
 use customer_desk::domain::filters::Criteria;
 use customer_desk::domain::list_query::Search;
 use customer_desk::schema::customers;
@@ -266,7 +266,7 @@ async fn a_few_customers_are_checked_in_copies_with_the_same_answer(backend: Bac
                 let among = |conn: &mut _, given: &[i64], plan, negated| {
                     let mut found: Vec<i64> = customers::table
                         .into_boxed()
-                        .filter(in_ids("customers.id", given, dialect))
+                        .filter(in_customer_ids(given, dialect))
                         .filter(filter(plan, negated))
                         .select(customers::id)
                         .load(conn)?;
@@ -291,7 +291,7 @@ async fn a_few_customers_are_checked_in_copies_with_the_same_answer(backend: Bac
                     among_given(conn, &given, &criteria.search, |conn, plan| {
                         let query = customers::table
                             .into_boxed()
-                            .filter(in_ids("customers.id", &given, dialect))
+                            .filter(in_customer_ids(&given, dialect))
                             .filter(filter(plan, false))
                             .select(customers::id);
                         let steps: Vec<(i32, i32, i32, String)> =
@@ -393,7 +393,7 @@ async fn copies_follow_each_customers_latest_text(backend: Backend) {
                 among_given(conn, &[anne], &criteria.search, |conn, plan| {
                     customers::table
                         .into_boxed()
-                        .filter(in_ids("customers.id", &[anne], dialect))
+                        .filter(in_customer_ids(&[anne], dialect))
                         .filter(criteria_filter_planned(&criteria, dialect, plan))
                         .select(customers::id)
                         .load::<i64>(conn)

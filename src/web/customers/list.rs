@@ -203,13 +203,13 @@ pub async fn list(
         .rows
         .into_iter()
         .map(|row| RowView {
-            id: row.customer.id,
-            selected: selected_on_page.contains(&row.customer.id),
-            name: row.customer.full_name(),
-            initials: initials(&row.customer.first_name, &row.customer.last_name),
-            created: row.customer.created_at,
-            email: row.customer.email,
-            organisation: row.customer.organisation,
+            id: row.id,
+            selected: selected_on_page.contains(&row.id),
+            name: crate::domain::full_name(&row.first_name, &row.last_name),
+            initials: initials(&row.first_name, &row.last_name),
+            created: row.created_at,
+            email: row.email,
+            organisation: row.organisation,
             tickets: row.tickets,
         })
         .collect();
