@@ -23,7 +23,7 @@ pub(crate) use search::open_ticket_exists;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{lower, now, DbConn};
+use crate::db::{lower, now, on_own_connection, DbConn};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::schema::customers;
 use crate::state::AppState;
@@ -67,12 +67,13 @@ impl Customer {
     }
 }
 
+/// Asked by the profile and the edit form: on the backend's own connection (`on_own_connection`).
 pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Customer>> {
-    customers::table
+    on_own_connection!(conn, |own| customers::table
         .find(id)
         .select(Customer::as_select())
-        .first(conn)
-        .optional()
+        .first(own)
+        .optional())
 }
 
 /// The count for `id` among `(id, count)` pairs; 0 when absent.
