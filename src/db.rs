@@ -340,7 +340,7 @@ macro_rules! on_own_connection {
 pub(crate) use on_own_connection;
 
 mod in_ids;
-pub use in_ids::{in_customer_ids, in_ids, CustomersId, IdColumn, InIds};
+pub use in_ids::{in_customer_ids, CustomersId, InIds};
 mod grouped_writes;
 mod moment;
 mod text_query;

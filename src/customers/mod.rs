@@ -23,7 +23,7 @@ pub(crate) use search::open_ticket_exists;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::{lower, now, on_own_connection, DbConn};
+use crate::db::{lower, now, on_own_connection, DbConn, Moment};
 use crate::domain::customer_form::{FieldErrors, ValidCustomer};
 use crate::schema::customers;
 use crate::state::AppState;
@@ -46,7 +46,7 @@ type Backend = <DbConn as Connection>::Backend;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = customers)]
-#[diesel(check_for_backend(crate::customers::Backend))]
+#[diesel(check_for_backend(Backend))]
 pub struct Customer {
     pub id: i64,
     pub first_name: String,
@@ -55,9 +55,9 @@ pub struct Customer {
     pub phone: String,
     pub organisation: String,
     pub job_title: String,
-    #[diesel(deserialize_as = crate::db::Moment)]
+    #[diesel(deserialize_as = Moment)]
     pub created_at: NaiveDateTime,
-    #[diesel(deserialize_as = crate::db::Moment)]
+    #[diesel(deserialize_as = Moment)]
     pub updated_at: NaiveDateTime,
 }
 
